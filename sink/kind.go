@@ -1,0 +1,181 @@
+package sink
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"sync"
+)
+
+// Kind is one row of the output table: how to decode, compare and build
+// the outputs of one kind. Build one with KindOf.
+type Kind[T any] struct {
+	name   string
+	decode func(unmarshal func(any) error) (any, error)
+	check  func(cfg any) (any, error)
+	build  func(cfg any, env Env[T]) (Sink[T], error)
+	equal  func(a, b any) bool
+	format func(cfg any) Format
+}
+
+// KindOf describes a kind with its configuration type C. C is a struct
+// decoded from YAML with strict field checking; if *C has a
+// Validate() error method it is called after decoding (and before New for
+// configurations built in Go), and should return FieldErrors with paths
+// relative to the output ("url", "tls_config.ca_file").
+type KindOf[T, C any] struct {
+	// Name is the kind's name; its outputs are configured under the YAML
+	// key Name + "_outputs". Lower case letters, digits and underscores.
+	Name string
+	// New builds an output. It should fail only on configuration that
+	// cannot work (an unwritable path), not on a destination that is down
+	// right now: outputs connect in the background.
+	New func(cfg C, env Env[T]) (Sink[T], error)
+	// Equal reports whether two configurations are semantically the same,
+	// so that a reload keeps the running output. Nil means reflect.DeepEqual.
+	Equal func(a, b C) bool
+	// Format picks the wire format the output wants. Nil means JSON.
+	Format func(cfg C) Format
+}
+
+// Kind erases C so that kinds of different configuration types fit in one
+// table.
+func (k KindOf[T, C]) Kind() Kind[T] {
+	validate := func(c *C) error {
+		if v, ok := any(c).(interface{ Validate() error }); ok {
+			return v.Validate()
+		}
+		return nil
+	}
+	as := func(cfg any) (C, error) {
+		switch c := cfg.(type) {
+		case C:
+			return c, nil
+		case *C:
+			if c != nil {
+				return *c, nil
+			}
+		}
+		var zero C
+		return zero, fmt.Errorf("sink kind %q: configuration is %T, want %T", k.Name, cfg, zero)
+	}
+	return Kind[T]{
+		name: k.Name,
+		decode: func(unmarshal func(any) error) (any, error) {
+			var c C
+			if err := unmarshal(&c); err != nil {
+				return nil, err
+			}
+			if err := validate(&c); err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+		check: func(cfg any) (any, error) {
+			c, err := as(cfg)
+			if err != nil {
+				return nil, err
+			}
+			if err := validate(&c); err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+		build: func(cfg any, env Env[T]) (Sink[T], error) {
+			c, err := as(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return k.New(c, env.WithDefaults())
+		},
+		equal: func(a, b any) bool {
+			ca, errA := as(a)
+			cb, errB := as(b)
+			if errA != nil || errB != nil {
+				return false
+			}
+			if k.Equal != nil {
+				return k.Equal(ca, cb)
+			}
+			return reflect.DeepEqual(ca, cb)
+		},
+		format: func(cfg any) Format {
+			c, err := as(cfg)
+			if err != nil || k.Format == nil {
+				return JSON
+			}
+			return k.Format(c)
+		},
+	}
+}
+
+// Name is the kind's name, such as "webhook".
+func (k Kind[T]) Name() string { return k.name }
+
+// Key is the configuration key of the kind's output list, such as
+// "webhook_outputs".
+func (k Kind[T]) Key() string { return k.name + "_outputs" }
+
+// Decode decodes and validates one output's configuration with a
+// yaml.v2-style unmarshal function.
+func (k Kind[T]) Decode(unmarshal func(any) error) (any, error) { return k.decode(unmarshal) }
+
+// Check validates a configuration built in Go and returns it normalised to
+// the kind's configuration type (a value, not a pointer).
+func (k Kind[T]) Check(cfg any) (any, error) { return k.check(cfg) }
+
+// New builds an output from a configuration of this kind.
+func (k Kind[T]) New(cfg any, env Env[T]) (Sink[T], error) { return k.build(cfg, env) }
+
+// Equal reports whether two configurations of this kind are the same.
+func (k Kind[T]) Equal(a, b any) bool { return k.equal(a, b) }
+
+// Format is the wire format an output with this configuration wants.
+func (k Kind[T]) Format(cfg any) Format { return k.format(cfg) }
+
+// Registry is the table of output kinds, in registration order.
+type Registry[T any] struct {
+	mu    sync.RWMutex
+	kinds []Kind[T]
+}
+
+var kindName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Register adds a kind. It fails when the name is malformed or taken, or
+// the kind was not built with KindOf.
+func (r *Registry[T]) Register(k Kind[T]) error {
+	if k.build == nil {
+		return fmt.Errorf("sink kind %q: not built with KindOf", k.name)
+	}
+	if !kindName.MatchString(k.name) {
+		return fmt.Errorf("sink kind %q: name must match %s", k.name, kindName)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, have := range r.kinds {
+		if have.name == k.name {
+			return fmt.Errorf("sink kind %q: already registered", k.name)
+		}
+	}
+	r.kinds = append(r.kinds, k)
+	return nil
+}
+
+// Lookup finds a kind by name.
+func (r *Registry[T]) Lookup(name string) (Kind[T], bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, k := range r.kinds {
+		if k.name == name {
+			return k, true
+		}
+	}
+	return Kind[T]{}, false
+}
+
+// Kinds returns every registered kind in registration order.
+func (r *Registry[T]) Kinds() []Kind[T] {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]Kind[T](nil), r.kinds...)
+}

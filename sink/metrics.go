@@ -1,0 +1,48 @@
+package sink
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics hands out metric vectors that belong to a kind rather than to one
+// output, so that the outputs an ApplyConfig replaces and the ones it
+// creates share the same series. Vectors are registered once, under the
+// recorder's namespace, with the recorder's Registerer.
+type Metrics struct {
+	namespace string
+	reg       prometheus.Registerer
+
+	mu       sync.Mutex
+	counters map[string]*prometheus.CounterVec
+}
+
+// NewMetrics returns a Metrics that registers with reg (nil: nothing is
+// registered, the vectors still count).
+func NewMetrics(namespace string, reg prometheus.Registerer) *Metrics {
+	return &Metrics{namespace: namespace, reg: reg, counters: map[string]*prometheus.CounterVec{}}
+}
+
+// CounterVec returns the counter vector called name, creating and
+// registering it on first use. Later calls with the same name return the
+// same vector and ignore help and labels.
+func (m *Metrics) CounterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.counters[name]; ok {
+		return c
+	}
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: m.namespace, Name: name, Help: help}, labels)
+	if m.reg != nil {
+		if err := m.reg.Register(c); err != nil {
+			if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+				if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+					c = existing
+				}
+			}
+		}
+	}
+	m.counters[name] = c
+	return c
+}

@@ -1,0 +1,180 @@
+// Package sink defines what an output is to the recorder, independent of
+// any event type: a named destination that takes batches of already-encoded
+// events and reports what became of each one, plus the table of output
+// kinds (file, stdout, webhook, kafka, and any a user registers) from which
+// outputs are built.
+//
+// The recorder encodes every event once per wire format and hands the same
+// bytes to every output that wants that format, so a sink never serializes
+// anything itself. Every message a sink accepts must be reported exactly
+// once — delivered, dropped or failed — which is what lets the recorder
+// prove that nothing is lost silently.
+package sink
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Format is the wire format an output wants its events in.
+type Format int
+
+const (
+	// JSON is protojson-compatible JSON, one object per event.
+	JSON Format = iota + 1
+	// Protobuf is the binary protobuf encoding of the event envelope.
+	Protobuf
+)
+
+// String returns the name used in configuration ("json" or "protobuf").
+func (f Format) String() string {
+	switch f {
+	case JSON:
+		return "json"
+	case Protobuf:
+		return "protobuf"
+	}
+	return "unknown"
+}
+
+// ContentType is the MIME type of a single encoded event in this format.
+func (f Format) ContentType() string {
+	switch f {
+	case JSON:
+		return "application/json"
+	case Protobuf:
+		return "application/x-protobuf"
+	}
+	return "application/octet-stream"
+}
+
+// Message is one encoded event on its way to one output.
+//
+// Value is shared between every output that uses the same format and must
+// be treated as read-only; it may be retained after Deliver returns. The
+// batch slice that carries messages is reused by the caller, so a sink that
+// delivers asynchronously copies the Message values it keeps.
+type Message[T any] struct {
+	// Event is the caller's handle on the event. Sinks pass it back through
+	// the Reporter and otherwise leave it alone.
+	Event T
+	// Type is the event-type name, such as "alert_created".
+	Type string
+	// Key groups events that must stay in order (the Kafka record key).
+	Key []byte
+	// Value is the event encoded in the output's Format.
+	Value []byte
+	// Time is when the event was recorded, for end-to-end latency.
+	Time time.Time
+}
+
+// Outcome is what became of a message.
+type Outcome int
+
+const (
+	// Delivered means the destination acknowledged the message.
+	Delivered Outcome = iota + 1
+	// Dropped means the output shed the message without trying, because
+	// its local buffer was full.
+	Dropped
+	// Failed means the output tried and gave up: retries exhausted, a
+	// permanent error, or Close's budget ran out.
+	Failed
+)
+
+// String returns the lower-case name of the outcome.
+func (o Outcome) String() string {
+	switch o {
+	case Delivered:
+		return "delivered"
+	case Dropped:
+		return "dropped"
+	case Failed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Reporter receives the outcome of every message handed to a sink.
+//
+// A sink reports each message exactly once, from any goroutine, at the
+// latest before its Close returns. err explains a Failed outcome (nil
+// otherwise). Implementations must be safe for concurrent use and must not
+// block for long.
+type Reporter[T any] interface {
+	Report(msgs []Message[T], outcome Outcome, err error)
+}
+
+// Sink is one configured output.
+type Sink[T any] interface {
+	// Name is a stable identifier, used as the "output" metric label and in
+	// logs. It never contains credentials: no URL userinfo, query, token
+	// or password.
+	Name() string
+	// Deliver hands the sink a batch of messages. It may deliver before
+	// returning or queue the messages for later; either way it must not
+	// block indefinitely, and each message's outcome goes to the Reporter
+	// exactly once.
+	Deliver(batch []Message[T])
+	// Close flushes what the sink holds within Env.CloseTimeout, reports
+	// anything it had to give up as Failed, and releases its resources.
+	// Deliver is not called after Close. Calling Close twice is safe.
+	Close() error
+}
+
+// Env is what the recorder gives a sink when it builds one.
+type Env[T any] struct {
+	// Logger is never nil once passed through WithDefaults.
+	Logger *slog.Logger
+	// Reporter receives every message's outcome.
+	Reporter Reporter[T]
+	// Metrics creates kind-specific metrics (such as Kafka produce errors)
+	// that outlive any single output across reloads.
+	Metrics *Metrics
+	// CloseTimeout bounds Close. Zero means DefaultCloseTimeout.
+	CloseTimeout time.Duration
+	// Instance names the producing process (host or address).
+	Instance string
+}
+
+// DefaultCloseTimeout is how long Close may take when Env.CloseTimeout is
+// unset.
+const DefaultCloseTimeout = 10 * time.Second
+
+// WithDefaults fills unset fields: a discarding logger, a reporter that
+// ignores outcomes, unregistered metrics and DefaultCloseTimeout.
+func (e Env[T]) WithDefaults() Env[T] {
+	if e.Logger == nil {
+		e.Logger = slog.New(slog.DiscardHandler)
+	}
+	if e.Reporter == nil {
+		e.Reporter = discardReporter[T]{}
+	}
+	if e.Metrics == nil {
+		e.Metrics = NewMetrics("", nil)
+	}
+	if e.CloseTimeout <= 0 {
+		e.CloseTimeout = DefaultCloseTimeout
+	}
+	return e
+}
+
+type discardReporter[T any] struct{}
+
+func (discardReporter[T]) Report([]Message[T], Outcome, error) {}
+
+// Filter is embedded, with `yaml:",inline"`, by output configurations to
+// accept the event_types setting every output supports. An empty list
+// accepts every event type; the recorder checks the names when it loads a
+// configuration.
+type Filter struct {
+	EventTypes []string `yaml:"event_types,omitempty" json:"event_types,omitempty"`
+}
+
+// EventTypeFilter returns the configured event-type names.
+func (f Filter) EventTypeFilter() []string { return f.EventTypes }
+
+// Filtered is implemented by configurations that embed Filter.
+type Filtered interface {
+	EventTypeFilter() []string
+}

@@ -1,0 +1,156 @@
+// Package sinktest helps test sink implementations, built-in or a user's
+// own: a Reporter that tallies outcomes and lets a test wait for them, and
+// message builders.
+package sinktest
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// Reporter tallies every outcome a sink reports. It fails the test when a
+// message is reported with an unknown outcome.
+type Reporter[T any] struct {
+	mu        sync.Mutex
+	changed   chan struct{}
+	delivered []sink.Message[T]
+	dropped   []sink.Message[T]
+	failed    []sink.Message[T]
+	errs      []error
+}
+
+// NewReporter returns an empty Reporter.
+func NewReporter[T any]() *Reporter[T] {
+	return &Reporter[T]{changed: make(chan struct{})}
+}
+
+// Report implements sink.Reporter.
+func (r *Reporter[T]) Report(msgs []sink.Message[T], outcome sink.Outcome, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch outcome {
+	case sink.Delivered:
+		r.delivered = append(r.delivered, msgs...)
+	case sink.Dropped:
+		r.dropped = append(r.dropped, msgs...)
+	case sink.Failed:
+		r.failed = append(r.failed, msgs...)
+		if err != nil {
+			r.errs = append(r.errs, err)
+		}
+	default:
+		panic(fmt.Sprintf("sinktest: unknown outcome %d", outcome))
+	}
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// Counts returns how many messages were delivered, dropped and failed.
+func (r *Reporter[T]) Counts() (delivered, dropped, failed int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.delivered), len(r.dropped), len(r.failed)
+}
+
+// Total is delivered + dropped + failed.
+func (r *Reporter[T]) Total() int {
+	d, dr, f := r.Counts()
+	return d + dr + f
+}
+
+// Delivered returns a copy of the delivered messages in report order.
+func (r *Reporter[T]) Delivered() []sink.Message[T] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sink.Message[T](nil), r.delivered...)
+}
+
+// Failed returns a copy of the failed messages in report order.
+func (r *Reporter[T]) Failed() []sink.Message[T] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sink.Message[T](nil), r.failed...)
+}
+
+// Errors returns the errors reported with failed messages.
+func (r *Reporter[T]) Errors() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error(nil), r.errs...)
+}
+
+// WaitFor waits until cond (called with the lock held, on the current
+// counts) is true, failing the test after timeout.
+func (r *Reporter[T]) WaitFor(t testing.TB, timeout time.Duration, what string, cond func(delivered, dropped, failed int) bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		ok := cond(len(r.delivered), len(r.dropped), len(r.failed))
+		d, dr, f := len(r.delivered), len(r.dropped), len(r.failed)
+		ch := r.changed
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("sinktest: timed out after %v waiting for %s (delivered=%d dropped=%d failed=%d)", timeout, what, d, dr, f)
+		}
+	}
+}
+
+// WaitTotal waits until n messages have been reported, whatever their
+// outcome.
+func (r *Reporter[T]) WaitTotal(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	r.WaitFor(t, timeout, fmt.Sprintf("%d reported messages", n), func(d, dr, f int) bool { return d+dr+f >= n })
+}
+
+// WaitDelivered waits until n messages have been delivered.
+func (r *Reporter[T]) WaitDelivered(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	r.WaitFor(t, timeout, fmt.Sprintf("%d delivered messages", n), func(d, _, _ int) bool { return d >= n })
+}
+
+// Env returns an Env that reports to r and logs through t.
+func Env[T any](t testing.TB, r *Reporter[T]) sink.Env[T] {
+	return sink.Env[T]{
+		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Reporter: r,
+		Instance: "test-instance",
+	}.WithDefaults()
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// Messages builds n JSON messages whose Event is their index and whose
+// Value is {"seq":i,"type":"test_event"}.
+func Messages(first, n int) []sink.Message[int] {
+	out := make([]sink.Message[int], n)
+	now := time.Now()
+	for i := range out {
+		seq := first + i
+		out[i] = sink.Message[int]{
+			Event: seq,
+			Type:  "test_event",
+			Key:   []byte("test-instance"),
+			Value: fmt.Appendf(nil, `{"seq":%d,"type":"test_event"}`, seq),
+			Time:  now,
+		}
+	}
+	return out
+}
