@@ -1,0 +1,314 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// Defaults for unset (zero) configuration fields.
+const (
+	DefaultTimeout            = 10 * time.Second
+	DefaultWorkers            = 4
+	DefaultMaxRetries         = 3
+	DefaultRetryBackoff       = 500 * time.Millisecond
+	DefaultQueueSize          = 1024
+	DefaultBatchMaxEvents     = 100
+	DefaultBatchMaxBytes      = 1 << 20
+	DefaultBatchFlushInterval = 100 * time.Millisecond
+	// MaxRetryBackoff caps the exponential backoff and any Retry-After a
+	// receiver asks for, so that one misbehaving receiver cannot park a
+	// worker for hours. A retry_backoff above it raises the cap to
+	// retry_backoff itself.
+	MaxRetryBackoff = 30 * time.Second
+)
+
+// Compression values.
+const (
+	CompressionNone = "none"
+	CompressionGzip = "gzip"
+)
+
+// Config configures one webhook output (an entry of webhook_outputs).
+// A zero Config with only URL set is usable: Validate fills the defaults.
+type Config struct {
+	// URL is the endpoint events are POSTed to. Exactly one of URL and
+	// URLFile is set.
+	URL *SecretURL `yaml:"url" json:"url"`
+	// URLFile names a file holding the URL (surrounding white space is
+	// ignored), so the secret can live outside the configuration. It is
+	// read when the output is built.
+	URLFile string `yaml:"url_file,omitempty" json:"url_file,omitempty"`
+	// HTTPConfig configures authentication, TLS and proxying. TLS
+	// certificates are verified unless it says otherwise.
+	HTTPConfig *commoncfg.HTTPClientConfig `yaml:"http_config,omitempty" json:"http_config,omitempty"`
+	// Timeout bounds each attempt (default 10s).
+	Timeout model.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// Workers is how many requests may be in flight at once (default 4).
+	Workers int `yaml:"workers,omitempty" json:"workers,omitempty"`
+	// MaxRetries is the number of attempts per event (per body when
+	// batching), the first included (default 3).
+	MaxRetries int `yaml:"max_retries,omitempty" json:"max_retries,omitempty"`
+	// RetryBackoff is the wait before the first retry; each later retry
+	// waits twice as long, up to MaxRetryBackoff (default 500ms).
+	RetryBackoff model.Duration `yaml:"retry_backoff,omitempty" json:"retry_backoff,omitempty"`
+	// QueueSize is how many events may wait for a worker; beyond it
+	// events are dropped rather than block the recorder (default 1024).
+	QueueSize int `yaml:"queue_size,omitempty" json:"queue_size,omitempty"`
+	// Batch sends JSON arrays of events instead of one event per request.
+	Batch bool `yaml:"batch,omitempty" json:"batch,omitempty"`
+	// BatchMaxEvents caps the events in one body (default 100).
+	BatchMaxEvents int `yaml:"batch_max_events,omitempty" json:"batch_max_events,omitempty"`
+	// BatchMaxBytes caps the size of one body before compression
+	// (default 1 MiB); an event larger than this is sent alone.
+	BatchMaxBytes int `yaml:"batch_max_bytes,omitempty" json:"batch_max_bytes,omitempty"`
+	// BatchFlushInterval is the longest an event waits for a batch to
+	// fill (default 100ms).
+	BatchFlushInterval model.Duration `yaml:"batch_flush_interval,omitempty" json:"batch_flush_interval,omitempty"`
+	// Compression is "" or "none" (plain bodies) or "gzip".
+	Compression string `yaml:"compression,omitempty" json:"compression,omitempty"`
+
+	sink.Filter `yaml:",inline"`
+}
+
+// UnmarshalYAML decodes, fills defaults and validates. Errors name the
+// offending field, including type errors that yaml would report by line
+// only.
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain Config
+	*c = Config{}
+	if err := unmarshal((*plain)(c)); err != nil {
+		var fe *sink.FieldError
+		if errors.As(err, &fe) {
+			return err
+		}
+		if ferr := diagnose(unmarshal, reflect.TypeOf(plain{})); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	return c.Validate()
+}
+
+var linePrefix = regexp.MustCompile(`line \d+: `)
+
+// diagnose finds the first key whose value does not decode into its field
+// on its own, so that the error can name the field. nil when every known
+// key decodes (the original error, such as an unknown key, then stands).
+func diagnose(unmarshal func(any) error, t reflect.Type) error {
+	var items yaml.MapSlice
+	if unmarshal(&items) != nil {
+		return nil
+	}
+	fields := yamlFields(t)
+	for _, it := range items {
+		key, ok := it.Key.(string)
+		if !ok {
+			continue
+		}
+		ft, ok := fields[key]
+		if !ok {
+			continue
+		}
+		raw, err := yaml.Marshal(it.Value)
+		if err != nil {
+			continue
+		}
+		if err := yaml.UnmarshalStrict(raw, reflect.New(ft).Interface()); err != nil {
+			var fe *sink.FieldError
+			if errors.As(err, &fe) {
+				return err
+			}
+			msg := linePrefix.ReplaceAllString(err.Error(), "")
+			msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+			return sink.Errorf(key, "%s", msg)
+		}
+	}
+	return nil
+}
+
+// yamlFields maps YAML keys to field types, following inline structs.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// Validate fills defaults and checks every field, returning a
+// *sink.FieldError that names the field and its value (URLs masked).
+// It is idempotent.
+func (c *Config) Validate() error {
+	switch {
+	case c.URL != nil && c.URLFile != "":
+		return sink.Errorf("url", "url and url_file %q are mutually exclusive", c.URLFile)
+	case c.URL == nil && c.URLFile == "":
+		return sink.Errorf("url", "one of url and url_file is required")
+	case c.URL != nil:
+		if c.URL.u == nil || *c.URL.u == (url.URL{}) {
+			return sink.Errorf("url", "%q is a placeholder, not a URL", secretToken)
+		}
+		if err := checkURL(c.URL.u); err != nil {
+			return sink.Errorf("url", "%v", err)
+		}
+	}
+	if c.HTTPConfig != nil {
+		// Validate normalises (bearer_token becomes authorization); do
+		// it on a copy so configurations sharing the pointer are not
+		// changed under their owners.
+		hc := *c.HTTPConfig
+		if err := hc.Validate(); err != nil {
+			return sink.AtPath("http_config", err)
+		}
+		if err := hc.TLSConfig.Validate(); err != nil {
+			return sink.AtPath("http_config.tls_config", err)
+		}
+		c.HTTPConfig = &hc
+	}
+	if err := defaultDuration(&c.Timeout, DefaultTimeout, "timeout"); err != nil {
+		return err
+	}
+	if err := defaultInt(&c.Workers, DefaultWorkers, "workers"); err != nil {
+		return err
+	}
+	if err := defaultInt(&c.MaxRetries, DefaultMaxRetries, "max_retries"); err != nil {
+		return err
+	}
+	if err := defaultDuration(&c.RetryBackoff, DefaultRetryBackoff, "retry_backoff"); err != nil {
+		return err
+	}
+	if err := defaultInt(&c.QueueSize, DefaultQueueSize, "queue_size"); err != nil {
+		return err
+	}
+	if !c.Batch {
+		switch {
+		case c.BatchMaxEvents != 0:
+			return sink.Errorf("batch_max_events", "%d is set but batch is not true", c.BatchMaxEvents)
+		case c.BatchMaxBytes != 0:
+			return sink.Errorf("batch_max_bytes", "%d is set but batch is not true", c.BatchMaxBytes)
+		case c.BatchFlushInterval != 0:
+			return sink.Errorf("batch_flush_interval", "%q is set but batch is not true", c.BatchFlushInterval)
+		}
+	} else {
+		if err := defaultInt(&c.BatchMaxEvents, DefaultBatchMaxEvents, "batch_max_events"); err != nil {
+			return err
+		}
+		if err := defaultInt(&c.BatchMaxBytes, DefaultBatchMaxBytes, "batch_max_bytes"); err != nil {
+			return err
+		}
+		if err := defaultDuration(&c.BatchFlushInterval, DefaultBatchFlushInterval, "batch_flush_interval"); err != nil {
+			return err
+		}
+	}
+	switch c.Compression {
+	case "", CompressionNone, CompressionGzip:
+	default:
+		return sink.Errorf("compression", "%q is not one of %q, %q", c.Compression, CompressionNone, CompressionGzip)
+	}
+	for i, t := range c.EventTypes {
+		if t == "" {
+			return sink.Errorf(fmt.Sprintf("event_types[%d]", i), "is empty")
+		}
+	}
+	return nil
+}
+
+func defaultInt(v *int, def int, field string) error {
+	switch {
+	case *v < 0:
+		return sink.Errorf(field, "%d is negative", *v)
+	case *v == 0:
+		*v = def
+	}
+	return nil
+}
+
+func defaultDuration(v *model.Duration, def time.Duration, field string) error {
+	switch {
+	case *v < 0:
+		return sink.Errorf(field, "%q is negative", *v)
+	case *v == 0:
+		*v = model.Duration(def)
+	}
+	return nil
+}
+
+// readURLFile reads and checks the URL a url_file holds. Errors show the
+// path and the masked URL, never the file's secrets.
+func readURLFile(path string) (*SecretURL, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, sink.Errorf("url_file", "reading %q: %v", path, err)
+	}
+	u, err := parseURL(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, sink.Errorf("url_file", "%q: %v", path, err)
+	}
+	return &SecretURL{u: u}, nil
+}
+
+// Equal reports whether two configurations describe the same output once
+// defaults are filled in, so that a reload keeps a running output whose
+// configuration only spelt the defaults differently.
+func Equal(a, b Config) bool {
+	na, errA := a.normalized()
+	nb, errB := b.normalized()
+	if errA != nil || errB != nil {
+		return false
+	}
+	return reflect.DeepEqual(na, nb)
+}
+
+type normalConfig struct {
+	url string
+	cfg Config
+}
+
+func (c Config) normalized() (normalConfig, error) {
+	if err := c.Validate(); err != nil {
+		return normalConfig{}, err
+	}
+	var n normalConfig
+	if u := c.URL.URL(); u != nil {
+		n.url = u.String()
+	}
+	c.URL = nil
+	if c.HTTPConfig == nil {
+		hc := commoncfg.DefaultHTTPClientConfig
+		c.HTTPConfig = &hc
+	}
+	if c.Compression == CompressionNone {
+		c.Compression = ""
+	}
+	if len(c.EventTypes) == 0 {
+		c.EventTypes = nil
+	}
+	n.cfg = c
+	return n, nil
+}

@@ -1,0 +1,200 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// secretToken is what a SecretURL shows instead of itself, the same
+// placeholder Prometheus uses for secrets, so a marshalled configuration
+// can be read back (the placeholder then fails validation rather than
+// silently posting to nowhere).
+const secretToken = "<secret>"
+
+// mask replaces secret URL parts in error messages.
+const mask = "xxxxx"
+
+// SecretURL is the webhook endpoint. Webhook URLs often carry credentials
+// in their userinfo or query, so a SecretURL never prints, marshals or
+// formats itself in full: String, GoString, MarshalYAML and MarshalJSON
+// all give "<secret>". Use Redacted for a form that is safe to show.
+type SecretURL struct {
+	u *url.URL
+}
+
+// ParseURL parses s as a webhook URL: http or https with a host. The
+// error names the field "url" and shows s with userinfo, query and
+// fragment masked.
+func ParseURL(s string) (*SecretURL, error) {
+	u, err := parseURL(s)
+	if err != nil {
+		return nil, sink.Errorf("url", "%v", err)
+	}
+	return &SecretURL{u: u}, nil
+}
+
+// parseURL returns errors without a field so that url and url_file can
+// share it.
+func parseURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, errors.New("is empty")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// url.Error repeats the whole input; keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("cannot parse %q: %v", maskRaw(s), err)
+	}
+	if err := checkURL(u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func checkURL(u *url.URL) error {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("scheme %q of %q is not http or https", u.Scheme, maskURL(u))
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%q has no host", maskURL(u))
+	}
+	return nil
+}
+
+// URL returns a copy of the parsed URL, secrets included, for code that
+// must send to it. Nil for a nil or placeholder SecretURL.
+func (s *SecretURL) URL() *url.URL {
+	if s == nil || s.u == nil {
+		return nil
+	}
+	c := *s.u
+	if c.User != nil {
+		user := *c.User
+		c.User = &user
+	}
+	return &c
+}
+
+// Redacted is the URL without userinfo, query and fragment: the form used
+// in the output's Name.
+func (s *SecretURL) Redacted() string {
+	if s == nil || s.u == nil {
+		return ""
+	}
+	return stripURL(s.u)
+}
+
+// String returns "<secret>" so that formatting a configuration never
+// leaks the URL.
+func (s *SecretURL) String() string { return secretToken }
+
+// GoString returns "<secret>" for the same reason as String.
+func (s *SecretURL) GoString() string { return secretToken }
+
+// MarshalYAML implements yaml.Marshaler.
+func (s *SecretURL) MarshalYAML() (any, error) {
+	if s == nil {
+		return nil, nil
+	}
+	return secretToken, nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler. The "<secret>" placeholder
+// decodes to an empty URL that Config.Validate rejects.
+func (s *SecretURL) UnmarshalYAML(unmarshal func(any) error) error {
+	var str string
+	if err := unmarshal(&str); err != nil {
+		return sink.Errorf("url", "must be a string: %v", err)
+	}
+	return s.set(str)
+}
+
+// MarshalJSON implements json.Marshaler.
+func (s *SecretURL) MarshalJSON() ([]byte, error) {
+	if s == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(secretToken)
+}
+
+// UnmarshalJSON implements json.Unmarshaler like UnmarshalYAML.
+func (s *SecretURL) UnmarshalJSON(data []byte) error {
+	var str string
+	if err := json.Unmarshal(data, &str); err != nil {
+		return sink.Errorf("url", "must be a string: %v", err)
+	}
+	return s.set(str)
+}
+
+func (s *SecretURL) set(str string) error {
+	if str == secretToken {
+		s.u = &url.URL{}
+		return nil
+	}
+	p, err := ParseURL(str)
+	if err != nil {
+		return err
+	}
+	*s = *p
+	return nil
+}
+
+// stripURL drops userinfo, query and fragment.
+func stripURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery = ""
+	c.ForceQuery = false
+	c.Fragment = ""
+	c.RawFragment = ""
+	return c.String()
+}
+
+// maskURL keeps the shape of u for error messages but hides userinfo,
+// query and fragment.
+func maskURL(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		c.User = url.User(mask)
+	}
+	if c.RawQuery != "" {
+		c.RawQuery = mask
+	}
+	c.Fragment, c.RawFragment = "", ""
+	s := c.String()
+	if u.Fragment != "" || u.RawFragment != "" {
+		s += "#" + mask
+	}
+	return s
+}
+
+// maskRaw masks a string that may not even parse as a URL: everything
+// after '?' or '#', and any userinfo before the host.
+func maskRaw(s string) string {
+	var tail string
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		tail = s[i:i+1] + mask
+		s = s[:i]
+	}
+	rest := s
+	prefix := ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
+	}
+	authority := rest
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority = rest[:i]
+	}
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		rest = mask + rest[i:]
+	}
+	return prefix + rest + tail
+}

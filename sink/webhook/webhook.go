@@ -1,0 +1,535 @@
+// Package webhook is the output kind that POSTs events to an HTTP
+// endpoint: one JSON event per request, or JSON arrays of events when
+// batching, with retries, an optional gzip body, and the Prometheus
+// common HTTP client configuration for authentication, TLS and proxies.
+//
+// Deliver never blocks: events wait in a bounded queue for a fixed pool
+// of workers and are reported Dropped when it is full. A receiver that is
+// slow or down therefore costs events, counted, instead of stalling the
+// recorder.
+//
+// The URL is treated as a secret throughout: names, logs and errors show
+// it without userinfo, query and fragment. The path is shown, so do not
+// put credentials in it.
+package webhook
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	commoncfg "github.com/prometheus/common/config"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// KindName is the kind's name; its outputs are configured under
+// webhook_outputs.
+const KindName = "webhook"
+
+// userAgent identifies the recorder to receivers.
+const userAgent = "eventrecorder-webhook"
+
+// ErrClosed is the cause of every failure reported because the output was
+// closing: events still queued or in flight when Close's budget ran out,
+// and events handed to Deliver after Close.
+var ErrClosed = errors.New("webhook output closed")
+
+// Kind is the webhook row of the output table.
+func Kind[T any]() sink.Kind[T] {
+	return sink.KindOf[T, Config]{
+		Name: KindName,
+		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
+			s, err := New(cfg, env)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+		Equal:  Equal,
+		Format: func(Config) sink.Format { return sink.JSON },
+	}.Kind()
+}
+
+// DeliveryError explains a Failed outcome. It never holds the URL's
+// secrets: Output is the output's Name and Err has had URLs removed.
+type DeliveryError struct {
+	// Output is the output's Name.
+	Output string
+	// Attempts is how many requests were made (0: none, the output was
+	// closing).
+	Attempts int
+	// StatusCode is the last response's status, 0 when there was none.
+	StatusCode int
+	// Err is the last transport error or ErrClosed; nil when the last
+	// response was a non-2xx status.
+	Err error
+}
+
+func (e *DeliveryError) Error() string {
+	var cause string
+	switch {
+	case e.StatusCode != 0 && e.Err != nil:
+		cause = fmt.Sprintf("HTTP %d %s, then %v", e.StatusCode, http.StatusText(e.StatusCode), e.Err)
+	case e.StatusCode != 0:
+		cause = fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	case e.Err != nil:
+		cause = e.Err.Error()
+	default:
+		cause = "unknown error"
+	}
+	switch e.Attempts {
+	case 0:
+		return fmt.Sprintf("%s: %s (not attempted)", e.Output, cause)
+	case 1:
+		return fmt.Sprintf("%s: %s after 1 attempt", e.Output, cause)
+	}
+	return fmt.Sprintf("%s: %s after %d attempts", e.Output, cause, e.Attempts)
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Sink is a webhook output.
+type Sink[T any] struct {
+	name        string
+	target      string // full URL with secrets: only ever handed to net/http
+	cfg         Config
+	env         sink.Env[T]
+	client      *retryablehttp.Client
+	http        *http.Client
+	contentType string
+
+	queue   chan sink.Message[T]
+	mu      sync.RWMutex // guards closed against sends on a closed queue
+	closed  bool
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	gaveUp  atomic.Int64 // events failed because of Close
+	once    sync.Once
+	doneErr error
+
+	drops dropLog
+}
+
+// New builds a webhook output and starts its workers. It fails on
+// configuration that cannot work (invalid fields, an unreadable url_file
+// or CA file), not on a receiver that is down.
+func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	env = env.WithDefaults()
+	u := cfg.URL
+	if cfg.URLFile != "" {
+		var err error
+		if u, err = readURLFile(cfg.URLFile); err != nil {
+			return nil, err
+		}
+	}
+	hc := commoncfg.DefaultHTTPClientConfig
+	if cfg.HTTPConfig != nil {
+		hc = *cfg.HTTPConfig
+	}
+	httpClient, err := commoncfg.NewClientFromConfig(hc, "webhook")
+	if err != nil {
+		return nil, sink.AtPath("http_config", err)
+	}
+	httpClient.Timeout = time.Duration(cfg.Timeout)
+
+	s := &Sink[T]{
+		name:        KindName + ":" + u.Redacted(),
+		target:      u.URL().String(),
+		cfg:         cfg,
+		env:         env,
+		http:        httpClient,
+		contentType: sink.JSON.ContentType(),
+		queue:       make(chan sink.Message[T], cfg.QueueSize),
+	}
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	backoffCap := max(MaxRetryBackoff, time.Duration(cfg.RetryBackoff))
+	s.client = &retryablehttp.Client{
+		HTTPClient:   httpClient,
+		Logger:       nil, // its messages carry the URL; we log ourselves
+		RetryWaitMin: time.Duration(cfg.RetryBackoff),
+		RetryWaitMax: backoffCap,
+		RetryMax:     cfg.MaxRetries - 1,
+		CheckRetry:   s.checkRetry,
+		Backoff:      backoff,
+		// Hand back the last response and error untouched: its default
+		// wraps the error with the URL.
+		ErrorHandler:   func(resp *http.Response, err error, _ int) (*http.Response, error) { return resp, err },
+		RequestLogHook: s.beforeAttempt,
+	}
+
+	if cfg.Batch {
+		batches := make(chan pending[T])
+		s.wg.Add(1)
+		go s.batcher(batches)
+		for range cfg.Workers {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				for p := range batches {
+					s.send(p.msgs, p.body)
+				}
+			}()
+		}
+	} else {
+		for range cfg.Workers {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				for m := range s.queue {
+					if s.ctx.Err() != nil {
+						s.failRest([]sink.Message[T]{m})
+						return
+					}
+					s.send([]sink.Message[T]{m}, m.Value)
+				}
+			}()
+		}
+	}
+	env.Logger.Debug("webhook output started", "output", s.name, "workers", cfg.Workers,
+		"queue_size", cfg.QueueSize, "batch", cfg.Batch, "compression", cfg.Compression)
+	return s, nil
+}
+
+// Name is "webhook:" and the URL without userinfo, query and fragment.
+func (s *Sink[T]) Name() string { return s.name }
+
+// Deliver queues the messages without waiting; those that do not fit are
+// reported Dropped at once.
+func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
+	if len(batch) == 0 {
+		return
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		msgs := append([]sink.Message[T](nil), batch...)
+		s.env.Reporter.Report(msgs, sink.Failed, &DeliveryError{Output: s.name, Err: ErrClosed})
+		return
+	}
+	var dropped []sink.Message[T]
+	for _, m := range batch {
+		select {
+		case s.queue <- m:
+		default:
+			dropped = append(dropped, m)
+		}
+	}
+	s.mu.RUnlock()
+	if len(dropped) > 0 {
+		s.env.Reporter.Report(dropped, sink.Dropped, nil)
+		s.drops.add(s.env.Logger, s.name, cap(s.queue), len(dropped))
+	}
+}
+
+// Close stops accepting events and lets the workers drain the queue
+// within Env.CloseTimeout. When the budget runs out it cancels requests in
+// flight and retries still waiting, reports everything not delivered as
+// Failed (with ErrClosed), and returns an error saying how many events
+// that was.
+func (s *Sink[T]) Close() error {
+	s.once.Do(func() { s.doneErr = s.close() })
+	return s.doneErr
+}
+
+func (s *Sink[T]) close() error {
+	s.mu.Lock()
+	s.closed = true
+	close(s.queue)
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	budget := s.env.CloseTimeout
+	timer := time.NewTimer(budget)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-done:
+	case <-timer.C:
+		s.cancel(fmt.Errorf("%w: close budget of %v ran out", ErrClosed, budget))
+		<-done
+		err = fmt.Errorf("%s: close budget of %v ran out; %d events reported failed", s.name, budget, s.gaveUp.Load())
+		s.env.Logger.Warn("webhook output closed with events undelivered", "output", s.name,
+			"close_timeout", budget, "failed", s.gaveUp.Load())
+	}
+	s.cancel(ErrClosed)
+	s.http.CloseIdleConnections()
+	return err
+}
+
+// pending is one request body on its way to a worker.
+type pending[T any] struct {
+	msgs []sink.Message[T]
+	body []byte
+}
+
+// batcher turns the queue into JSON array bodies. Bodies are built by
+// concatenating the already-encoded values, so nothing is re-encoded.
+// Blocking on a busy worker pool is intended: the queue then fills and
+// Deliver drops, which is the only place load may be shed.
+func (s *Sink[T]) batcher(out chan<- pending[T]) {
+	defer s.wg.Done()
+	defer close(out)
+	maxEvents, maxBytes := s.cfg.BatchMaxEvents, s.cfg.BatchMaxBytes
+	interval := time.Duration(s.cfg.BatchFlushInterval)
+	timer := time.NewTimer(interval)
+	timer.Stop()
+	defer timer.Stop()
+
+	var cur pending[T]
+	flush := func() {
+		if len(cur.msgs) == 0 {
+			return
+		}
+		timer.Stop()
+		cur.body = append(cur.body, ']')
+		out <- cur
+		cur = pending[T]{}
+	}
+	add := func(m sink.Message[T]) {
+		// '[' or ',' before the value, ']' after the last one.
+		if len(cur.msgs) > 0 && len(cur.body)+1+len(m.Value)+1 > maxBytes {
+			flush()
+		}
+		if len(cur.msgs) == 0 {
+			cur.body = make([]byte, 0, min(maxBytes, 2+len(m.Value)*maxEvents))
+			cur.body = append(cur.body, '[')
+			timer.Reset(interval)
+		} else {
+			cur.body = append(cur.body, ',')
+		}
+		cur.body = append(cur.body, m.Value...)
+		cur.msgs = append(cur.msgs, m)
+		if len(cur.msgs) >= maxEvents || len(cur.body)+1 >= maxBytes {
+			flush()
+		}
+	}
+	for {
+		var tick <-chan time.Time
+		if len(cur.msgs) > 0 {
+			tick = timer.C
+		}
+		select {
+		case m, ok := <-s.queue:
+			if !ok {
+				flush()
+				return
+			}
+			if s.ctx.Err() != nil {
+				s.failRest(append(cur.msgs, m))
+				return
+			}
+			add(m)
+		case <-tick:
+			flush()
+		}
+	}
+}
+
+// attemptsKey carries a request's attempt counter through the context, the
+// only per-request state retryablehttp's hooks can see.
+type attemptsKey struct{}
+
+type attempts struct {
+	n      atomic.Int64
+	events int
+}
+
+func attemptsOf(ctx context.Context) *attempts {
+	a, _ := ctx.Value(attemptsKey{}).(*attempts)
+	if a == nil {
+		a = &attempts{}
+	}
+	return a
+}
+
+// send POSTs one body, retrying per the configuration, and reports the
+// outcome of msgs.
+func (s *Sink[T]) send(msgs []sink.Message[T], body []byte) {
+	if s.ctx.Err() != nil {
+		s.fail(msgs, &DeliveryError{Output: s.name, Err: context.Cause(s.ctx)}, true)
+		return
+	}
+	payload := body
+	if s.cfg.Compression == CompressionGzip {
+		var err error
+		if payload, err = gzipBytes(body); err != nil {
+			s.fail(msgs, &DeliveryError{Output: s.name, Err: fmt.Errorf("gzip: %w", err)}, false)
+			return
+		}
+	}
+	tries := &attempts{events: len(msgs)}
+	ctx := context.WithValue(s.ctx, attemptsKey{}, tries)
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, s.target, payload)
+	if err != nil {
+		s.fail(msgs, &DeliveryError{Output: s.name, Err: stripURLError(err)}, false)
+		return
+	}
+	req.Header.Set("Content-Type", s.contentType)
+	req.Header.Set("User-Agent", userAgent)
+	if s.cfg.Compression == CompressionGzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+
+	resp, err := s.client.Do(req)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if status >= 200 && status < 300 {
+			s.env.Reporter.Report(msgs, sink.Delivered, nil)
+			return
+		}
+	}
+	closing := false
+	if err != nil {
+		if s.ctx.Err() != nil {
+			err = context.Cause(s.ctx)
+			closing = true
+		} else {
+			err = stripURLError(err)
+		}
+	}
+	s.fail(msgs, &DeliveryError{Output: s.name, Attempts: int(tries.n.Load()), StatusCode: status, Err: err}, closing)
+}
+
+func (s *Sink[T]) fail(msgs []sink.Message[T], err *DeliveryError, closing bool) {
+	if closing {
+		s.gaveUp.Add(int64(len(msgs)))
+	}
+	s.env.Logger.Warn("webhook delivery failed", "output", s.name, "events", len(msgs),
+		"attempts", err.Attempts, "status", err.StatusCode, "err", err.Error())
+	s.env.Reporter.Report(msgs, sink.Failed, err)
+}
+
+// failRest reports msgs and everything left in the queue as given up, in
+// one report rather than one per event. Only called once the queue is
+// closed, so the range ends.
+func (s *Sink[T]) failRest(msgs []sink.Message[T]) {
+	for m := range s.queue {
+		msgs = append(msgs, m)
+	}
+	s.fail(msgs, &DeliveryError{Output: s.name, Err: context.Cause(s.ctx)}, true)
+}
+
+// beforeAttempt counts attempts (retryablehttp only reports the total
+// through ErrorHandler, which a cancelled backoff wait skips).
+func (s *Sink[T]) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
+	a := attemptsOf(req.Context())
+	a.n.Store(int64(i + 1))
+	s.env.Logger.Debug("webhook attempt", "output", s.name, "attempt", i+1, "events", a.events,
+		"bytes", req.ContentLength)
+}
+
+// checkRetry retries connection errors, timeouts, 429 and 5xx except 501
+// (retryablehttp's policy, which also gives up at once on TLS verification
+// failures and redirect loops), never other statuses, and never once the
+// output is closing. A 2xx that raced with cancellation still counts as
+// delivered.
+func (s *Sink[T]) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err == nil && resp != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	retry, _ := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	a := attemptsOf(ctx)
+	attrs := []any{"output", s.name, "attempt", a.n.Load(), "events", a.events, "retry", retry && a.n.Load() < int64(s.cfg.MaxRetries)}
+	if resp != nil {
+		attrs = append(attrs, "status", resp.StatusCode)
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			attrs = append(attrs, "retry_after", ra)
+		}
+	}
+	if err != nil {
+		attrs = append(attrs, "err", stripURLError(err).Error())
+	}
+	s.env.Logger.Debug("webhook attempt failed", attrs...)
+	return retry, nil
+}
+
+// backoff doubles from retry_backoff, honours Retry-After on 429 and 503,
+// and caps both at max so a receiver cannot park a worker indefinitely.
+func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	return capDuration(retryablehttp.DefaultBackoff(min, max, attempt, resp), max)
+}
+
+func capDuration(d, max time.Duration) time.Duration {
+	if d > max || d < 0 {
+		return max
+	}
+	return d
+}
+
+// stripURLError removes the URL net/http puts in its errors (it hides the
+// password but keeps the query).
+func stripURLError(err error) error {
+	var ue *url.Error
+	for errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err
+}
+
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(b)/4 + 64)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// dropLog rate-limits the warning about a full queue: a receiver outage
+// can drop thousands of events a second, and one line per Deliver would
+// bury everything else.
+type dropLog struct {
+	mu      sync.Mutex
+	last    time.Time
+	pending int
+}
+
+const dropLogEvery = 10 * time.Second
+
+func (d *dropLog) add(logger *slog.Logger, name string, queueSize, n int) {
+	d.mu.Lock()
+	d.pending += n
+	now := time.Now()
+	if !d.last.IsZero() && now.Sub(d.last) < dropLogEvery {
+		d.mu.Unlock()
+		return
+	}
+	count := d.pending
+	d.pending, d.last = 0, now
+	d.mu.Unlock()
+	logger.Warn("webhook queue full, events dropped", "output", name, "dropped", count,
+		"queue_size", queueSize)
+}
