@@ -1,0 +1,297 @@
+// Package file is the output kind that appends events as JSON lines to a
+// local file, and keeps doing so across log rotation: when the file is
+// renamed, removed or replaced (logrotate's create mode, or by hand) the
+// output starts a new file at the configured path; copytruncate works
+// because the file is opened with O_APPEND.
+package file
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/rjeczalik/notify"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// Kind is the table row for file outputs: YAML key file_outputs, JSON
+// format.
+func Kind[T any]() sink.Kind[T] {
+	return sink.KindOf[T, Config]{
+		Name: "file",
+		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
+			return New(cfg, env)
+		},
+		Equal:  Equal,
+		Format: func(Config) sink.Format { return sink.JSON },
+	}.Kind()
+}
+
+// ErrClosed is reported for messages delivered after Close.
+var ErrClosed = errors.New("file output is closed")
+
+// maxKeptBuffer bounds the line buffer kept between batches, so that one
+// huge batch does not pin its size in memory for the life of the output.
+const maxKeptBuffer = 1 << 20
+
+// Sink appends each delivered batch to the file with a single write(2),
+// so that concurrent writers and rotation tools never see half a batch
+// interleaved with something else, and reports the batch before Deliver
+// returns: it holds no events between calls.
+type Sink[T any] struct {
+	path  string // as configured, for Name and errors
+	abs   string // what is opened and stat'ed
+	mode  os.FileMode
+	fsync bool
+	env   sink.Env[T]
+
+	mu     sync.Mutex
+	f      *os.File
+	fi     os.FileInfo // of f, to tell whether path still names it
+	buf    []byte
+	torn   os.FileInfo // the file a short write left a partial line in
+	closed bool
+
+	// write is the one write call per batch and sync the fsync; tests
+	// replace them to count calls and to inject failures.
+	write func(f *os.File, b []byte) (int, error)
+	sync  func(f *os.File) error
+
+	events    chan notify.EventInfo // nil when the directory is not watched
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// New opens (creating if needed) the file at cfg.Path and starts watching
+// its directory for rotation. It fails when the file cannot be opened for
+// appending, such as when its directory does not exist.
+func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	env = env.WithDefaults()
+	abs, err := filepath.Abs(cfg.Path)
+	if err != nil {
+		return nil, sink.Errorf("path", "cannot resolve %q: %w", cfg.Path, err)
+	}
+	s := &Sink[T]{
+		path:  cfg.Path,
+		abs:   abs,
+		mode:  os.FileMode(cfg.Mode),
+		fsync: cfg.Fsync == FsyncBatch,
+		env:   env,
+		write: (*os.File).Write,
+		sync:  (*os.File).Sync,
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	if err := s.open(); err != nil {
+		return nil, sink.Errorf("path", "%w", err)
+	}
+
+	// The watcher only speeds things up: every batch also checks that the
+	// path still names the open file, so a watch that cannot be set up
+	// (inotify limits) costs promptness, not correctness.
+	events := make(chan notify.EventInfo, 16)
+	if err := notify.Watch(filepath.Dir(abs), events, notify.Rename, notify.Remove, notify.Create); err != nil {
+		env.Logger.Warn("cannot watch the directory of the event file; rotation is noticed at the next write", "path", cfg.Path, "err", err)
+		close(s.done)
+		return s, nil
+	}
+	s.events = events
+	go s.watch()
+	return s, nil
+}
+
+// Name is "file:" followed by the path as configured.
+func (s *Sink[T]) Name() string { return "file:" + s.path }
+
+// Deliver appends the batch and reports it delivered, or failed when the
+// file cannot be opened or written.
+func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
+	if len(batch) == 0 {
+		return
+	}
+	delivered, err := s.deliver(batch)
+	if delivered > 0 {
+		s.env.Reporter.Report(batch[:delivered], sink.Delivered, nil)
+	}
+	if delivered < len(batch) {
+		s.env.Reporter.Report(batch[delivered:], sink.Failed, err)
+	}
+}
+
+// deliver writes the batch and returns how many of its messages made it
+// into the file whole, and the error that stopped the rest.
+func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	if err := s.ensureOpen(); err != nil {
+		return 0, err
+	}
+
+	buf := s.buf[:0]
+	if s.torn != nil && os.SameFile(s.torn, s.fi) {
+		// End the fragment a short write left so that it does not swallow
+		// the first line of this batch.
+		buf = append(buf, '\n')
+	}
+	s.torn = nil
+	prefix := len(buf)
+	for _, m := range batch {
+		buf = append(buf, m.Value...)
+		buf = append(buf, '\n')
+	}
+	if cap(buf) <= maxKeptBuffer {
+		s.buf = buf[:0]
+	} else {
+		s.buf = nil
+	}
+
+	n, err := s.write(s.f, buf)
+	if err == nil && n < len(buf) {
+		err = fmt.Errorf("short write (%d of %d bytes)", n, len(buf))
+	}
+	if err != nil {
+		// Count the lines that landed whole; the rest failed.
+		if n > 0 && n < len(buf) && buf[n-1] != '\n' {
+			s.torn = s.fi
+		}
+		off, whole := prefix, 0
+		for _, m := range batch {
+			off += len(m.Value) + 1
+			if off > n {
+				break
+			}
+			whole++
+		}
+		// Reopen for the next batch: the descriptor may be what broke.
+		s.closeFile()
+		return whole, fmt.Errorf("write %s: %w", s.path, unwrapPath(err))
+	}
+	if s.fsync {
+		if err := s.sync(s.f); err != nil {
+			s.closeFile()
+			return 0, fmt.Errorf("fsync %s: %w", s.path, unwrapPath(err))
+		}
+	}
+	return len(batch), nil
+}
+
+// ensureOpen makes sure the open file is the one the path names now. The
+// stat is one syscall per batch and makes rotation handling independent of
+// when the watcher's events arrive.
+func (s *Sink[T]) ensureOpen() error {
+	if s.f != nil {
+		fi, err := os.Stat(s.abs)
+		if err == nil && os.SameFile(fi, s.fi) {
+			return nil
+		}
+		s.env.Logger.Info("event file was rotated; reopening", "path", s.path)
+		s.closeFile()
+	}
+	return s.open()
+}
+
+// open opens the path for appending, creating it with the configured mode
+// (chmod'ed, so the umask does not narrow it) when it does not exist.
+func (s *Sink[T]) open() error {
+	f, err := os.OpenFile(s.abs, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, s.mode)
+	if err == nil {
+		if err := f.Chmod(s.mode); err != nil {
+			f.Close()
+			return fmt.Errorf("cannot set the mode of %q to %04o: %w", s.path, uint32(s.mode), unwrapPath(err))
+		}
+	} else if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(s.abs, os.O_WRONLY|os.O_APPEND, 0)
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot open %q: directory %q does not exist: %w", s.path, filepath.Dir(s.path), unwrapPath(err))
+		}
+		return fmt.Errorf("cannot open %q for appending: %w", s.path, unwrapPath(err))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("cannot stat %q: %w", s.path, unwrapPath(err))
+	}
+	s.f, s.fi = f, fi
+	return nil
+}
+
+func (s *Sink[T]) closeFile() {
+	if s.f != nil {
+		if err := s.f.Close(); err != nil {
+			s.env.Logger.Warn("closing event file", "path", s.path, "err", err)
+		}
+		s.f, s.fi = nil, nil
+	}
+}
+
+// watch lets go of a rotated file as soon as the directory changes, rather
+// than at the next batch: a removed file's space is freed and tools such
+// as logrotate's delaycompress do not race a writer that is still in it.
+// Creating the new file is left to the next batch, so that a rotation
+// tool that creates it itself (logrotate's create) is not raced.
+func (s *Sink[T]) watch() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.events:
+			s.mu.Lock()
+			if s.f != nil {
+				fi, err := os.Stat(s.abs)
+				if err != nil || !os.SameFile(fi, s.fi) {
+					s.env.Logger.Info("event file was rotated; closing it", "path", s.path)
+					s.closeFile()
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Close stops watching and closes the file. Nothing is buffered, so there
+// is nothing to flush.
+func (s *Sink[T]) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.events != nil {
+			notify.Stop(s.events)
+			close(s.stop)
+		}
+		<-s.done
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.closed = true
+		if s.f != nil {
+			if cerr := s.f.Close(); cerr != nil {
+				err = fmt.Errorf("close %s: %w", s.path, unwrapPath(cerr))
+			}
+			s.f, s.fi = nil, nil
+		}
+		s.buf = nil
+	})
+	return err
+}
+
+// unwrapPath drops an *fs.PathError's operation and absolute path, which
+// the messages here already say in the configured form.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
