@@ -1,0 +1,326 @@
+package kafka
+
+import (
+	"net"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	commoncfg "github.com/prometheus/common/config"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// Format is the wire format of record values.
+type Format string
+
+// Formats.
+const (
+	FormatJSON     Format = "json"
+	FormatProtobuf Format = "protobuf"
+)
+
+// Acks is how many replicas must acknowledge a record before it counts as
+// delivered.
+type Acks string
+
+// Acknowledgement levels.
+const (
+	// AcksNone does not wait for the broker: a record counts as delivered
+	// once written to the connection.
+	AcksNone Acks = "none"
+	// AcksLeader waits for the partition leader to write the record.
+	AcksLeader Acks = "leader"
+	// AcksAll waits for every in-sync replica and turns on the idempotent
+	// producer, so retries cannot duplicate or reorder records.
+	AcksAll Acks = "all"
+)
+
+// Compression is the codec record batches are compressed with.
+type Compression string
+
+// Compression codecs. The empty value means CompressionNone.
+const (
+	CompressionNone   Compression = "none"
+	CompressionGzip   Compression = "gzip"
+	CompressionSnappy Compression = "snappy"
+	CompressionLZ4    Compression = "lz4"
+	CompressionZstd   Compression = "zstd"
+)
+
+// Record keys: what each record's key is set to. The key picks the
+// partition, and Kafka orders records only within a partition.
+const (
+	// KeyInstance keys records by the recorder instance (Env.Instance), so
+	// each instance's events stay in order.
+	KeyInstance = "instance"
+	// KeyEventType keys records by event type, so each type stays in order.
+	KeyEventType = "event_type"
+	// KeyNone sends records without a key, spreading them over partitions.
+	KeyNone = "none"
+)
+
+// SASL mechanisms.
+const (
+	SASLPlain       = "PLAIN"
+	SASLScramSHA256 = "SCRAM-SHA-256"
+	SASLScramSHA512 = "SCRAM-SHA-512"
+)
+
+// Defaults applied to unset fields.
+const (
+	DefaultClientID   = "eventrecorder"
+	DefaultBufferSize = 1024
+)
+
+// Config configures one Kafka output (an item of kafka_outputs).
+type Config struct {
+	// Brokers are the bootstrap brokers, host:port.
+	Brokers []string `yaml:"brokers" json:"brokers"`
+	// Topic receives every record.
+	Topic string `yaml:"topic" json:"topic"`
+	// ClientID identifies the producer to the brokers (quotas, logs).
+	ClientID string `yaml:"client_id,omitempty" json:"client_id,omitempty"`
+	// Format of record values: json (default) or protobuf.
+	Format Format `yaml:"format,omitempty" json:"format,omitempty"`
+	// Acks: none, leader (default) or all.
+	Acks Acks `yaml:"acks,omitempty" json:"acks,omitempty"`
+	// Compression: none (default), gzip, snappy, lz4 or zstd.
+	Compression Compression `yaml:"compression,omitempty" json:"compression,omitempty"`
+	// BufferSize bounds the messages held locally while the brokers are
+	// slow or unreachable; beyond it messages are dropped.
+	BufferSize int `yaml:"buffer_size,omitempty" json:"buffer_size,omitempty"`
+	// TLSConfig turns on TLS. Server certificates are verified unless
+	// insecure_skip_verify is set.
+	TLSConfig *commoncfg.TLSConfig `yaml:"tls_config,omitempty" json:"tls_config,omitempty"`
+	// SASL turns on SASL authentication.
+	SASL *SASLConfig `yaml:"sasl,omitempty" json:"sasl,omitempty"`
+	// Key picks the record key: instance (default), event_type or none.
+	Key string `yaml:"key,omitempty" json:"key,omitempty"`
+
+	sink.Filter `yaml:",inline"`
+}
+
+// SASLConfig authenticates the producer with a user name and password.
+type SASLConfig struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism string `yaml:"mechanism" json:"mechanism"`
+	Username  string `yaml:"username" json:"username"`
+	// Password is the password itself; Secret marshals as "<secret>" so
+	// that printing a configuration does not leak it.
+	Password commoncfg.Secret `yaml:"password,omitempty" json:"password,omitempty"`
+	// PasswordFile is read when the output is built, so that the password
+	// can stay out of the configuration file.
+	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+}
+
+// configYAML mirrors Config field for field (a test keeps them in step)
+// except that tls_config decodes without TLSConfig's UnmarshalYAML, whose
+// errors carry no field path; Validate runs the same checks and adds it.
+type configYAML struct {
+	Brokers     []string    `yaml:"brokers"`
+	Topic       string      `yaml:"topic"`
+	ClientID    string      `yaml:"client_id,omitempty"`
+	Format      Format      `yaml:"format,omitempty"`
+	Acks        Acks        `yaml:"acks,omitempty"`
+	Compression Compression `yaml:"compression,omitempty"`
+	BufferSize  int         `yaml:"buffer_size,omitempty"`
+	TLSConfig   *rawTLS     `yaml:"tls_config,omitempty"`
+	SASL        *SASLConfig `yaml:"sasl,omitempty"`
+	Key         string      `yaml:"key,omitempty"`
+
+	sink.Filter `yaml:",inline"`
+}
+
+type rawTLS commoncfg.TLSConfig
+
+// UnmarshalYAML decodes with the caller's (strict) unmarshal, applies
+// defaults and validates.
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw configYAML
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	*c = Config{
+		Brokers:     raw.Brokers,
+		Topic:       raw.Topic,
+		ClientID:    raw.ClientID,
+		Format:      raw.Format,
+		Acks:        raw.Acks,
+		Compression: raw.Compression,
+		BufferSize:  raw.BufferSize,
+		TLSConfig:   (*commoncfg.TLSConfig)(raw.TLSConfig),
+		SASL:        raw.SASL,
+		Key:         raw.Key,
+		Filter:      raw.Filter,
+	}
+	return c.Validate()
+}
+
+// Validate applies defaults to unset fields and checks every field,
+// returning a *sink.FieldError that names the field and the bad value.
+func (c *Config) Validate() error {
+	c.setDefaults()
+	if len(c.Brokers) == 0 {
+		return sink.Errorf("brokers", "at least one broker is required")
+	}
+	for i, b := range c.Brokers {
+		field := "brokers[" + strconv.Itoa(i) + "]"
+		if err := checkHostPort(b); err != "" {
+			return sink.Errorf(field, "%q is not host:port: %s", b, err)
+		}
+		if slices.Index(c.Brokers, b) != i {
+			return sink.Errorf(field, "duplicate broker %q", b)
+		}
+	}
+	if c.Topic == "" {
+		return sink.Errorf("topic", "a topic is required")
+	}
+	if len(c.Topic) > 249 || c.Topic == "." || c.Topic == ".." || !topicName.MatchString(c.Topic) {
+		return sink.Errorf("topic", "invalid topic name %q; want 1 to 249 letters, digits, '.', '_' or '-', and not \".\" or \"..\"", c.Topic)
+	}
+	switch c.Format {
+	case FormatJSON, FormatProtobuf:
+	default:
+		return sink.Errorf("format", "unknown value %q; want json or protobuf", c.Format)
+	}
+	switch c.Acks {
+	case AcksNone, AcksLeader, AcksAll:
+	default:
+		return sink.Errorf("acks", "unknown value %q; want none, leader or all", c.Acks)
+	}
+	switch c.Compression {
+	case CompressionNone, CompressionGzip, CompressionSnappy, CompressionLZ4, CompressionZstd:
+	default:
+		return sink.Errorf("compression", "unknown value %q; want none, gzip, snappy, lz4 or zstd", c.Compression)
+	}
+	if c.BufferSize < 1 {
+		return sink.Errorf("buffer_size", "must be at least 1, got %d", c.BufferSize)
+	}
+	switch c.Key {
+	case KeyInstance, KeyEventType, KeyNone:
+	default:
+		return sink.Errorf("key", "unknown value %q; want instance, event_type or none", c.Key)
+	}
+	if err := c.validateTLS(); err != nil {
+		return err
+	}
+	if s := c.SASL; s != nil {
+		switch s.Mechanism {
+		case SASLPlain, SASLScramSHA256, SASLScramSHA512:
+		default:
+			return sink.Errorf("sasl.mechanism", "unknown value %q; want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
+		}
+		if s.Username == "" {
+			return sink.Errorf("sasl.username", "a user name is required")
+		}
+		if (s.Password == "") == (s.PasswordFile == "") {
+			return sink.Errorf("sasl", "exactly one of password and password_file is required")
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateTLS() error {
+	t := c.TLSConfig
+	if t == nil {
+		return nil
+	}
+	// The *_ref fields need a secret manager, which outputs do not have.
+	for _, ref := range []struct{ field, value string }{{"ca_ref", t.CARef}, {"cert_ref", t.CertRef}, {"key_ref", t.KeyRef}} {
+		if ref.value != "" {
+			return sink.Errorf("tls_config."+ref.field, "secret references are not supported (got %q); use the file or inline field", ref.value)
+		}
+	}
+	if err := t.Validate(); err != nil {
+		return sink.AtPath("tls_config", err)
+	}
+	if t.MinVersion != 0 && t.MaxVersion != 0 && t.MaxVersion < t.MinVersion {
+		return sink.Errorf("tls_config.max_version", "%q is lower than min_version %q", tlsVersionName(t.MaxVersion), tlsVersionName(t.MinVersion))
+	}
+	return nil
+}
+
+func tlsVersionName(v commoncfg.TLSVersion) string {
+	s, err := v.MarshalYAML()
+	if name, ok := s.(string); ok && err == nil {
+		return name
+	}
+	return strconv.Itoa(int(v))
+}
+
+var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+// checkHostPort returns why b is not a usable host:port, or "".
+func checkHostPort(b string) string {
+	host, port, err := net.SplitHostPort(b)
+	if err != nil {
+		return "missing port or malformed address"
+	}
+	if host == "" {
+		return "empty host"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "port must be a number from 1 to 65535"
+	}
+	return ""
+}
+
+func (c *Config) setDefaults() {
+	if c.ClientID == "" {
+		c.ClientID = DefaultClientID
+	}
+	if c.Format == "" {
+		c.Format = FormatJSON
+	}
+	if c.Acks == "" {
+		c.Acks = AcksLeader
+	}
+	if c.Compression == "" {
+		c.Compression = CompressionNone
+	}
+	if c.BufferSize == 0 {
+		c.BufferSize = DefaultBufferSize
+	}
+	if c.Key == "" {
+		c.Key = KeyInstance
+	}
+}
+
+// Equal reports whether a and b configure the same output: defaults count
+// as set and the order of brokers does not matter, so that a reload that
+// only reorders brokers keeps the running output and its buffer.
+func Equal(a, b Config) bool {
+	a.setDefaults()
+	b.setDefaults()
+	a.Brokers = sortedCopy(a.Brokers)
+	b.Brokers = sortedCopy(b.Brokers)
+	if len(a.EventTypes) == 0 {
+		a.EventTypes = nil
+	}
+	if len(b.EventTypes) == 0 {
+		b.EventTypes = nil
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// FormatOf is the sink format the output wants its values in.
+func FormatOf(c Config) sink.Format {
+	if c.Format == FormatProtobuf {
+		return sink.Protobuf
+	}
+	return sink.JSON
+}
+
+// name is the output's stable identifier; it holds no credentials.
+func (c *Config) name() string {
+	return "kafka:" + strings.Join(sortedCopy(c.Brokers), ",") + "/" + c.Topic
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
