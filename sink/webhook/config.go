@@ -190,6 +190,11 @@ func (c *Config) Validate() error {
 			return sink.AtPath("http_config.tls_config", err)
 		}
 		c.HTTPConfig = &hc
+		if c.URL != nil {
+			if err := credentialConflict("url", c.URL.u, c.HTTPConfig); err != nil {
+				return err
+			}
+		}
 	}
 	if err := defaultDuration(&c.Timeout, DefaultTimeout, "timeout"); err != nil {
 		return err
@@ -257,6 +262,30 @@ func defaultDuration(v *model.Duration, def time.Duration, field string) error {
 		*v = model.Duration(def)
 	}
 	return nil
+}
+
+// credentialConflict rejects credentials in two places. net/http turns URL
+// userinfo into an Authorization header before the http_config round
+// trippers run, and those leave an existing header alone, so http_config's
+// credentials would be silently ignored.
+func credentialConflict(field string, u *url.URL, hc *commoncfg.HTTPClientConfig) error {
+	if u == nil || u.User == nil || hc == nil {
+		return nil
+	}
+	var auth string
+	switch {
+	case hc.BasicAuth != nil:
+		auth = "basic_auth"
+	case hc.Authorization != nil:
+		auth = "authorization"
+	case hc.OAuth2 != nil:
+		auth = "oauth2"
+	case hc.BearerToken != "" || hc.BearerTokenFile != "":
+		auth = "bearer_token"
+	default:
+		return nil
+	}
+	return sink.Errorf(field, "%q has userinfo and http_config sets %s: configure credentials in one place", maskURL(u), auth)
 }
 
 // readURLFile reads and checks the URL a url_file holds. Errors show the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/eventrecorder/eventrecorder/sink"
@@ -18,6 +19,8 @@ const secretToken = "<secret>"
 
 // mask replaces secret URL parts in error messages.
 const mask = "xxxxx"
+
+var quoted = regexp.MustCompile(`"[^"]*"`)
 
 // SecretURL is the webhook endpoint. Webhook URLs often carry credentials
 // in their userinfo or query, so a SecretURL never prints, marshals or
@@ -51,7 +54,10 @@ func parseURL(s string) (*url.URL, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("cannot parse %q: %v", maskRaw(s), err)
+		// Its reasons quote pieces of the input ("invalid port \":pw\"
+		// after host" for a malformed userinfo): drop the quotes' contents.
+		reason := strings.Join(strings.Fields(quoted.ReplaceAllString(err.Error(), "")), " ")
+		return nil, fmt.Errorf("cannot parse %q: %s", maskRaw(s), reason)
 	}
 	if err := checkURL(u); err != nil {
 		return nil, err
@@ -60,6 +66,10 @@ func parseURL(s string) (*url.URL, error) {
 }
 
 func checkURL(u *url.URL) error {
+	if u.Opaque != "" {
+		// "user:pass@host" parses as scheme "user": say nothing of it.
+		return fmt.Errorf("%q is not an absolute http or https URL", maskURL(u))
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("scheme %q of %q is not http or https", u.Scheme, maskURL(u))
 	}
@@ -160,41 +170,21 @@ func stripURL(u *url.URL) string {
 
 // maskURL keeps the shape of u for error messages but hides userinfo,
 // query and fragment.
-func maskURL(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		c.User = url.User(mask)
-	}
-	if c.RawQuery != "" {
-		c.RawQuery = mask
-	}
-	c.Fragment, c.RawFragment = "", ""
-	s := c.String()
-	if u.Fragment != "" || u.RawFragment != "" {
-		s += "#" + mask
-	}
-	return s
-}
+func maskURL(u *url.URL) string { return maskRaw(u.String()) }
 
-// maskRaw masks a string that may not even parse as a URL: everything
-// after '?' or '#', and any userinfo before the host.
+// maskRaw masks a string that may not even parse as a URL. It errs on the
+// side of hiding: everything up to the last '@' (userinfo, even when a
+// password holds '/', '?' or '#'), then everything after '?' or '#'.
 func maskRaw(s string) string {
-	var tail string
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		tail = s[i:i+1] + mask
-		s = s[:i]
-	}
-	rest := s
 	prefix := ""
 	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, rest = s[:i+3], s[i+3:]
+		prefix, s = s[:i+3], s[i+3:]
 	}
-	authority := rest
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		authority = rest[:i]
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		s = mask + s[i:]
 	}
-	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
-		rest = mask + rest[i:]
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i+1] + mask
 	}
-	return prefix + rest + tail
+	return prefix + s
 }

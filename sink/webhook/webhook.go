@@ -136,6 +136,9 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		if u, err = readURLFile(cfg.URLFile); err != nil {
 			return nil, err
 		}
+		if err := credentialConflict("url_file", u.u, cfg.HTTPConfig); err != nil {
+			return nil, err
+		}
 	}
 	hc := commoncfg.DefaultHTTPClientConfig
 	if cfg.HTTPConfig != nil {
