@@ -1,0 +1,101 @@
+// Package gen holds the code generators that turn the event schema
+// (event/eventrecorderpb/eventrecorder.proto) into the event package's Go
+// API. buf runs them as local plugins (event/buf.gen.yaml) when
+// `go generate ./event/` runs:
+//
+//   - cmd/protoc-gen-eventrecorder writes event/eventtype.gen.go,
+//     event/constructors.gen.go and event/convert.gen.go: the event-type
+//     names, one constructor per event type and the converters from
+//     Alertmanager's domain types. It is built on protogen and jennifer; the
+//     logic lives in internal/api.
+//   - cmd/protoc-gen-eventrecorder-json writes the JSON encoders.
+//
+// # Adding an event type
+//
+// Add a payload message and an EventData arm with the next free number,
+// then run `go generate ./event/`. The arm gets an EventType<Arm> constant,
+// a case in EventTypeName, an entry in EventTypeNames, and a constructor
+// New<Payload> (with "Event" appended if the payload's name lacks it)
+// whose parameters are the payload's fields in schema order, with the Go
+// types protoc-gen-go gives them. Nothing has to be written by hand; a
+// mapping entry is needed only for a constructor that should take domain
+// types instead.
+//
+// # The mapping file
+//
+// event/mapping.yaml says how constructors and converters fill the schema's
+// messages. It is YAML, decoded strictly (an unknown key is an error). The
+// plugin reads it from the directory buf runs in; the plugin option
+// mapping=<file> names another file. Top-level keys:
+//
+//	package:      import path of the generated package (its last element
+//	              is the package name)
+//	event_data:   the message whose single oneof lists the event types
+//	              (default EventData)
+//	imports:      package name → import path, for expressions and types
+//	structs:      plain Go structs, e.g. a constructor's parameter struct
+//	enums:        switch functions from a Go value to a proto enum
+//	converters:   functions from domain values to messages
+//	constructors: per event type (oneof arm name), a custom constructor
+//
+// Messages and enums are named relative to the schema's package
+// (Matcher.Type) or by full name (google.protobuf.Timestamp).
+//
+// Expressions. Every value, type and parameter list is Go source, parsed
+// with go/parser and rebuilt with jennifer. In pkg.Name, pkg is looked up
+// in imports (the schema's own Go package, eventrecorderpb, is always
+// there), so the generated import block is always right; other names are
+// parameters, loop variables, functions generated from this file, or
+// unexported helpers written by hand next to the generated files (for
+// logic that is not a field mapping: sorting, copying, rendering). Calls,
+// conversions, selectors, index and slice expressions, unary and binary
+// operators and composite literals are supported.
+//
+// Field specs. A message's fields are given under fields:, keyed by proto
+// field name; they are emitted in schema order whatever the YAML order.
+// Each field's spec is one of:
+//
+//	name: <expr>              the field is set to the expression
+//	name:                     a singular message field built in place
+//	  fields: {...}
+//	  omit: [...]
+//	name:                     a repeated field filled by a loop
+//	  range: <expr>           what to range over (evaluated once)
+//	  as: <ident>             the loop variable
+//	  var: <ident>            optional name of the slice variable
+//	  value: <spec>           each element: an expression, or fields/omit
+//
+// Every field of a message that is built must be mapped or listed under
+// omit, so that a field added to the schema cannot be dropped silently:
+// generation fails and names it.
+//
+// Converters (a list, generated in order):
+//
+//	converters:
+//	  - name: LabelSetAsProto   # exported or not
+//	    doc: ...                # the doc comment
+//	    params: ls model.LabelSet
+//	    nil: ls                 # return nil when this parameter is nil
+//	    result: LabelSet        # or "repeated Matcher" for a slice result,
+//	                            # built with range/as/value at the top level
+//	    fields: {...}
+//
+// Enums generate `func <name>(v <from>) <to>`, a switch in the proto enum's
+// value order; unlisted Go values map to the enum's zero value. inverse
+// names an optional reverse function returning (<from>, bool):
+//
+//	enums:
+//	  - name: matchTypeAsProto
+//	    from: labels.MatchType
+//	    to: Matcher.Type
+//	    values: {TYPE_EQUAL: labels.MatchEqual, ...}
+//	    inverse: labelsMatchType
+//
+// Constructors, keyed by arm name, give params (a Go parameter list) and
+// fields/omit for the payload message; name overrides the constructor's
+// name and doc its comment. An entry with only doc keeps the default
+// parameters. Structs are lists of {name, type, doc} fields.
+//
+// The output is deterministic: it depends only on the schema and the
+// mapping, never on map iteration order, so CI can regenerate and diff.
+package gen
