@@ -46,3 +46,15 @@ func (m *Metrics) CounterVec(name, help string, labels ...string) *prometheus.Co
 	m.counters[name] = c
 	return c
 }
+
+// NewMetricsWith returns a Metrics that hands out the given vectors by
+// name, for callers that own their metric vectors (the reference API's
+// output constructors take them as arguments). Other names get fresh,
+// unregistered vectors.
+func NewMetricsWith(vecs map[string]*prometheus.CounterVec) *Metrics {
+	m := NewMetrics("", nil)
+	for name, v := range vecs {
+		m.counters[name] = v
+	}
+	return m
+}

@@ -1,0 +1,369 @@
+package event
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v2"
+
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/file"
+	"github.com/eventrecorder/eventrecorder/sink/kafka"
+	"github.com/eventrecorder/eventrecorder/sink/stdout"
+	"github.com/eventrecorder/eventrecorder/sink/webhook"
+)
+
+// The configuration types of the built-in output kinds. They live with
+// their sinks; these names keep the reference API.
+type (
+	FileOutputConfig    = file.Config
+	WebhookOutputConfig = webhook.Config
+	KafkaOutputConfig   = kafka.Config
+	StdoutOutputConfig  = stdout.Config
+)
+
+// Names of the built-in kinds, as in "<kind>_outputs".
+const (
+	KindFile    = "file"
+	KindWebhook = "webhook"
+	KindKafka   = "kafka"
+	KindStdout  = "stdout"
+)
+
+// Config configures the recorder's outputs. Outputs are grouped by kind,
+// one list per kind, the way Alertmanager groups a receiver's
+// integrations; every recorded event goes to every output whose
+// event_types filter accepts it.
+type Config struct {
+	FileOutputs    []FileOutputConfig    `yaml:"file_outputs,omitempty" json:"file_outputs,omitempty"`
+	WebhookOutputs []WebhookOutputConfig `yaml:"webhook_outputs,omitempty" json:"webhook_outputs,omitempty"`
+	KafkaOutputs   []KafkaOutputConfig   `yaml:"kafka_outputs,omitempty" json:"kafka_outputs,omitempty"`
+	StdoutOutputs  []StdoutOutputConfig  `yaml:"stdout_outputs,omitempty" json:"stdout_outputs,omitempty"`
+
+	// Outputs of kinds registered with RegisterKind, keyed by kind name.
+	// Each value is that kind's configuration type. In YAML they sit
+	// beside the built-in lists under "<kind>_outputs".
+	Outputs map[string][]any `yaml:"-" json:"-"`
+}
+
+// kinds is the output table. Built-in kinds come first, in the order their
+// lists appear in Config.
+var kinds sink.Registry[*eventrecorderpb.Event]
+
+func init() {
+	for _, k := range []sink.Kind[*eventrecorderpb.Event]{
+		file.Kind[*eventrecorderpb.Event](),
+		webhook.Kind[*eventrecorderpb.Event](),
+		kafka.Kind[*eventrecorderpb.Event](),
+		stdout.Kind[*eventrecorderpb.Event](),
+	} {
+		if err := kinds.Register(k); err != nil {
+			panic(err) // a programming error in this package
+		}
+	}
+}
+
+// RegisterKind adds an output kind to the table, so that its outputs can
+// be configured under "<name>_outputs" in YAML or in Config.Outputs. Call
+// it from an init function, before loading configuration.
+func RegisterKind(k sink.Kind[*eventrecorderpb.Event]) error {
+	return kinds.Register(k)
+}
+
+// Kinds lists the registered output kinds, built-in ones first.
+func Kinds() []sink.Kind[*eventrecorderpb.Event] { return kinds.Kinds() }
+
+// outputSpec is one configured output, whatever its kind.
+type outputSpec struct {
+	kind   sink.Kind[*eventrecorderpb.Event]
+	index  int
+	config any
+}
+
+func (s outputSpec) path() string { return fmt.Sprintf("%s[%d]", s.kind.Key(), s.index) }
+
+func builtinList(c *Config, kind string) []any {
+	switch kind {
+	case KindFile:
+		return anySlice(c.FileOutputs)
+	case KindWebhook:
+		return anySlice(c.WebhookOutputs)
+	case KindKafka:
+		return anySlice(c.KafkaOutputs)
+	case KindStdout:
+		return anySlice(c.StdoutOutputs)
+	}
+	return nil
+}
+
+func isBuiltin(kind string) bool {
+	return kind == KindFile || kind == KindWebhook || kind == KindKafka || kind == KindStdout
+}
+
+func anySlice[C any](in []C) []any {
+	out := make([]any, len(in))
+	for i := range in {
+		out[i] = in[i]
+	}
+	return out
+}
+
+// appendOutput adds a decoded output to the list of its kind.
+func (c *Config) appendOutput(kind string, cfg any) {
+	switch v := cfg.(type) {
+	case FileOutputConfig:
+		c.FileOutputs = append(c.FileOutputs, v)
+	case WebhookOutputConfig:
+		c.WebhookOutputs = append(c.WebhookOutputs, v)
+	case KafkaOutputConfig:
+		c.KafkaOutputs = append(c.KafkaOutputs, v)
+	case StdoutOutputConfig:
+		c.StdoutOutputs = append(c.StdoutOutputs, v)
+	default:
+		if c.Outputs == nil {
+			c.Outputs = map[string][]any{}
+		}
+		c.Outputs[kind] = append(c.Outputs[kind], cfg)
+	}
+}
+
+// specs validates the configuration and lists its outputs in table order.
+// All problems are reported, each prefixed with its path.
+func (c Config) specs() ([]outputSpec, error) {
+	var (
+		out  []outputSpec
+		errs []error
+	)
+	for _, k := range kinds.Kinds() {
+		list := c.Outputs[k.Name()]
+		if isBuiltin(k.Name()) {
+			list = builtinList(&c, k.Name())
+		}
+		for i, raw := range list {
+			sp := outputSpec{kind: k, index: i}
+			cfg, err := k.Check(raw)
+			if err == nil {
+				err = checkFilter(cfg)
+			}
+			if err != nil {
+				errs = append(errs, sink.AtPath(sp.path(), err))
+				continue
+			}
+			sp.config = cfg
+			out = append(out, sp)
+		}
+	}
+	for name := range c.Outputs {
+		if _, ok := kinds.Lookup(name); !ok || isBuiltin(name) {
+			errs = append(errs, fmt.Errorf("%s_outputs: unknown output kind %q (registered: %s)", name, name, strings.Join(kindNames(), ", ")))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Validate reports every problem in the configuration, each naming the
+// output's kind, index and field, such as
+// `webhook_outputs[1].url: scheme "ftp" is not http or https`.
+func (c Config) Validate() error {
+	_, err := c.specs()
+	return err
+}
+
+func checkFilter(cfg any) error {
+	f, ok := cfg.(sink.Filtered)
+	if !ok {
+		return nil
+	}
+	known := EventTypeNames()
+	var errs []error
+	for i, name := range f.EventTypeFilter() {
+		if !slices.Contains(known, name) {
+			errs = append(errs, sink.Errorf(fmt.Sprintf("event_types[%d]", i), "unknown event type %q (known: %s)", name, strings.Join(known, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func kindNames() []string {
+	var names []string
+	for _, k := range kinds.Kinds() {
+		names = append(names, k.Name())
+	}
+	return names
+}
+
+// Equal reports whether two configurations describe the same outputs, as
+// each kind judges sameness (so the order of Kafka brokers does not
+// matter). Order within a list does not matter either.
+func (c Config) Equal(o Config) bool {
+	a, errA := c.specs()
+	b, errB := o.specs()
+	if errA != nil || errB != nil || len(a) != len(b) {
+		return false
+	}
+	used := make([]bool, len(b))
+	for _, sa := range a {
+		found := false
+		for j, sb := range b {
+			if !used[j] && sa.kind.Name() == sb.kind.Name() && sa.kind.Equal(sa.config, sb.config) {
+				used[j], found = true, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// UnmarshalYAML decodes the output lists of every registered kind,
+// rejecting unknown keys and fields, and validates each output. The error
+// lists every problem with its path.
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	var top yaml.MapSlice
+	if err := unmarshal(&top); err != nil {
+		return err
+	}
+	*c = Config{}
+	var errs []error
+	for _, item := range top {
+		key, _ := item.Key.(string)
+		name, ok := strings.CutSuffix(key, "_outputs")
+		k, found := kinds.Lookup(name)
+		if !ok || !found {
+			errs = append(errs, fmt.Errorf("%v: unknown key (want one of %s)", item.Key, strings.Join(outputKeys(), ", ")))
+			continue
+		}
+		if item.Value == nil {
+			continue
+		}
+		list, ok := item.Value.([]any)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: must be a list of outputs, got %s", key, yamlKind(item.Value)))
+			continue
+		}
+		for i, raw := range list {
+			path := fmt.Sprintf("%s[%d]", key, i)
+			cfg, err := decodeOutput(k, raw)
+			if err == nil {
+				err = checkFilter(cfg)
+			}
+			if err != nil {
+				errs = append(errs, sink.AtPath(path, err))
+				continue
+			}
+			c.appendOutput(name, cfg)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func outputKeys() []string {
+	var keys []string
+	for _, k := range kinds.Kinds() {
+		keys = append(keys, k.Key())
+	}
+	return keys
+}
+
+func yamlKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case yaml.MapSlice, map[any]any:
+		return "a mapping"
+	case int, int64, uint64, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+var (
+	yamlFieldNotFound = regexp.MustCompile(`line \d+: field (\S+) not found in type \S+`)
+	yamlLinePrefix    = regexp.MustCompile(`^line \d+: `)
+)
+
+// decodeOutput decodes one list item strictly into the kind's
+// configuration type. The item is re-encoded so that each kind's own
+// UnmarshalYAML and defaults apply exactly as for a standalone document.
+func decodeOutput(k sink.Kind[*eventrecorderpb.Event], raw any) (any, error) {
+	if raw == nil {
+		raw = yaml.MapSlice{}
+	}
+	if _, ok := raw.(yaml.MapSlice); !ok {
+		return nil, fmt.Errorf("must be a mapping, got %s", yamlKind(raw))
+	}
+	b, err := yaml.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := k.Decode(func(v any) error { return yaml.UnmarshalStrict(b, v) })
+	if err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	return cfg, nil
+}
+
+// cleanYAMLError turns yaml.v2's line-numbered strict-mode complaints
+// (whose line numbers refer to the re-encoded item, not the user's file)
+// into field errors.
+func cleanYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	var errs []error
+	for _, msg := range te.Errors {
+		if m := yamlFieldNotFound.FindStringSubmatch(msg); m != nil {
+			errs = append(errs, sink.Errorf(m[1], "unknown field"))
+			continue
+		}
+		errs = append(errs, errors.New(yamlLinePrefix.ReplaceAllString(msg, "")))
+	}
+	return errors.Join(errs...)
+}
+
+// MarshalYAML writes the built-in lists and every registered kind's list.
+func (c Config) MarshalYAML() (any, error) {
+	var out yaml.MapSlice
+	for _, k := range kinds.Kinds() {
+		list := c.Outputs[k.Name()]
+		if isBuiltin(k.Name()) {
+			list = builtinList(&c, k.Name())
+		}
+		if len(list) > 0 {
+			out = append(out, yaml.MapItem{Key: k.Key(), Value: list})
+		}
+	}
+	return out, nil
+}
+
+// LoadConfig parses a YAML configuration.
+func LoadConfig(b []byte) (Config, error) {
+	var c Config
+	if err := yaml.UnmarshalStrict(b, &c); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// LoadConfigFile reads and parses a YAML configuration file.
+func LoadConfigFile(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	c, err := LoadConfig(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,89 @@
+package event
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// DefaultNamespace prefixes every metric name, so that dashboards built for
+// Alertmanager's recorder keep working.
+const DefaultNamespace = "alertmanager"
+
+// Values of the result label of events_recorded_total.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+)
+
+// metrics are one recorder's Prometheus series. Names and labels follow the
+// wire reference; the latency histogram is our addition.
+type metrics struct {
+	recorded        *prometheus.CounterVec // event_type, output, result
+	bytesWritten    *prometheus.CounterVec // event_type, output
+	dropped         *prometheus.CounterVec // event_type
+	serializeErrors *prometheus.CounterVec // event_type
+	outputDrops     *prometheus.CounterVec // output
+	latency         *prometheus.HistogramVec
+	queueLength     prometheus.GaugeFunc
+	kinds           *sink.Metrics
+}
+
+func newMetrics(namespace string, reg prometheus.Registerer, queueLen func() float64) *metrics {
+	m := &metrics{
+		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "events_recorded_total",
+			Help: "Events handed to an output, by event type, output and result (success: the output acknowledged it; failure: the output gave up on it).",
+		}, []string{"event_type", "output", "result"}),
+		bytesWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "event_recorder_bytes_written_total",
+			Help: "Encoded bytes of the events an output delivered.",
+		}, []string{"event_type", "output"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "events_dropped_total",
+			Help: "Events dropped before reaching any output because the recorder's queue was full or the recorder was closed.",
+		}, []string{"event_type"}),
+		serializeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "event_serialize_errors_total",
+			Help: "Events that could not be encoded (once per event and wire format).",
+		}, []string{"event_type"}),
+		outputDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "event_output_drops_total",
+			Help: "Events an output shed without trying because its own buffer was full.",
+		}, []string{"output"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "event_recorder_delivery_latency_seconds",
+			Help:    "Time from RecordEvent to the output's acknowledgement, for delivered events.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+		}, []string{"output"}),
+		queueLength: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "event_recorder_queue_length",
+			Help: "Events waiting in the recorder's queue.",
+		}, queueLen),
+		kinds: sink.NewMetrics(namespace, reg),
+	}
+	if reg != nil {
+		m.recorded = register(reg, m.recorded)
+		m.bytesWritten = register(reg, m.bytesWritten)
+		m.dropped = register(reg, m.dropped)
+		m.serializeErrors = register(reg, m.serializeErrors)
+		m.outputDrops = register(reg, m.outputDrops)
+		m.latency = register(reg, m.latency)
+		m.queueLength = register(reg, m.queueLength)
+	}
+	return m
+}
+
+// register registers c, or returns the collector already registered under
+// the same name, so that two recorders sharing a registry share series
+// instead of one of them counting into the void.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}

@@ -1,0 +1,157 @@
+package event
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// output is one running sink with the recorder's bookkeeping around it.
+type output struct {
+	name   string
+	path   string // e.g. "webhook_outputs[1]", for errors
+	spec   outputSpec
+	sink   sink.Sink[*eventrecorderpb.Event]
+	format sink.Format
+	accept map[string]bool // nil: every event type
+
+	batch []sink.Message[*eventrecorderpb.Event] // consumer-owned scratch
+
+	// byType holds the output's series for each event type, resolved
+	// once so that reporting does no label hashing.
+	byType map[string]*typeSeries
+	other  func(eventType string) *typeSeries
+
+	delivered, dropped, failed, bytes atomic.Uint64
+	dropCounter                       prometheus.Counter
+	latency                           prometheus.Observer
+}
+
+type typeSeries struct {
+	success, failure, bytes prometheus.Counter
+}
+
+func (r *recorder) newOutput(sp outputSpec) (*output, error) {
+	o := &output{spec: sp, path: sp.path(), format: sp.kind.Format(sp.config)}
+	if f, ok := sp.config.(sink.Filtered); ok && len(f.EventTypeFilter()) > 0 {
+		o.accept = map[string]bool{}
+		for _, t := range f.EventTypeFilter() {
+			o.accept[t] = true
+		}
+	}
+	env := sink.Env[*eventrecorderpb.Event]{
+		Logger:       r.log.With("output_kind", sp.kind.Name()),
+		Reporter:     o,
+		Metrics:      r.metrics.kinds,
+		CloseTimeout: r.opts.CloseTimeout / 2,
+		Instance:     r.opts.Instance,
+	}
+	s, err := sp.kind.New(sp.config, env)
+	if err != nil {
+		return nil, err
+	}
+	o.sink = s
+	o.name = s.Name()
+	m := r.metrics
+	series := func(t string) *typeSeries {
+		return &typeSeries{
+			success: m.recorded.WithLabelValues(t, o.name, ResultSuccess),
+			failure: m.recorded.WithLabelValues(t, o.name, ResultFailure),
+			bytes:   m.bytesWritten.WithLabelValues(t, o.name),
+		}
+	}
+	o.byType = map[string]*typeSeries{EventTypeUnknown: series(EventTypeUnknown)}
+	for _, t := range EventTypeNames() {
+		o.byType[t] = series(t)
+	}
+	o.other = series
+	o.dropCounter = m.outputDrops.WithLabelValues(o.name)
+	o.latency = m.latency.WithLabelValues(o.name)
+	return o, nil
+}
+
+func (o *output) series(t string) *typeSeries {
+	if s, ok := o.byType[t]; ok {
+		return s
+	}
+	return o.other(t)
+}
+
+// Report implements sink.Reporter: it is how an output's outcomes reach
+// the metrics.
+func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sink.Outcome, err error) {
+	switch outcome {
+	case sink.Delivered:
+		now := time.Now()
+		var n uint64
+		for i := range msgs {
+			m := &msgs[i]
+			s := o.series(m.Type)
+			s.success.Inc()
+			s.bytes.Add(float64(len(m.Value)))
+			n += uint64(len(m.Value))
+			o.latency.Observe(now.Sub(m.Time).Seconds())
+		}
+		o.delivered.Add(uint64(len(msgs)))
+		o.bytes.Add(n)
+	case sink.Dropped:
+		o.dropCounter.Add(float64(len(msgs)))
+		o.dropped.Add(uint64(len(msgs)))
+	default:
+		for i := range msgs {
+			o.series(msgs[i].Type).failure.Inc()
+		}
+		o.failed.Add(uint64(len(msgs)))
+	}
+}
+
+func (o *output) stats() OutputStats {
+	return OutputStats{
+		Name:      o.name,
+		Delivered: o.delivered.Load(),
+		Dropped:   o.dropped.Load(),
+		Failed:    o.failed.Load(),
+		Bytes:     o.bytes.Load(),
+	}
+}
+
+// outputSet is an immutable list of outputs, swapped whole on reload.
+type outputSet struct {
+	outputs []*output
+	formats [numFormats]bool // which encodings the set needs
+}
+
+func (s *outputSet) empty() bool { return s == nil || len(s.outputs) == 0 }
+
+func (s *outputSet) add(o *output) {
+	s.outputs = append(s.outputs, o)
+	s.formats[o.format] = true
+}
+
+// find returns the index of an output not yet kept whose configuration is
+// the same as sp's, or -1.
+func (s *outputSet) find(sp outputSpec, kept []bool) int {
+	for i, o := range s.outputs {
+		if !kept[i] && o.spec.kind.Name() == sp.kind.Name() && sp.kind.Equal(o.spec.config, sp.config) {
+			return i
+		}
+	}
+	return -1
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
+}
+
+func (o *output) accepts(eventType string) bool {
+	return o.accept == nil || o.accept[eventType]
+}

@@ -1,0 +1,112 @@
+package event_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+)
+
+// The RecordEvent benchmarks measure what the caller pays. The output
+// filters the recorded type out, so the consumer keeps up with any
+// producer and the queue (larger than any run) never drops: the numbers
+// are the hot path, not the drop path. The floor is a bare buffered-channel
+// send of a pointer with a consumer on the other end.
+
+const benchQueue = 1 << 22
+
+func benchRecorder(b *testing.B) event.Recorder {
+	b.Helper()
+	rec, _ := newRecorder(b, mustConfig(b, "memory_outputs: [{id: bench, event_types: [alert_created]}]"), event.Options{QueueSize: benchQueue})
+	b.Cleanup(func() { _ = rec.Close() })
+	return rec
+}
+
+func BenchmarkRecordEvent(b *testing.B) {
+	data := seqEvent(1)
+	b.Run("impl=recorder/par=1", func(b *testing.B) {
+		rec := benchRecorder(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			rec.RecordEvent(ctxOn, data)
+		}
+	})
+	b.Run("impl=recorder/par=parallel", func(b *testing.B) {
+		rec := benchRecorder(b)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				rec.RecordEvent(ctxOn, data)
+			}
+		})
+	})
+	b.Run("impl=chan/par=1", func(b *testing.B) {
+		ch, stop := floorChannel()
+		defer stop()
+		b.ReportAllocs()
+		for b.Loop() {
+			send(ch, data)
+		}
+	})
+	b.Run("impl=chan/par=parallel", func(b *testing.B) {
+		ch, stop := floorChannel()
+		defer stop()
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				send(ch, data)
+			}
+		})
+	})
+}
+
+// BenchmarkRecordEventDisabled is a call path that did not opt in: the
+// lazy variant must not allocate or build anything.
+func BenchmarkRecordEventDisabled(b *testing.B) {
+	rec := benchRecorder(b)
+	ctx := context.Background()
+	b.Run("impl=lazy", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rec.RecordEventFunc(ctx, func() *eventrecorderpb.EventData { return seqEvent(1) })
+		}
+	})
+	b.Run("impl=eager", func(b *testing.B) {
+		data := seqEvent(1)
+		b.ReportAllocs()
+		for b.Loop() {
+			rec.RecordEvent(ctx, data)
+		}
+	})
+}
+
+func TestRecordEventFuncDisabledDoesNotAllocate(t *testing.T) {
+	rec, _ := newRecorder(t, mustConfig(t, "memory_outputs: [{id: noalloc}]"), event.Options{})
+	defer rec.Close()
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(1000, func() {
+		rec.RecordEventFunc(ctx, func() *eventrecorderpb.EventData { return seqEvent(1) })
+	})
+	if allocs != 0 {
+		t.Fatalf("disabled RecordEventFunc allocates %v times per call, want 0", allocs)
+	}
+}
+
+func floorChannel() (chan<- *eventrecorderpb.EventData, func()) {
+	ch := make(chan *eventrecorderpb.EventData, benchQueue)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range ch {
+		}
+	}()
+	return ch, func() { close(ch); <-done }
+}
+
+func send(ch chan<- *eventrecorderpb.EventData, d *eventrecorderpb.EventData) {
+	select {
+	case ch <- d:
+	default:
+	}
+}

@@ -1,0 +1,602 @@
+package event_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+func TestMain(m *testing.M) {
+	leakcheck.VerifyTestMain(m)
+}
+
+// The test kinds below are real sinks that live in memory: a sink that
+// tallies what it got ("memory"), and one whose Deliver waits on a gate
+// ("gated"). They are registered the way a user registers a kind.
+
+type memoryConfig struct {
+	ID          string `yaml:"id"`
+	Format      string `yaml:"format,omitempty"` // json | protobuf
+	FailStart   bool   `yaml:"fail_start,omitempty"`
+	FailEvery   int    `yaml:"fail_every,omitempty"` // fail every n-th message
+	sink.Filter `yaml:",inline"`
+}
+
+func (c *memoryConfig) Validate() error {
+	if c.ID == "" {
+		return sink.Errorf("id", "is required")
+	}
+	if c.Format != "" && c.Format != "json" && c.Format != "protobuf" {
+		return sink.Errorf("format", "unknown format %q", c.Format)
+	}
+	return nil
+}
+
+type memorySink struct {
+	cfg    memoryConfig
+	env    sink.Env[*eventrecorderpb.Event]
+	mu     sync.Mutex
+	got    []sink.Message[*eventrecorderpb.Event]
+	n      int
+	closed bool
+}
+
+func (s *memorySink) Name() string { return "memory:" + s.cfg.ID }
+
+func (s *memorySink) Deliver(batch []sink.Message[*eventrecorderpb.Event]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		panic("Deliver after Close")
+	}
+	for _, m := range batch {
+		s.n++
+		if s.cfg.FailEvery > 0 && s.n%s.cfg.FailEvery == 0 {
+			s.env.Reporter.Report([]sink.Message[*eventrecorderpb.Event]{m}, sink.Failed, errors.New("planned failure"))
+			continue
+		}
+		s.got = append(s.got, m)
+		s.env.Reporter.Report([]sink.Message[*eventrecorderpb.Event]{m}, sink.Delivered, nil)
+	}
+}
+
+func (s *memorySink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+func (s *memorySink) messages() []sink.Message[*eventrecorderpb.Event] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sink.Message[*eventrecorderpb.Event](nil), s.got...)
+}
+
+// sinks tracks every memory sink built, by id, so tests can look inside.
+var sinks = struct {
+	sync.Mutex
+	byID   map[string][]*memorySink
+	gates  map[string]chan struct{}
+	builds atomic.Int64
+}{byID: map[string][]*memorySink{}, gates: map[string]chan struct{}{}}
+
+func memorySinks(id string) []*memorySink {
+	sinks.Lock()
+	defer sinks.Unlock()
+	return append([]*memorySink(nil), sinks.byID[id]...)
+}
+
+type gatedSink struct {
+	*memorySink
+	gate chan struct{}
+}
+
+func (s *gatedSink) Deliver(batch []sink.Message[*eventrecorderpb.Event]) {
+	<-s.gate
+	s.memorySink.Deliver(batch)
+}
+
+func newMemory(cfg memoryConfig, env sink.Env[*eventrecorderpb.Event]) (*memorySink, error) {
+	if cfg.FailStart {
+		return nil, fmt.Errorf("cannot start %q", cfg.ID)
+	}
+	s := &memorySink{cfg: cfg, env: env}
+	sinks.Lock()
+	sinks.byID[cfg.ID] = append(sinks.byID[cfg.ID], s)
+	sinks.Unlock()
+	sinks.builds.Add(1)
+	return s, nil
+}
+
+func memoryFormat(c memoryConfig) sink.Format {
+	if c.Format == "protobuf" {
+		return sink.Protobuf
+	}
+	return sink.JSON
+}
+
+func init() {
+	must(event.RegisterKind(sink.KindOf[*eventrecorderpb.Event, memoryConfig]{
+		Name: "memory",
+		New: func(c memoryConfig, env sink.Env[*eventrecorderpb.Event]) (sink.Sink[*eventrecorderpb.Event], error) {
+			return newMemory(c, env)
+		},
+		Format: memoryFormat,
+	}.Kind()))
+	must(event.RegisterKind(sink.KindOf[*eventrecorderpb.Event, memoryConfig]{
+		Name: "gated",
+		New: func(c memoryConfig, env sink.Env[*eventrecorderpb.Event]) (sink.Sink[*eventrecorderpb.Event], error) {
+			m, err := newMemory(c, env)
+			if err != nil {
+				return nil, err
+			}
+			sinks.Lock()
+			gate, ok := sinks.gates[c.ID]
+			if !ok {
+				gate = make(chan struct{})
+				sinks.gates[c.ID] = gate
+			}
+			sinks.Unlock()
+			return &gatedSink{memorySink: m, gate: gate}, nil
+		},
+	}.Kind()))
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+func openGate(id string) {
+	sinks.Lock()
+	defer sinks.Unlock()
+	gate, ok := sinks.gates[id]
+	if !ok {
+		gate = make(chan struct{})
+		sinks.gates[id] = gate
+	}
+	select {
+	case <-gate:
+	default:
+		close(gate)
+	}
+}
+
+func mustConfig(t testing.TB, y string) event.Config {
+	t.Helper()
+	cfg, err := event.LoadConfig([]byte(y))
+	if err != nil {
+		t.Fatalf("LoadConfig:\n%s\nerror: %v", y, err)
+	}
+	return cfg
+}
+
+func newRecorder(t testing.TB, cfg event.Config, opts event.Options) (event.Recorder, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	opts.Registerer = reg
+	if opts.Instance == "" {
+		opts.Instance = "am-1:9093"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	rec, err := event.New(cfg, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return rec, reg
+}
+
+// seqEvent is a startup event whose version carries a sequence number, so
+// tests can check identity after a round trip.
+func seqEvent(i int) *eventrecorderpb.EventData {
+	return &eventrecorderpb.EventData{EventType: &eventrecorderpb.EventData_AlertmanagerStartupEvent{
+		AlertmanagerStartupEvent: &eventrecorderpb.AlertmanagerStartupEvent{Version: strconv.Itoa(i)},
+	}}
+}
+
+func seqOf(t testing.TB, m sink.Message[*eventrecorderpb.Event]) int {
+	t.Helper()
+	n, err := strconv.Atoi(m.Event.GetData().GetAlertmanagerStartupEvent().GetVersion())
+	if err != nil {
+		t.Fatalf("message without a sequence number: %v", m.Event)
+	}
+	return n
+}
+
+// metricSum adds up every series of a metric whose labels include want.
+func metricSum(t testing.TB, reg *prometheus.Registry, name string, want map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if have[k] != v {
+					continue series
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				sum += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return sum
+}
+
+var ctxOn = event.WithEventRecording(context.Background())
+
+func TestRecordDeliversEnvelope(t *testing.T) {
+	rec, reg := newRecorder(t, mustConfig(t, "memory_outputs: [{id: envelope}]"), event.Options{Instance: "am-0:9093"})
+	rec.SetClusterPeer(fakePeer(2))
+	before := time.Now()
+	rec.RecordEvent(ctxOn, seqEvent(7))
+	rec.RecordEvent(context.Background(), seqEvent(8)) // not opted in: ignored
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := memorySinks("envelope")[0].messages()
+	if len(got) != 1 {
+		t.Fatalf("got %d messages, want 1", len(got))
+	}
+	m := got[0]
+	if seqOf(t, m) != 7 || m.Type != "alertmanager_startup_event" {
+		t.Fatalf("message = seq %d type %q", seqOf(t, m), m.Type)
+	}
+	ev := m.Event
+	if ev.GetInstance() != "am-0:9093" || ev.GetClusterPosition() != 2 {
+		t.Fatalf("envelope instance=%q position=%d", ev.GetInstance(), ev.GetClusterPosition())
+	}
+	if ts := ev.GetTimestamp().AsTime(); ts.Before(before.Add(-time.Second)) || ts.After(time.Now()) {
+		t.Fatalf("timestamp %v not within the test", ts)
+	}
+	if string(m.Key) != "am-0:9093" {
+		t.Fatalf("key = %q", m.Key)
+	}
+	var decoded eventrecorderpb.Event
+	if err := protojson.Unmarshal(m.Value, &decoded); err != nil {
+		t.Fatalf("value is not protojson: %v\n%s", err, m.Value)
+	}
+	if !proto.Equal(&decoded, ev) {
+		t.Fatalf("decoded %v, want %v", &decoded, ev)
+	}
+	if !strings.Contains(string(m.Value), `"@timestamp"`) {
+		t.Fatalf("JSON lacks @timestamp: %s", m.Value)
+	}
+	if v := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": "memory:envelope", "result": "success", "event_type": "alertmanager_startup_event"}); v != 1 {
+		t.Fatalf("events_recorded_total = %v, want 1", v)
+	}
+	if v := metricSum(t, reg, "alertmanager_event_recorder_bytes_written_total", map[string]string{"output": "memory:envelope"}); v != float64(len(m.Value)) {
+		t.Fatalf("bytes_written = %v, want %d", v, len(m.Value))
+	}
+	if v := metricSum(t, reg, "alertmanager_event_recorder_delivery_latency_seconds", map[string]string{"output": "memory:envelope"}); v != 1 {
+		t.Fatalf("latency samples = %v, want 1", v)
+	}
+}
+
+type fakePeer int
+
+func (p fakePeer) Position() int { return int(p) }
+
+func TestZeroAndNopRecorderDiscard(t *testing.T) {
+	for _, rec := range []event.Recorder{{}, event.NopRecorder()} {
+		rec.RecordEvent(ctxOn, seqEvent(1))
+		rec.RecordEventFunc(ctxOn, func() *eventrecorderpb.EventData { t.Fatal("builder called on a nop recorder"); return nil })
+		rec.ApplyConfig(event.Config{})
+		rec.SetClusterPeer(fakePeer(1))
+		if err := rec.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRecordEventFuncBuildsOnlyWhenEnabled(t *testing.T) {
+	rec, _ := newRecorder(t, mustConfig(t, "memory_outputs: [{id: lazy}]"), event.Options{})
+	calls := 0
+	build := func() *eventrecorderpb.EventData { calls++; return seqEvent(calls) }
+	rec.RecordEventFunc(context.Background(), build)
+	rec.RecordEventFunc(ctxOn, build)
+	must(rec.Close())
+	if calls != 1 || len(memorySinks("lazy")[0].messages()) != 1 {
+		t.Fatalf("builder calls = %d, delivered = %d; want 1 and 1", calls, len(memorySinks("lazy")[0].messages()))
+	}
+}
+
+// TestConservation records from several goroutines into a tiny queue
+// while one output is blocked, so that the queue drops, then releases it:
+// for every output, delivered + dropped + failed must equal what was
+// recorded, exactly, as read from the metrics.
+func TestConservation(t *testing.T) {
+	cfg := mustConfig(t, `
+gated_outputs: [{id: conserve-gated}]
+memory_outputs: [{id: conserve-failing, fail_every: 7}]
+`)
+	rec, reg := newRecorder(t, cfg, event.Options{QueueSize: 16, MaxBatch: 4})
+	const producers, each = 8, 500
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				rec.RecordEvent(ctxOn, seqEvent(p*each+i))
+			}
+		}()
+	}
+	wg.Wait()
+	openGate("conserve-gated")
+	must(rec.Close())
+
+	const n = producers * each
+	queueDropped := metricSum(t, reg, "alertmanager_events_dropped_total", nil)
+	if queueDropped == 0 {
+		t.Fatal("expected the queue to drop while the output was blocked")
+	}
+	for _, out := range []string{"memory:conserve-gated", "memory:conserve-failing"} {
+		delivered := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": out, "result": "success"})
+		failed := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": out, "result": "failure"})
+		outDropped := metricSum(t, reg, "alertmanager_event_output_drops_total", map[string]string{"output": out})
+		if got := delivered + failed + outDropped + queueDropped; got != n {
+			t.Errorf("%s: delivered %v + failed %v + output drops %v + queue drops %v = %v, want %d", out, delivered, failed, outDropped, queueDropped, got, n)
+		}
+		if out == "memory:conserve-failing" && failed == 0 {
+			t.Errorf("%s: expected failures", out)
+		}
+	}
+	delivered := len(memorySinks("conserve-gated")[0].messages())
+	if float64(delivered)+queueDropped != n {
+		t.Errorf("gated sink holds %d messages, queue dropped %v, want sum %d", delivered, queueDropped, n)
+	}
+}
+
+// TestHotReload keeps one output unchanged across 100 reloads that add
+// and remove others while events flow: it must be built once and receive
+// every event exactly once.
+func TestHotReload(t *testing.T) {
+	base := "memory_outputs:\n  - {id: reload-keep}\n"
+	rec, reg := newRecorder(t, mustConfig(t, base), event.Options{QueueSize: 1 << 16, CloseTimeout: time.Minute})
+	const n = 5000
+	reloading := make(chan struct{})
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		for i := range n {
+			rec.RecordEvent(ctxOn, seqEvent(i))
+			if i%50 == 0 {
+				// Spread the events over the reloads.
+				select {
+				case <-reloading:
+				case <-time.After(time.Millisecond):
+				}
+			}
+		}
+	}()
+	for i := range 100 {
+		y := base
+		for j := 0; j < i%4; j++ {
+			y += fmt.Sprintf("  - {id: reload-extra-%d-%d}\n", i, j)
+		}
+		if i%3 == 0 {
+			y += "  - {id: reload-filtered, event_types: [alert_created]}\n"
+		}
+		if err := rec.ApplyConfigErr(mustConfig(t, y)); err != nil {
+			t.Fatalf("reload %d: %v", i, err)
+		}
+	}
+	close(reloading)
+	<-recorded
+	must(rec.Close())
+	if dropped := metricSum(t, reg, "alertmanager_events_dropped_total", nil); dropped != 0 {
+		t.Fatalf("queue dropped %v events; the test needs a lossless run", dropped)
+	}
+	keep := memorySinks("reload-keep")
+	if len(keep) != 1 {
+		t.Fatalf("unchanged output was built %d times, want once", len(keep))
+	}
+	msgs := keep[0].messages()
+	if len(msgs) != n {
+		t.Fatalf("unchanged output got %d events, recorded %d", len(msgs), n)
+	}
+	for i, m := range msgs {
+		if seqOf(t, m) != i {
+			t.Fatalf("message %d has seq %d: lost, duplicated or reordered", i, seqOf(t, m))
+		}
+	}
+	if len(memorySinks("reload-filtered")) == 0 {
+		t.Fatal("filtered output was never started")
+	}
+	for _, s := range memorySinks("reload-filtered") {
+		if got := len(s.messages()); got != 0 {
+			t.Fatalf("output filtered to alert_created got %d startup events", got)
+		}
+	}
+}
+
+func TestApplyConfigFailureKeepsPreviousOutputs(t *testing.T) {
+	rec, _ := newRecorder(t, mustConfig(t, "memory_outputs: [{id: prev-keep}]"), event.Options{})
+	defer rec.Close()
+	bad := mustConfig(t, "memory_outputs: [{id: prev-keep}, {id: prev-new}, {id: prev-broken, fail_start: true}]")
+	err := rec.ApplyConfigErr(bad)
+	if err == nil || !strings.Contains(err.Error(), "memory_outputs[2]") || !strings.Contains(err.Error(), `cannot start "prev-broken"`) {
+		t.Fatalf("error = %v, want one naming memory_outputs[2] and the cause", err)
+	}
+	if s := memorySinks("prev-new"); len(s) != 1 || !s[0].closed {
+		t.Fatalf("the output started before the failure must be closed again")
+	}
+	rec.RecordEvent(ctxOn, seqEvent(1))
+	must(rec.Close())
+	if got := len(memorySinks("prev-keep")[0].messages()); got != 1 {
+		t.Fatalf("previous output got %d events after the failed reload, want 1", got)
+	}
+	if got := rec.Stats(); len(got) != 1 || got[0].Name != "memory:prev-keep" || got[0].Delivered != 1 {
+		t.Fatalf("Stats = %+v", got)
+	}
+}
+
+func TestDuplicateOutputNameRejected(t *testing.T) {
+	_, err := event.New(mustConfig(t, "memory_outputs: [{id: dup}, {id: dup}]"), event.Options{})
+	if err == nil || !strings.Contains(err.Error(), `memory_outputs[1]: output "memory:dup" is already configured by memory_outputs[0]`) {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestEncodeOncePerFormat(t *testing.T) {
+	cfg := mustConfig(t, `
+memory_outputs:
+  - {id: once-a}
+  - {id: once-b}
+  - {id: once-pb, format: protobuf}
+`)
+	rec, _ := newRecorder(t, cfg, event.Options{})
+	rec.RecordEvent(ctxOn, seqEvent(1))
+	must(rec.Close())
+	a := memorySinks("once-a")[0].messages()[0]
+	b := memorySinks("once-b")[0].messages()[0]
+	pb := memorySinks("once-pb")[0].messages()[0]
+	if &a.Value[0] != &b.Value[0] {
+		t.Fatal("two JSON outputs got separately encoded copies; want one shared encoding")
+	}
+	var fromPB eventrecorderpb.Event
+	if err := proto.Unmarshal(pb.Value, &fromPB); err != nil {
+		t.Fatalf("protobuf output got undecodable bytes: %v", err)
+	}
+	if !proto.Equal(&fromPB, a.Event) {
+		t.Fatalf("protobuf round trip = %v, want %v", &fromPB, a.Event)
+	}
+}
+
+func TestEventTypeFilter(t *testing.T) {
+	cfg := mustConfig(t, `
+memory_outputs:
+  - {id: filter-alerts, event_types: [alert_created]}
+  - {id: filter-all}
+`)
+	rec, _ := newRecorder(t, cfg, event.Options{})
+	rec.RecordEvent(ctxOn, seqEvent(1))
+	rec.RecordEvent(ctxOn, &eventrecorderpb.EventData{EventType: &eventrecorderpb.EventData_AlertCreated{AlertCreated: &eventrecorderpb.AlertCreatedEvent{}}})
+	must(rec.Close())
+	alerts := memorySinks("filter-alerts")[0].messages()
+	if len(alerts) != 1 || alerts[0].Type != "alert_created" {
+		t.Fatalf("filtered output got %d messages", len(alerts))
+	}
+	if got := len(memorySinks("filter-all")[0].messages()); got != 2 {
+		t.Fatalf("unfiltered output got %d messages, want 2", got)
+	}
+}
+
+func TestTwoRecordersAndNilRegisterer(t *testing.T) {
+	r1, reg1 := newRecorder(t, mustConfig(t, "memory_outputs: [{id: two-1}]"), event.Options{})
+	r2, reg2 := newRecorder(t, mustConfig(t, "memory_outputs: [{id: two-2}]"), event.Options{Namespace: "custom"})
+	r3, err := event.New(mustConfig(t, "memory_outputs: [{id: two-3}]"), event.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []event.Recorder{r1, r2, r3} {
+		r.RecordEvent(ctxOn, seqEvent(1))
+		must(r.Close())
+	}
+	if v := metricSum(t, reg1, "alertmanager_events_recorded_total", map[string]string{"output": "memory:two-1"}); v != 1 {
+		t.Fatalf("first registry: %v", v)
+	}
+	if v := metricSum(t, reg2, "custom_events_recorded_total", map[string]string{"output": "memory:two-2"}); v != 1 {
+		t.Fatalf("second registry: %v", v)
+	}
+	if v := metricSum(t, reg1, "alertmanager_events_recorded_total", map[string]string{"output": "memory:two-2"}); v != 0 {
+		t.Fatalf("second recorder's series leaked into the first registry")
+	}
+	if got := len(memorySinks("two-3")[0].messages()); got != 1 {
+		t.Fatalf("recorder with nil registerer delivered %d", got)
+	}
+}
+
+// TestCloseWithinBudget blocks the only output for good: Close must still
+// return within its budget and count what it gave up.
+func TestCloseWithinBudget(t *testing.T) {
+	rec, reg := newRecorder(t, mustConfig(t, "gated_outputs: [{id: budget}]"), event.Options{QueueSize: 64, MaxBatch: 1, CloseTimeout: 400 * time.Millisecond})
+	for i := range 50 {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	done := make(chan error, 1)
+	go func() { done <- rec.Close() }()
+	// The consumer is stuck in the gated sink: release it only after
+	// the drain budget has run out, as an unreachable disk would.
+	select {
+	case <-done:
+		t.Fatal("Close returned while the consumer was still blocked")
+	case <-time.After(300 * time.Millisecond):
+	}
+	openGate("budget")
+	err := <-done
+	if err == nil || !strings.Contains(err.Error(), "still queued") {
+		t.Fatalf("Close error = %v, want a report of what it gave up", err)
+	}
+	delivered := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"result": "success"})
+	dropped := metricSum(t, reg, "alertmanager_events_dropped_total", nil)
+	if delivered+dropped != 50 || dropped == 0 {
+		t.Fatalf("delivered %v + dropped %v, want 50 with some dropped", delivered, dropped)
+	}
+}
+
+func TestConcurrentRecordApplyClose(t *testing.T) {
+	for round := range 20 {
+		rec, _ := newRecorder(t, mustConfig(t, fmt.Sprintf("memory_outputs: [{id: race-%d}]", round)), event.Options{QueueSize: 32})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 200 {
+					rec.RecordEvent(ctxOn, seqEvent(i))
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				_ = rec.ApplyConfigErr(mustConfig(t, fmt.Sprintf("memory_outputs: [{id: race-%d}, {id: race-%d-%d}]", round, round, i)))
+			}
+		}()
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = rec.Close() }()
+		wg.Wait()
+		if err := rec.ApplyConfigErr(event.Config{}); !errors.Is(err, event.ErrClosed) {
+			t.Fatalf("ApplyConfig after Close = %v, want ErrClosed", err)
+		}
+	}
+}
