@@ -367,3 +367,40 @@ func LoadConfigFile(path string) (Config, error) {
 	}
 	return c, nil
 }
+
+// OutputInfo describes one configured output without starting it.
+type OutputInfo struct {
+	// Path locates the output in the configuration, e.g. "kafka_outputs[0]".
+	Path string
+	// Kind is the output kind, e.g. "kafka".
+	Kind string
+	// Name is the output's metric label, credentials masked.
+	Name string
+	// Format is the wire format it receives.
+	Format string
+	// EventTypes is its filter; empty means every type.
+	EventTypes []string
+}
+
+// Describe validates cfg and lists its outputs in table order, without
+// creating files or connecting anywhere.
+func (c Config) Describe() ([]OutputInfo, error) {
+	specs, err := c.specs()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OutputInfo, 0, len(specs))
+	for _, sp := range specs {
+		info := OutputInfo{
+			Path:   sp.path(),
+			Kind:   sp.kind.Name(),
+			Name:   sp.kind.OutputName(sp.config),
+			Format: sp.kind.Format(sp.config).String(),
+		}
+		if f, ok := sp.config.(sink.Filtered); ok {
+			info.EventTypes = append([]string(nil), f.EventTypeFilter()...)
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}

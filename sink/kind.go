@@ -16,6 +16,7 @@ type Kind[T any] struct {
 	build  func(cfg any, env Env[T]) (Sink[T], error)
 	equal  func(a, b any) bool
 	format func(cfg any) Format
+	named  func(cfg any) string
 }
 
 // KindOf describes a kind with its configuration type C. C is a struct
@@ -36,6 +37,11 @@ type KindOf[T, C any] struct {
 	Equal func(a, b C) bool
 	// Format picks the wire format the output wants. Nil means JSON.
 	Format func(cfg C) Format
+	// OutputName is what Name() will return for an output built from cfg,
+	// computed without building it (no files created, no connections), so
+	// that tools can list a configuration's outputs. Nil means the kind's
+	// name.
+	OutputName func(cfg C) string
 }
 
 // Kind erases C so that kinds of different configuration types fit in one
@@ -99,6 +105,13 @@ func (k KindOf[T, C]) Kind() Kind[T] {
 			}
 			return reflect.DeepEqual(ca, cb)
 		},
+		named: func(cfg any) string {
+			c, err := as(cfg)
+			if err != nil || k.OutputName == nil {
+				return k.Name
+			}
+			return k.OutputName(c)
+		},
 		format: func(cfg any) Format {
 			c, err := as(cfg)
 			if err != nil || k.Format == nil {
@@ -132,6 +145,10 @@ func (k Kind[T]) Equal(a, b any) bool { return k.equal(a, b) }
 
 // Format is the wire format an output with this configuration wants.
 func (k Kind[T]) Format(cfg any) Format { return k.format(cfg) }
+
+// OutputName is the name an output built from cfg would have, without
+// building it.
+func (k Kind[T]) OutputName(cfg any) string { return k.named(cfg) }
 
 // Registry is the table of output kinds, in registration order.
 type Registry[T any] struct {
