@@ -149,6 +149,9 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		return nil, sink.AtPath("http_config", err)
 	}
 	httpClient.Timeout = time.Duration(cfg.Timeout)
+	if httpClient.CheckRedirect == nil {
+		httpClient.CheckRedirect = keepMethod
+	}
 
 	s := &Sink[T]{
 		name:        KindName + ":" + u.Redacted(),
@@ -482,6 +485,20 @@ func capDuration(d, max time.Duration) time.Duration {
 		return max
 	}
 	return d
+}
+
+// keepMethod follows only redirects that repeat the POST with its body
+// (307, 308). net/http turns a POST into a body-less GET on 301, 302 and
+// 303, and a 200 to that GET would report events delivered that the
+// receiver never got; stopping returns the 3xx, which fails the events.
+func keepMethod(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.Method != via[0].Method {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }
 
 // stripURLError removes the URL net/http puts in its errors (it hides the

@@ -534,3 +534,47 @@ func TestManyEventsConcurrently(t *testing.T) {
 		t.Errorf("receiver saw %d requests for %d delivered + %d failed", got, d, f)
 	}
 }
+
+func TestRedirects(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/found":
+			http.Redirect(w, r, "/moved", http.StatusFound)
+		case "/permanent":
+			http.Redirect(w, r, "/moved", http.StatusPermanentRedirect)
+		case "/moved":
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+	// 302 would turn the POST into a GET without the event: fail instead.
+	s, rep := start(t, config(t, rc.URL()+"/found"), sink.Env[int]{})
+	s.Deliver(sinktest.Messages(0, 1))
+	rep.WaitTotal(t, 1, waitTimeout)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	conserve(t, rep, 1, 0, 0, 1)
+	if de := deliveryErrors(t, rep.Errors()); len(de) != 1 || de[0].StatusCode != http.StatusFound || de[0].Attempts != 1 {
+		t.Errorf("errors %v, want 302 after 1 attempt", rep.Errors())
+	}
+
+	// 308 repeats the POST with its body: delivered.
+	s, rep = start(t, config(t, rc.URL()+"/permanent"), sink.Env[int]{})
+	msgs := sinktest.Messages(0, 1)
+	s.Deliver(msgs)
+	rep.WaitTotal(t, 1, waitTimeout)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	conserve(t, rep, 1, 1, 0, 0)
+	reqs := rc.requests()
+	last := reqs[len(reqs)-1]
+	if last.path != "/moved" || string(last.body) != string(msgs[0].Value) {
+		t.Errorf("after the 308 the receiver got %s %q, want the event at /moved", last.path, last.body)
+	}
+	for _, r := range reqs {
+		if r.path == "/moved" && len(r.body) == 0 {
+			t.Errorf("a redirected request arrived without its body")
+		}
+	}
+}
