@@ -328,10 +328,16 @@ func (c Config) normalized() (normalConfig, error) {
 		n.url = u.String()
 	}
 	c.URL = nil
-	if c.HTTPConfig == nil {
-		hc := commoncfg.DefaultHTTPClientConfig
-		c.HTTPConfig = &hc
+	hc := commoncfg.DefaultHTTPClientConfig
+	if c.HTTPConfig != nil {
+		hc = *c.HTTPConfig
 	}
+	// ProxyConfig caches a function once used; compare only what was
+	// configured.
+	p := hc.ProxyConfig
+	hc.ProxyConfig = commoncfg.ProxyConfig{ProxyURL: p.ProxyURL, NoProxy: p.NoProxy,
+		ProxyFromEnvironment: p.ProxyFromEnvironment, ProxyConnectHeader: p.ProxyConnectHeader}
+	c.HTTPConfig = &hc
 	if c.Compression == CompressionNone {
 		c.Compression = ""
 	}

@@ -213,6 +213,7 @@ func TestEqual(t *testing.T) {
 		{"defaults spelt out", must("url: https://example.com/hook?t=1\ntimeout: 10s\nworkers: 4\nmax_retries: 3\nretry_backoff: 500ms\nqueue_size: 1024\ncompression: none\n"), true},
 		{"go zero config", webhook.Config{URL: u}, true},
 		{"default http_config spelt out", must("url: https://example.com/hook?t=1\nhttp_config: {}\n"), true},
+		{"proxy", must("url: https://example.com/hook?t=1\nhttp_config: {proxy_url: 'http://proxy:3128'}\n"), false},
 		{"different query token", must("url: https://example.com/hook?t=2\n"), false},
 		{"different timeout", must("url: https://example.com/hook?t=1\ntimeout: 11s\n"), false},
 		{"http_config", must("url: https://example.com/hook?t=1\nhttp_config: {bearer_token: x}\n"), false},
@@ -227,6 +228,13 @@ func TestEqual(t *testing.T) {
 			t.Errorf("%s (swapped): Equal = %v, want %v", tc.name, got, tc.equal)
 		}
 	}
+	proxied := must("url: https://example.com/hook?t=1\nhttp_config: {proxy_url: 'http://proxy:3128'}\n")
+	used := must("url: https://example.com/hook?t=1\nhttp_config: {proxy_url: 'http://proxy:3128'}\n")
+	used.HTTPConfig.Proxy() // caches a func inside the config, as building a client may
+	if !webhook.Equal(proxied, used) {
+		t.Error("same proxy configuration not Equal")
+	}
+
 	// Validate must not change a shared http_config under its owner.
 	hc := &commoncfg.HTTPClientConfig{BearerToken: "x"}
 	c := webhook.Config{URL: u, HTTPConfig: hc}
