@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -576,5 +577,40 @@ func TestRedirects(t *testing.T) {
 		if r.path == "/moved" && len(r.body) == 0 {
 			t.Errorf("a redirected request arrived without its body")
 		}
+	}
+}
+
+// TestConnectionsAreReused checks keep-alive: responses are drained and
+// closed, so each worker keeps one connection instead of dialling per
+// event.
+func TestConnectionsAreReused(t *testing.T) {
+	rc := newUnstartedReceiver(t, nil)
+	var mu sync.Mutex
+	conns := 0
+	rc.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	rc.srv.Start()
+	t.Cleanup(rc.srv.Close)
+	cfg := config(t, rc.URL())
+	cfg.Workers = 2
+	s, rep := start(t, cfg, sink.Env[int]{})
+	msgs := sinktest.Messages(0, 100)
+	for i := 0; i < len(msgs); i += 10 {
+		s.Deliver(msgs[i : i+10])
+		rep.WaitDelivered(t, i+10, waitTimeout)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	conserve(t, rep, 100, 100, 0, 0)
+	mu.Lock()
+	defer mu.Unlock()
+	if conns > cfg.Workers {
+		t.Errorf("%d connections for %d workers: responses are not reused", conns, cfg.Workers)
 	}
 }
