@@ -1,0 +1,5 @@
+//go:build race
+
+package eventrecorderpb
+
+const raceEnabled = true
