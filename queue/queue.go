@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrClosed is returned by PopBatch once the queue has been closed and every
@@ -38,6 +39,14 @@ type Queue[T any] struct {
 	head   int // index of the oldest item
 	n      int // number of items in the ring
 	closed bool
+
+	// rejecting is true while the ring is full or the queue is closed. It is
+	// written only under mu, on those rare transitions, but read without it,
+	// so that callers hammering a full queue while the sinks are stalled get
+	// their false without queueing on the mutex. A stale false costs the
+	// lock and a re-check; a true is never stale, because whoever frees a
+	// slot clears it under mu before the slot counts as free.
+	rejecting atomic.Bool
 
 	// notify carries at most one pending wake-up for the consumer. Producers
 	// only send when the ring goes from empty to non-empty, since that is
@@ -68,6 +77,9 @@ func New[T any](capacity int) *Queue[T] {
 // leaving the queue unchanged, when the queue is full or has been closed, and
 // the caller is expected to count that as a dropped item.
 func (q *Queue[T]) Push(v T) bool {
+	if q.rejecting.Load() {
+		return false
+	}
 	q.mu.Lock()
 	if q.closed || q.n == len(q.buf) {
 		q.mu.Unlock()
@@ -79,6 +91,9 @@ func (q *Queue[T]) Push(v T) bool {
 	}
 	q.buf[i] = v
 	q.n++
+	if q.n == len(q.buf) {
+		q.rejecting.Store(true)
+	}
 	wake := q.n == 1
 	q.mu.Unlock()
 	if wake {
@@ -155,6 +170,9 @@ func (q *Queue[T]) popLocked(dst []T, limit int) []T {
 		end = 0
 	}
 	q.head = end
+	if q.n == len(q.buf) && !q.closed {
+		q.rejecting.Store(false)
+	}
 	q.n -= k
 	left := q.n > 0
 	q.mu.Unlock()
@@ -177,6 +195,7 @@ func (q *Queue[T]) Close() {
 	defer q.mu.Unlock()
 	if !q.closed {
 		q.closed = true
+		q.rejecting.Store(true)
 		close(q.done)
 	}
 }

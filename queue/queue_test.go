@@ -208,6 +208,23 @@ func TestPushAfterCloseFails(t *testing.T) {
 	}
 }
 
+// Freeing a slot in a closed queue must not reopen it, even though freeing
+// a slot in a full queue normally makes Push succeed again.
+func TestPushAfterCloseOfFullQueueFails(t *testing.T) {
+	q := queue.New[int](2)
+	pushAll(t, q, 1, 2)
+	q.Close()
+	if got := q.TryPopBatch(nil, 1); !slices.Equal(got, []int{1}) {
+		t.Fatalf("TryPopBatch = %v, want [1]", got)
+	}
+	if q.Push(3) {
+		t.Fatal("Push into a closed queue succeeded after a slot was freed")
+	}
+	if got := q.TryPopBatch(nil, 2); !slices.Equal(got, []int{2}) {
+		t.Fatalf("TryPopBatch = %v, want [2]", got)
+	}
+}
+
 func TestPopBatchContextAlreadyDone(t *testing.T) {
 	q := queue.New[int](4)
 	pushAll(t, q, 1, 2)
