@@ -116,34 +116,37 @@ type SASLConfig struct {
 	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
 }
 
-// configYAML mirrors Config field for field (a test keeps them in step)
-// except that tls_config decodes without TLSConfig's UnmarshalYAML, whose
-// errors carry no field path; Validate runs the same checks and adds it.
-type configYAML struct {
-	Brokers     []string    `yaml:"brokers"`
-	Topic       string      `yaml:"topic"`
-	ClientID    string      `yaml:"client_id,omitempty"`
-	Format      Format      `yaml:"format,omitempty"`
-	Acks        Acks        `yaml:"acks,omitempty"`
-	Compression Compression `yaml:"compression,omitempty"`
-	BufferSize  int         `yaml:"buffer_size,omitempty"`
-	TLSConfig   *rawTLS     `yaml:"tls_config,omitempty"`
-	SASL        *SASLConfig `yaml:"sasl,omitempty"`
-	Key         string      `yaml:"key,omitempty"`
-
-	sink.Filter `yaml:",inline"`
-}
-
 type rawTLS commoncfg.TLSConfig
+
+// config names Config where a local type shadows it.
+type config = Config
 
 // UnmarshalYAML decodes with the caller's (strict) unmarshal, applies
 // defaults and validates.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw configYAML
+	// Config again, field for field (a test keeps them in step), except
+	// that tls_config decodes without TLSConfig's UnmarshalYAML, whose
+	// errors carry no field path: Validate runs the same checks and adds
+	// it. Declared here so that strict-decoding errors name "kafka.Config".
+	type Config struct {
+		Brokers     []string    `yaml:"brokers"`
+		Topic       string      `yaml:"topic"`
+		ClientID    string      `yaml:"client_id,omitempty"`
+		Format      Format      `yaml:"format,omitempty"`
+		Acks        Acks        `yaml:"acks,omitempty"`
+		Compression Compression `yaml:"compression,omitempty"`
+		BufferSize  int         `yaml:"buffer_size,omitempty"`
+		TLSConfig   *rawTLS     `yaml:"tls_config,omitempty"`
+		SASL        *SASLConfig `yaml:"sasl,omitempty"`
+		Key         string      `yaml:"key,omitempty"`
+
+		sink.Filter `yaml:",inline"`
+	}
+	var raw Config
 	if err := unmarshal(&raw); err != nil {
 		return err
 	}
-	*c = Config{
+	*c = config{
 		Brokers:     raw.Brokers,
 		Topic:       raw.Topic,
 		ClientID:    raw.ClientID,

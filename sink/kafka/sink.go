@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/eapache/go-resiliency/breaker"
 	"github.com/prometheus/client_golang/prometheus"
 	commoncfg "github.com/prometheus/common/config"
 
@@ -74,11 +73,15 @@ var (
 
 // Sink produces messages to a Kafka topic through a sarama AsyncProducer.
 //
-// Deliver only ever puts messages in a bounded channel (the local buffer);
-// one goroutine feeds the producer from it and turns the producer's
-// Successes and Errors into reports. The producer is built in the
-// background, because sarama refuses to build one while no broker answers
-// and an output must start even when Kafka is down.
+// Deliver only ever puts messages in a bounded channel, the local buffer.
+// One goroutine (run) takes them from there into the current producer;
+// sarama cannot build a producer while no broker answers, so producers
+// are built in the background, and while there is none the buffer fills
+// and then drops. When the current producer finds the cluster unreachable
+// it is retired (closed and drained in a goroutine of its own, which
+// reports what it still held) and a new one is built, which also resets
+// sarama's circuit breakers that would otherwise fail every message for
+// ten seconds after the cluster comes back.
 type Sink[T any] struct {
 	cfg     Config
 	env     sink.Env[T]
@@ -100,32 +103,32 @@ type Sink[T any] struct {
 	once     sync.Once
 	closeErr error
 
-	connErr atomic.Pointer[error] // the last failed connection attempt
+	reporting  sync.WaitGroup // goroutines that may still report
+	goroutines sync.WaitGroup // every goroutine
+	gaveUp     atomic.Int64   // messages given up at close
+	connErr    atomic.Pointer[error]
 
-	// Owned by the run goroutine.
-	inflight    record[T] // sentinel of the list of records the producer holds
-	nInflight   int
+	errLog struct { // throttles produce-error logging
+		sync.Mutex
+		last   time.Time
+		unseen int
+	}
+
+	// Owned by run.
 	typeHeaders map[string][]byte
 	typeKeys    map[string]sarama.Encoder
-	lastErrLog  time.Time
-	errsUnseen  int
 }
 
-// record is a message on its way through the producer. It embeds the
+// record is a message on its way through a producer. It embeds the
 // ProducerMessage and the value encoder so that each message costs one
-// allocation, and links into the in-flight list so that Close can fail
-// what the producer still holds when time runs out.
+// allocation, and links into its producer's in-flight list so that what
+// the producer still holds can be failed when Close runs out of time.
 type record[T any] struct {
 	pm         sarama.ProducerMessage
 	value      sarama.ByteEncoder
 	headers    [2]sarama.RecordHeader
 	msg        sink.Message[T]
 	prev, next *record[T]
-}
-
-type conn struct {
-	client   sarama.Client
-	producer sarama.AsyncProducer
 }
 
 // New builds a Kafka output. It fails only on configuration that cannot
@@ -154,7 +157,6 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		typeHeaders: map[string][]byte{},
 		typeKeys:    map[string]sarama.Encoder{},
 	}
-	s.inflight.next, s.inflight.prev = &s.inflight, &s.inflight
 	vec := env.Metrics.CounterVec(ProduceErrorsMetric, "Records that a Kafka output failed to produce, by error type.", "output", "error_type")
 	for _, t := range []string{ErrorNetwork, ErrorTimeout, ErrorBroker, ErrorUnknown} {
 		s.counter[t] = vec.WithLabelValues(s.name, t)
@@ -168,17 +170,15 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	env.Logger.Info("kafka output starting", "output", s.name, "acks", string(cfg.Acks),
 		"compression", string(cfg.Compression), "format", string(cfg.Format), "buffer_size", cfg.BufferSize)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	connCh := make(chan conn) // unbuffered: a connection nobody takes is closed by its maker
-	connDone := make(chan struct{})
+	s.reporting.Add(1)
+	s.goroutines.Add(1)
 	go func() {
-		defer close(connDone)
-		s.connect(ctx, connCh)
+		defer s.goroutines.Done()
+		s.run()
 	}()
 	go func() {
-		defer close(s.stopped)
-		s.run(connCh, cancel)
-		<-connDone
+		s.goroutines.Wait()
+		close(s.stopped)
 	}()
 	return s, nil
 }
@@ -297,6 +297,8 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 // Close flushes the buffer and waits for the brokers' acknowledgements
 // until Env.CloseTimeout has passed, then reports whatever is left as
 // Failed. It returns an error saying how many messages it gave up on.
+// sarama may need a moment longer to wind down its goroutines after the
+// connections are closed; nothing is reported after Close returns.
 func (s *Sink[T]) Close() error {
 	s.once.Do(func() {
 		s.mu.Lock()
@@ -304,213 +306,14 @@ func (s *Sink[T]) Close() error {
 		s.deadline = time.Now().Add(s.env.CloseTimeout)
 		s.mu.Unlock()
 		close(s.closing)
-		<-s.drained
+		s.reporting.Wait()
+		if n := s.gaveUp.Load(); n > 0 {
+			s.closeErr = fmt.Errorf("kafka: %s: gave up on %d messages at close", s.name, n)
+		}
+		close(s.drained)
 	})
 	<-s.drained
 	return s.closeErr
-}
-
-// connect builds the client and producer, retrying with capped
-// exponential backoff, and hands them to run.
-func (s *Sink[T]) connect(ctx context.Context, out chan<- conn) {
-	backoff := timings.connectMin
-	closing := s.closing
-	for attempt := 1; ; attempt++ {
-		c, err := s.dial()
-		if err == nil {
-			if attempt > 1 {
-				s.env.Logger.Info("kafka output connected", "output", s.name, "attempts", attempt)
-			}
-			select {
-			case out <- c:
-			case <-ctx.Done():
-				c.close()
-			}
-			return
-		}
-		s.connErr.Store(&err)
-		level := slog.LevelDebug
-		if attempt == 1 || backoff < timings.connectMax {
-			level = slog.LevelWarn
-		}
-		wait := backoff/2 + rand.N(backoff/2+1) // jitter, so that outputs do not retry in lockstep
-		s.env.Logger.Log(ctx, level, "kafka output cannot connect; retrying", "output", s.name, "attempt", attempt, "retry_in", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-closing:
-			// Close has started: try once more now, so that a broker that
-			// has come back can still take the buffer.
-			t.Stop()
-			closing = nil
-		case <-ctx.Done():
-			t.Stop()
-			return
-		}
-		backoff = min(2*backoff, timings.connectMax)
-	}
-}
-
-func (s *Sink[T]) dial() (conn, error) {
-	client, err := sarama.NewClient(s.cfg.Brokers, s.sc)
-	if err != nil {
-		return conn{}, err
-	}
-	producer, err := sarama.NewAsyncProducerFromClient(client)
-	if err != nil {
-		client.Close()
-		return conn{}, err
-	}
-	return conn{client: client, producer: producer}, nil
-}
-
-func (c conn) close() {
-	c.producer.Close()
-	c.client.Close()
-}
-
-// run is the sink's only consumer of the buffer and of the producer's
-// result channels, so the bookkeeping it owns needs no lock.
-func (s *Sink[T]) run(connCh <-chan conn, stopConnecting context.CancelFunc) {
-	defer stopConnecting()
-	var c conn
-	select {
-	case c = <-connCh:
-	case <-s.closing:
-		t := time.NewTimer(time.Until(s.deadline))
-		select {
-		case c = <-connCh:
-			t.Stop()
-		case <-t.C:
-			stopConnecting()
-			err := errCloseTimeout
-			if p := s.connErr.Load(); p != nil {
-				err = fmt.Errorf("kafka: never connected to the brokers: %w", *p)
-			}
-			s.finish(s.giveUp(nil, err))
-			return
-		}
-	}
-	p := c.producer
-	var pending *record[T]
-	for open := true; open; {
-		var in chan<- *sarama.ProducerMessage
-		var src <-chan sink.Message[T]
-		if pending != nil {
-			in = p.Input()
-		} else {
-			src = s.buf
-		}
-		select {
-		case m := <-src:
-			pending = s.newRecord(m)
-		case in <- &pending.pm:
-			s.link(pending)
-			pending = nil
-		case m := <-p.Successes():
-			s.succeeded(m, p.Successes())
-		case e := <-p.Errors():
-			s.errored(e)
-		case <-s.closing:
-			open = false
-		}
-	}
-
-	// Closing: no Deliver can add to the buffer any more. Hand the
-	// producer everything, then let it flush.
-	timer := time.NewTimer(time.Until(s.deadline))
-	defer timer.Stop()
-	succ, errs := p.Successes(), p.Errors()
-	for pending != nil || len(s.buf) > 0 {
-		if pending == nil {
-			pending = s.newRecord(<-s.buf)
-		}
-		select {
-		case p.Input() <- &pending.pm:
-			s.link(pending)
-			pending = nil
-		case m := <-succ:
-			s.succeeded(m, succ)
-		case e := <-errs:
-			s.errored(e)
-		case <-timer.C:
-			s.abandon(c, s.giveUp(pending, errCloseTimeout))
-			return
-		}
-	}
-	p.AsyncClose()
-	for succ != nil || errs != nil {
-		select {
-		case m, ok := <-succ:
-			if !ok {
-				succ = nil
-				continue
-			}
-			s.succeeded(m, succ)
-		case e, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			s.errored(e)
-		case <-timer.C:
-			s.abandon(c, s.giveUp(nil, errCloseTimeout))
-			return
-		}
-	}
-	s.finish(0)
-	c.client.Close()
-}
-
-// giveUp reports pending, the buffer and everything in flight as Failed
-// and returns how many messages that was.
-func (s *Sink[T]) giveUp(pending *record[T], err error) int {
-	var failed []sink.Message[T]
-	if pending != nil {
-		failed = append(failed, pending.msg)
-	}
-	for n := len(s.buf); n > 0; n-- {
-		failed = append(failed, <-s.buf)
-	}
-	for r := s.inflight.next; r != &s.inflight; r = r.next {
-		failed = append(failed, r.msg)
-	}
-	s.inflight.next, s.inflight.prev = &s.inflight, &s.inflight
-	s.nInflight = 0
-	if len(failed) > 0 {
-		s.env.Reporter.Report(failed, sink.Failed, err)
-		s.env.Logger.Warn("kafka output gave up on messages at close", "output", s.name, "messages", len(failed), "err", err)
-	}
-	return len(failed)
-}
-
-// abandon lets Close return, then makes the producer finish quickly:
-// closing the client breaks the connections its requests wait on. The
-// results that still come are for messages already reported Failed.
-func (s *Sink[T]) abandon(c conn, gaveUp int) {
-	s.finish(gaveUp)
-	c.producer.AsyncClose()
-	c.client.Close()
-	succ, errs := c.producer.Successes(), c.producer.Errors()
-	for succ != nil || errs != nil {
-		select {
-		case _, ok := <-succ:
-			if !ok {
-				succ = nil
-			}
-		case _, ok := <-errs:
-			if !ok {
-				errs = nil
-			}
-		}
-	}
-}
-
-func (s *Sink[T]) finish(gaveUp int) {
-	if gaveUp > 0 {
-		s.closeErr = fmt.Errorf("kafka: %s: gave up on %d messages at close", s.name, gaveUp)
-	}
-	close(s.drained)
 }
 
 func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
@@ -560,67 +363,6 @@ func (s *Sink[T]) typeKey(t string) sarama.Encoder {
 	return k
 }
 
-func (s *Sink[T]) link(r *record[T]) {
-	r.prev, r.next = s.inflight.prev, &s.inflight
-	s.inflight.prev.next = r
-	s.inflight.prev = r
-	s.nInflight++
-}
-
-func (s *Sink[T]) unlink(r *record[T]) {
-	r.prev.next, r.next.prev = r.next, r.prev
-	r.prev, r.next = nil, nil
-	s.nInflight--
-}
-
-// maxReportBatch bounds how many successes are gathered into one report.
-const maxReportBatch = 256
-
-// succeeded reports m and whatever other successes are already waiting,
-// as one batch.
-func (s *Sink[T]) succeeded(m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage) {
-	if m == nil {
-		return
-	}
-	r := m.Metadata.(*record[T])
-	s.unlink(r)
-	batch := []sink.Message[T]{r.msg}
-gather:
-	for len(batch) < maxReportBatch {
-		select {
-		case m, ok := <-more:
-			if !ok || m == nil {
-				break gather
-			}
-			r := m.Metadata.(*record[T])
-			s.unlink(r)
-			batch = append(batch, r.msg)
-		default:
-			break gather
-		}
-	}
-	s.env.Reporter.Report(batch, sink.Delivered, nil)
-}
-
-func (s *Sink[T]) errored(e *sarama.ProducerError) {
-	if e == nil {
-		return
-	}
-	r := e.Msg.Metadata.(*record[T])
-	s.unlink(r)
-	typ := classify(e.Err)
-	s.counter[typ].Inc()
-	err := fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, e.Err)
-	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, err)
-	// A broker outage fails every message in flight; one line per 10s
-	// says so without flooding the log.
-	s.errsUnseen++
-	if now := time.Now(); now.Sub(s.lastErrLog) >= 10*time.Second {
-		s.env.Logger.Warn("kafka output failed to produce", "output", s.name, "error_type", typ, "failures", s.errsUnseen, "err", e.Err)
-		s.lastErrLog, s.errsUnseen = now, 0
-	}
-}
-
 // classify maps a produce error to an error_type label.
 func classify(err error) string {
 	var kerr sarama.KError
@@ -628,7 +370,7 @@ func classify(err error) string {
 	case errors.Is(err, sarama.ErrRequestTimedOut), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return ErrorTimeout
 	case errors.Is(err, sarama.ErrOutOfBrokers), errors.Is(err, sarama.ErrNotConnected),
-		errors.Is(err, sarama.ErrClosedClient), isNetwork(err):
+		errors.Is(err, sarama.ErrClosedClient), errors.Is(err, breaker.ErrBreakerOpen), isNetwork(err):
 		return ErrorNetwork
 	case errors.As(err, &kerr):
 		return ErrorBroker

@@ -1,0 +1,218 @@
+package kafka_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	commoncfg "github.com/prometheus/common/config"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/kafka"
+)
+
+func decode(doc string) (kafka.Config, error) {
+	var c kafka.Config
+	err := yaml.UnmarshalStrict([]byte(doc), &c)
+	return c, err
+}
+
+func TestConfigBadValues(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const ok = "brokers: [\"k1:9092\"]\ntopic: events\n"
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"no brokers", "topic: events", `brokers: at least one broker is required`},
+		{"empty brokers", "brokers: []\ntopic: events", `brokers: at least one broker is required`},
+		{"no port", `{brokers: ["kafka-1"], topic: events}`, `brokers[0]: "kafka-1" is not host:port: missing port or malformed address`},
+		{"bad port", `{brokers: ["a:1", "b:x"], topic: events}`, `brokers[1]: "b:x" is not host:port: port must be a number from 1 to 65535`},
+		{"port out of range", `{brokers: ["a:70000"], topic: events}`, `brokers[0]: "a:70000" is not host:port: port must be a number from 1 to 65535`},
+		{"empty host", `{brokers: [":9092"], topic: events}`, `brokers[0]: ":9092" is not host:port: empty host`},
+		{"duplicate broker", `{brokers: ["a:1", "b:2", "a:1"], topic: events}`, `brokers[2]: duplicate broker "a:1"`},
+		{"no topic", `{brokers: ["a:1"]}`, `topic: a topic is required`},
+		{"bad topic", `{brokers: ["a:1"], topic: "my events"}`, `topic: invalid topic name "my events"; want 1 to 249 letters, digits, '.', '_' or '-', and not "." or ".."`},
+		{"dot topic", `{brokers: ["a:1"], topic: ".."}`, `topic: invalid topic name ".."; want 1 to 249 letters, digits, '.', '_' or '-', and not "." or ".."`},
+		{"long topic", `{brokers: ["a:1"], topic: ` + strings.Repeat("t", 250) + `}`, `topic: invalid topic name "` + strings.Repeat("t", 250) + `"; want 1 to 249 letters, digits, '.', '_' or '-', and not "." or ".."`},
+		{"format", ok + "format: xml", `format: unknown value "xml"; want json or protobuf`},
+		{"acks", ok + "acks: some", `acks: unknown value "some"; want none, leader or all`},
+		{"acks number", ok + "acks: 1", `acks: unknown value "1"; want none, leader or all`},
+		{"compression", ok + "compression: brotli", `compression: unknown value "brotli"; want none, gzip, snappy, lz4 or zstd`},
+		{"buffer_size", ok + "buffer_size: -5", `buffer_size: must be at least 1, got -5`},
+		{"key", ok + "key: partition", `key: unknown value "partition"; want instance, event_type or none`},
+		{"sasl mechanism", ok + "sasl: {mechanism: GSSAPI, username: u, password: p}", `sasl.mechanism: unknown value "GSSAPI"; want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`},
+		{"sasl lower case", ok + "sasl: {mechanism: plain, username: u, password: p}", `sasl.mechanism: unknown value "plain"; want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`},
+		{"sasl username", ok + "sasl: {mechanism: PLAIN, password: p}", `sasl.username: a user name is required`},
+		{"sasl no password", ok + "sasl: {mechanism: PLAIN, username: u}", `sasl: exactly one of password and password_file is required`},
+		{"sasl two passwords", ok + "sasl: {mechanism: PLAIN, username: u, password: p, password_file: " + pwFile + "}", `sasl: exactly one of password and password_file is required`},
+		{"tls two CAs", ok + "tls_config: {ca: x, ca_file: y}", `tls_config: at most one of ca, ca_file & ca_ref must be configured`},
+		{"tls cert without key", ok + "tls_config: {cert_file: c.pem}", `tls_config: exactly one of key or key_file must be configured when a client certificate is configured`},
+		{"tls ref", ok + "tls_config: {ca_ref: vault}", `tls_config.ca_ref: secret references are not supported (got "vault"); use the file or inline field`},
+		{"tls versions", ok + "tls_config: {min_version: TLS13, max_version: TLS12}", `tls_config.max_version: "TLS12" is lower than min_version "TLS13"`},
+		{"unknown field", ok + "bootstrap: x", "yaml: unmarshal errors:\n  line 3: field bootstrap not found in type kafka.Config"},
+		{"unknown sasl field", ok + "sasl: {mechanism: PLAIN, username: u, password: p, token: t}", "yaml: unmarshal errors:\n  line 3: field token not found in type kafka.SASLConfig"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decode(tc.doc)
+			if err == nil {
+				t.Fatalf("decoding %q succeeded, want error %q", tc.doc, tc.want)
+			}
+			if err.Error() != tc.want {
+				t.Fatalf("error:\n got %q\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigFieldErrorsHavePaths(t *testing.T) {
+	_, err := decode(`{brokers: ["a:1"], topic: t, acks: some}`)
+	var fe *sink.FieldError
+	if !errors.As(err, &fe) || fe.Path != "acks" {
+		t.Fatalf("error %v is not a FieldError at acks", err)
+	}
+	if got := sink.AtPath("kafka_outputs[1]", err).Error(); got != `kafka_outputs[1].acks: unknown value "some"; want none, leader or all` {
+		t.Fatalf("prefixed error = %q", got)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := decode(`{brokers: ["kafka-2:9093", "kafka-1:9093"], topic: events}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kafka.Config{
+		Brokers:     []string{"kafka-2:9093", "kafka-1:9093"},
+		Topic:       "events",
+		ClientID:    "eventrecorder",
+		Format:      kafka.FormatJSON,
+		Acks:        kafka.AcksLeader,
+		Compression: kafka.CompressionNone,
+		BufferSize:  1024,
+		Key:         kafka.KeyInstance,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("decoded %+v\nwant    %+v", c, want)
+	}
+	// A zero configuration built in Go gets the same defaults from Check.
+	got, err := kafka.Kind[int]().Check(kafka.Config{Brokers: want.Brokers, Topic: "events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Check gave %+v\nwant       %+v", got, want)
+	}
+}
+
+// TestConfigEveryField decodes a document that sets every field and checks
+// that each one arrives, so that the decoding mirror inside UnmarshalYAML
+// cannot fall behind Config.
+func TestConfigEveryField(t *testing.T) {
+	doc := `
+brokers: ["kafka-1:9093", "kafka-2:9093"]
+topic: events
+client_id: alertmanager
+format: protobuf
+acks: all
+compression: snappy
+buffer_size: 2048
+tls_config:
+  ca_file: /etc/ca.pem
+  server_name: kafka
+  min_version: TLS12
+sasl:
+  mechanism: SCRAM-SHA-512
+  username: recorder
+  password: hunter2
+key: event_type
+event_types: [alert_created]
+`
+	c, err := decode(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kafka.Config{
+		Brokers:     []string{"kafka-1:9093", "kafka-2:9093"},
+		Topic:       "events",
+		ClientID:    "alertmanager",
+		Format:      kafka.FormatProtobuf,
+		Acks:        kafka.AcksAll,
+		Compression: kafka.CompressionSnappy,
+		BufferSize:  2048,
+		TLSConfig:   &commoncfg.TLSConfig{CAFile: "/etc/ca.pem", ServerName: "kafka", MinVersion: commoncfg.TLSVersions["TLS12"]},
+		SASL:        &kafka.SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "recorder", Password: "hunter2"},
+		Key:         kafka.KeyEventType,
+		Filter:      sink.Filter{EventTypes: []string{"alert_created"}},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("decoded %+v\nwant    %+v", c, want)
+	}
+	v := reflect.ValueOf(c)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Errorf("field %s is not set by the document: add it to this test", v.Type().Field(i).Name)
+		}
+	}
+	// Printing the configuration hides the password.
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "hunter2") {
+		t.Fatalf("marshalled configuration shows the password:\n%s", out)
+	}
+}
+
+func TestConfigEqualFormatName(t *testing.T) {
+	k := kafka.Kind[int]()
+	a := kafka.Config{Brokers: []string{"b:2", "a:1"}, Topic: "t"}
+	b := kafka.Config{Brokers: []string{"a:1", "b:2"}, Topic: "t", Acks: kafka.AcksLeader, ClientID: "eventrecorder", Filter: sink.Filter{EventTypes: []string{}}}
+	if !k.Equal(a, b) {
+		t.Error("broker order or explicit defaults made configurations unequal")
+	}
+	for name, c := range map[string]kafka.Config{
+		"topic":    {Brokers: a.Brokers, Topic: "u"},
+		"broker":   {Brokers: []string{"a:1", "c:3"}, Topic: "t"},
+		"acks":     {Brokers: a.Brokers, Topic: "t", Acks: kafka.AcksAll},
+		"password": {Brokers: a.Brokers, Topic: "t", SASL: &kafka.SASLConfig{Mechanism: "PLAIN", Username: "u", Password: "p"}},
+		"filter":   {Brokers: a.Brokers, Topic: "t", Filter: sink.Filter{EventTypes: []string{"x"}}},
+	} {
+		if k.Equal(a, c) {
+			t.Errorf("configurations differing in %s are equal", name)
+		}
+	}
+	if k.Name() != "kafka" || k.Key() != "kafka_outputs" {
+		t.Errorf("kind name %q key %q", k.Name(), k.Key())
+	}
+	if f := k.Format(a); f != sink.JSON {
+		t.Errorf("default format %v, want json", f)
+	}
+	if f := k.Format(kafka.Config{Format: kafka.FormatProtobuf}); f != sink.Protobuf {
+		t.Errorf("format %v, want protobuf", f)
+	}
+	if err := (&sink.Registry[int]{}).Register(k); err != nil {
+		t.Errorf("registering the kind: %v", err)
+	}
+}
+
+func TestNewRejectsUnusableFiles(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	_, err := kafka.New(kafka.Config{Brokers: []string{"a:1"}, Topic: "t", TLSConfig: &commoncfg.TLSConfig{CAFile: missing}}, sink.Env[int]{})
+	if err == nil || !strings.HasPrefix(err.Error(), "tls_config: unable to read CA cert") {
+		t.Errorf("missing CA file: err = %v", err)
+	}
+	_, err = kafka.New(kafka.Config{Brokers: []string{"a:1"}, Topic: "t", SASL: &kafka.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordFile: missing}}, sink.Env[int]{})
+	if want := `sasl.password_file: cannot read "` + missing + `": no such file or directory`; err == nil || err.Error() != want {
+		t.Errorf("missing password file: err = %v, want %s", err, want)
+	}
+	_, err = kafka.New(kafka.Config{Topic: "t"}, sink.Env[int]{})
+	if err == nil || err.Error() != "brokers: at least one broker is required" {
+		t.Errorf("invalid Go configuration: err = %v", err)
+	}
+}

@@ -1,0 +1,30 @@
+package kafka
+
+import (
+	"testing"
+	"time"
+)
+
+// UseTestTimings shortens backoffs so that reconnection and retries take
+// milliseconds. Call it from TestMain, before any sink is built.
+func UseTestTimings() {
+	timings.connectMin = 10 * time.Millisecond
+	timings.connectMax = 100 * time.Millisecond
+	timings.retryBackoff = 10 * time.Millisecond
+	timings.metadataBackoff = 10 * time.Millisecond
+	timings.dialTimeout = 2 * time.Second
+}
+
+// Classify exposes classify.
+var Classify = classify
+
+// WaitStopped waits until every goroutine of s (and of its sarama
+// producer) has ended, so that a test proves Close leaves nothing behind.
+func (s *Sink[T]) WaitStopped(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-s.stopped:
+	case <-time.After(timeout):
+		t.Fatalf("%s: goroutines still running %v after Close", s.name, timeout)
+	}
+}

@@ -1,0 +1,396 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/eapache/go-resiliency/breaker"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// conn is one sarama client and the producer built on it, with the list
+// of records handed to that producer and not yet answered. Whoever reads
+// the producer's result channels owns the list: run while the producer
+// is current, then retire.
+type conn[T any] struct {
+	client   sarama.Client
+	producer sarama.AsyncProducer
+	inflight record[T] // list sentinel
+	closed   bool      // AsyncClose has been called
+}
+
+func (c *conn[T]) link(r *record[T]) {
+	r.prev, r.next = c.inflight.prev, &c.inflight
+	c.inflight.prev.next = r
+	c.inflight.prev = r
+}
+
+func unlink[T any](r *record[T]) {
+	r.prev.next, r.next.prev = r.next, r.prev
+	r.prev, r.next = nil, nil
+}
+
+func (c *conn[T]) asyncClose() {
+	if !c.closed {
+		c.closed = true
+		c.producer.AsyncClose()
+	}
+}
+
+// run moves messages from the buffer into the current producer, replacing
+// the producer when the cluster becomes unreachable, until Close.
+func (s *Sink[T]) run() {
+	defer s.reporting.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var pending *record[T] // taken from the buffer, not yet accepted by a producer
+	for reconnect := false; ; reconnect = true {
+		c := s.awaitConn(ctx, reconnect)
+		if c == nil {
+			err := errCloseTimeout
+			if p := s.connErr.Load(); p != nil {
+				err = fmt.Errorf("kafka: not connected to the brokers: %w", *p)
+			}
+			s.giveUp(pending, nil, true, err)
+			return
+		}
+		if !s.feed(c, &pending) {
+			s.flush(c, pending)
+			return
+		}
+		s.env.Logger.Warn("kafka output lost the cluster; reconnecting", "output", s.name)
+		s.reporting.Add(1)
+		s.goroutines.Add(1)
+		go func() {
+			defer s.goroutines.Done()
+			defer s.reporting.Done()
+			s.retire(c)
+		}()
+	}
+}
+
+// awaitConn connects in the background and returns the connection, or
+// nil when Close's deadline passes first.
+func (s *Sink[T]) awaitConn(ctx context.Context, reconnect bool) *conn[T] {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a connection made after we stop waiting is closed by its maker
+	out := make(chan *conn[T])
+	s.goroutines.Add(1)
+	go func() {
+		defer s.goroutines.Done()
+		s.connect(ctx, out, reconnect)
+	}()
+	var deadline <-chan time.Time
+	closing := s.closing
+	for {
+		select {
+		case c := <-out:
+			return c
+		case <-closing:
+			closing = nil
+			t := time.NewTimer(time.Until(s.deadline))
+			defer t.Stop()
+			deadline = t.C
+		case <-deadline:
+			return nil
+		}
+	}
+}
+
+// connect builds a client and producer, retrying with capped exponential
+// backoff and jitter, and hands them over on out.
+func (s *Sink[T]) connect(ctx context.Context, out chan<- *conn[T], reconnect bool) {
+	backoff := timings.connectMin
+	closing := s.closing
+	sleep := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-closing:
+			// Close has started: try again now, so that a broker that has
+			// come back can still take the buffer.
+			closing = nil
+		case <-ctx.Done():
+			return false
+		}
+		return true
+	}
+	jitter := func(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
+	// After losing the cluster, pause before the first attempt so that a
+	// cluster that answers metadata but not produce requests does not
+	// make us spin.
+	if reconnect && !sleep(jitter(backoff)) {
+		return
+	}
+	for attempt := 1; ; attempt++ {
+		c, err := s.dial()
+		if err == nil {
+			if attempt > 1 || reconnect {
+				s.env.Logger.Info("kafka output connected", "output", s.name, "attempts", attempt)
+			}
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				c.producer.Close()
+				c.client.Close()
+			}
+			return
+		}
+		s.connErr.Store(&err)
+		wait := jitter(backoff)
+		level := slog.LevelDebug
+		if attempt == 1 || backoff < timings.connectMax {
+			level = slog.LevelWarn // quieter once retrying at the slowest rate
+		}
+		s.env.Logger.Log(ctx, level, "kafka output cannot connect; retrying", "output", s.name, "attempt", attempt, "retry_in", wait, "err", err)
+		if !sleep(wait) {
+			return
+		}
+		backoff = min(2*backoff, timings.connectMax)
+	}
+}
+
+func (s *Sink[T]) dial() (*conn[T], error) {
+	client, err := sarama.NewClient(s.cfg.Brokers, s.sc)
+	if err != nil {
+		return nil, err
+	}
+	// With Metadata.Full off NewClient contacts no broker, and a producer
+	// built now would fail the buffer at once. Ask for our topic's
+	// metadata instead: when no broker answers, keep buffering and retry.
+	// Any other answer (an unknown topic, say) means the brokers are
+	// there, and the produce errors will say what is wrong.
+	if err := client.RefreshMetadata(s.cfg.Topic); err != nil && isUnreachable(err) {
+		client.Close()
+		return nil, err
+	}
+	producer, err := sarama.NewAsyncProducerFromClient(client)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	c := &conn[T]{client: client, producer: producer}
+	c.inflight.next, c.inflight.prev = &c.inflight, &c.inflight
+	return c, nil
+}
+
+// isUnreachable reports whether a metadata error means that no broker
+// could be talked to (down, refused, TLS or SASL handshake failed).
+func isUnreachable(err error) bool {
+	if errors.Is(err, sarama.ErrSASLAuthenticationFailed) {
+		return true
+	}
+	typ := classify(err)
+	return typ == ErrorNetwork || typ == ErrorTimeout
+}
+
+// isOutage reports whether a produce error means the producer has lost
+// the whole cluster: no broker to ask, or sarama's circuit breaker open
+// after repeated failed lookups (it then fails every message for ten
+// seconds, even after the cluster is back).
+func isOutage(err error) bool {
+	return errors.Is(err, sarama.ErrOutOfBrokers) || errors.Is(err, breaker.ErrBreakerOpen)
+}
+
+// feed moves messages into c's producer and reports its results. It
+// returns true when c has lost the cluster, false when Close has started.
+func (s *Sink[T]) feed(c *conn[T], pending **record[T]) (outage bool) {
+	p := c.producer
+	for {
+		// Exactly one of in and src is live: take a message only once
+		// the previous one is in the producer's hands.
+		var in chan<- *sarama.ProducerMessage
+		var out *sarama.ProducerMessage
+		var src <-chan sink.Message[T]
+		if *pending != nil {
+			in, out = p.Input(), &(*pending).pm
+		} else {
+			src = s.buf
+		}
+		select {
+		case m := <-src:
+			*pending = s.newRecord(m)
+		case in <- out:
+			c.link(*pending)
+			*pending = nil
+		case m := <-p.Successes():
+			s.succeeded(m, p.Successes())
+		case e := <-p.Errors():
+			if s.errored(e) {
+				return true
+			}
+		case <-s.closing:
+			return false
+		}
+	}
+}
+
+// flush hands the producer what is left locally (Deliver can no longer
+// add any), then retires it. At the deadline it gives up on everything.
+func (s *Sink[T]) flush(c *conn[T], pending *record[T]) {
+	p := c.producer
+	t := time.NewTimer(time.Until(s.deadline))
+	defer t.Stop()
+	for pending != nil || len(s.buf) > 0 {
+		if pending == nil {
+			pending = s.newRecord(<-s.buf)
+		}
+		select {
+		case p.Input() <- &pending.pm:
+			c.link(pending)
+			pending = nil
+		case m := <-p.Successes():
+			s.succeeded(m, p.Successes())
+		case e := <-p.Errors():
+			s.errored(e)
+		case <-t.C:
+			s.giveUp(pending, c, true, errCloseTimeout)
+			s.abandon(c)
+			return
+		}
+	}
+	s.retire(c)
+}
+
+// retire closes c's producer and reports what it still returns, giving
+// up at Close's deadline.
+func (s *Sink[T]) retire(c *conn[T]) {
+	c.asyncClose()
+	succ, errs := c.producer.Successes(), c.producer.Errors()
+	closing := s.closing
+	var deadline <-chan time.Time
+	for succ != nil || errs != nil {
+		select {
+		case m, ok := <-succ:
+			if !ok {
+				succ = nil
+				continue
+			}
+			s.succeeded(m, succ)
+		case e, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			s.errored(e)
+		case <-closing:
+			closing = nil
+			t := time.NewTimer(time.Until(s.deadline))
+			defer t.Stop()
+			deadline = t.C
+		case <-deadline:
+			s.giveUp(nil, c, false, errCloseTimeout)
+			s.abandon(c)
+			return
+		}
+	}
+	c.client.Close()
+}
+
+// giveUp reports as Failed pending, what c holds, and with takeBuffer the
+// local buffer. Only run takes from the buffer: a retiring producer's
+// goroutine leaves it alone.
+func (s *Sink[T]) giveUp(pending *record[T], c *conn[T], takeBuffer bool, err error) {
+	var failed []sink.Message[T]
+	if pending != nil {
+		failed = append(failed, pending.msg)
+	}
+	for takeBuffer && len(s.buf) > 0 {
+		failed = append(failed, <-s.buf)
+	}
+	if c != nil {
+		for r := c.inflight.next; r != &c.inflight; r = r.next {
+			failed = append(failed, r.msg)
+		}
+		c.inflight.next, c.inflight.prev = &c.inflight, &c.inflight
+	}
+	if len(failed) > 0 {
+		s.gaveUp.Add(int64(len(failed)))
+		s.env.Reporter.Report(failed, sink.Failed, err)
+		s.env.Logger.Warn("kafka output gave up on messages at close", "output", s.name, "messages", len(failed), "err", err)
+	}
+}
+
+// abandon lets the caller return at once while c winds down: closing the
+// client breaks the connections its requests wait on, and the results
+// that still come are for messages already reported Failed.
+func (s *Sink[T]) abandon(c *conn[T]) {
+	s.goroutines.Add(1)
+	go func() {
+		defer s.goroutines.Done()
+		c.asyncClose()
+		c.client.Close()
+		succ, errs := c.producer.Successes(), c.producer.Errors()
+		for succ != nil || errs != nil {
+			select {
+			case _, ok := <-succ:
+				if !ok {
+					succ = nil
+				}
+			case _, ok := <-errs:
+				if !ok {
+					errs = nil
+				}
+			}
+		}
+	}()
+}
+
+// maxReportBatch bounds how many successes are gathered into one report.
+const maxReportBatch = 256
+
+// succeeded reports m and whatever other successes are already waiting
+// on more, as one batch.
+func (s *Sink[T]) succeeded(m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage) {
+	if m == nil {
+		return
+	}
+	r := m.Metadata.(*record[T])
+	unlink(r)
+	batch := []sink.Message[T]{r.msg}
+gather:
+	for len(batch) < maxReportBatch {
+		select {
+		case m, ok := <-more:
+			if !ok || m == nil {
+				break gather
+			}
+			r := m.Metadata.(*record[T])
+			unlink(r)
+			batch = append(batch, r.msg)
+		default:
+			break gather
+		}
+	}
+	s.env.Reporter.Report(batch, sink.Delivered, nil)
+}
+
+// errored reports e's message Failed and counts the error. It returns
+// whether the error means the producer has lost the cluster.
+func (s *Sink[T]) errored(e *sarama.ProducerError) (outage bool) {
+	if e == nil {
+		return false
+	}
+	r := e.Msg.Metadata.(*record[T])
+	unlink(r)
+	typ := classify(e.Err)
+	s.counter[typ].Inc()
+	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, e.Err))
+	// An outage fails every message in flight; a line per 10s says so
+	// without flooding the log.
+	s.errLog.Lock()
+	s.errLog.unseen++
+	if now := time.Now(); now.Sub(s.errLog.last) >= 10*time.Second {
+		s.env.Logger.Warn("kafka output failed to produce", "output", s.name, "error_type", typ, "failures", s.errLog.unseen, "err", e.Err)
+		s.errLog.last, s.errLog.unseen = now, 0
+	}
+	s.errLog.Unlock()
+	return isOutage(e.Err)
+}

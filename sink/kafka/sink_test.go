@@ -1,0 +1,485 @@
+package kafka_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
+	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/kafka"
+	"github.com/eventrecorder/eventrecorder/sink/sinktest"
+)
+
+// TestDeliverReadBack produces JSON values and reads them back with an
+// independent client: values byte for byte, key, headers, and the order
+// of one instance's events within its partition.
+func TestDeliverReadBack(t *testing.T) {
+	c := kafkatest.Start(t)
+	topic := c.NewTopic(t, 3)
+	h := newHarness(t)
+	s := h.open(t, kafka.Config{Brokers: c.Brokers, Topic: topic})
+	if want := "kafka:" + strings.Join(sortedCopy(c.Brokers), ",") + "/" + topic; s.Name() != want {
+		t.Errorf("Name() = %q, want %q", s.Name(), want)
+	}
+
+	const n = 200
+	msgs := sinktest.Messages(0, n)
+	deliver(s, msgs, 10)
+	h.rep.WaitDelivered(t, n, wait)
+	h.closeAll(t, s, n)
+	if d, dr, f := h.rep.Counts(); d != n || dr != 0 || f != 0 {
+		t.Fatalf("counts %d/%d/%d, want %d delivered", d, dr, f, n)
+	}
+	if got := events(h.rep.Delivered()); !slices.Equal(got, span(0, n)) {
+		t.Fatalf("delivered events %v", got)
+	}
+
+	got := c.Read(t, topic)
+	if len(got.Records) != n {
+		t.Fatalf("read %d records, want %d", len(got.Records), n)
+	}
+	// One key, so one partition, in the order delivered.
+	if !slices.Equal(seqs(t, got.Records), span(0, n)) {
+		t.Fatalf("records out of order: %v", seqs(t, got.Records))
+	}
+	for i, r := range got.Records {
+		if !bytes.Equal(r.Value, msgs[i].Value) {
+			t.Fatalf("record %d value %q, want %q", i, r.Value, msgs[i].Value)
+		}
+		if string(r.Key) != "test-instance" {
+			t.Fatalf("record %d key %q, want the instance", i, r.Key)
+		}
+		if v, _ := kafkatest.Header(r, "event_type"); v != "test_event" {
+			t.Fatalf("record %d event_type header %q", i, v)
+		}
+		if v, _ := kafkatest.Header(r, "content_type"); v != "application/json" {
+			t.Fatalf("record %d content_type header %q", i, v)
+		}
+		if len(r.Headers) != 2 {
+			t.Fatalf("record %d has headers %v", i, r.Headers)
+		}
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+// TestProtobufValues sends opaque binary values (as protobuf encodings
+// are) and expects them back unchanged with the protobuf content type.
+func TestProtobufValues(t *testing.T) {
+	c := kafkatest.Start(t)
+	topic := c.NewTopic(t, 1)
+	h := newHarness(t)
+	s := h.open(t, kafka.Config{Brokers: c.Brokers, Topic: topic, Format: kafka.FormatProtobuf})
+
+	const n = 50
+	msgs := sinktest.Messages(0, n)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range msgs {
+		v := make([]byte, 1+rnd.IntN(300))
+		for j := range v {
+			v[j] = byte(rnd.UintN(256))
+		}
+		v[0] = 0 // a NUL, which no text path would survive
+		msgs[i].Value = v
+	}
+	deliver(s, msgs, 7)
+	h.rep.WaitDelivered(t, n, wait)
+	h.closeAll(t, s, n)
+
+	got := c.Read(t, topic)
+	if len(got.Records) != n {
+		t.Fatalf("read %d records, want %d", len(got.Records), n)
+	}
+	for i, r := range got.Records {
+		if !bytes.Equal(r.Value, msgs[i].Value) {
+			t.Fatalf("record %d value differs: % x, want % x", i, r.Value, msgs[i].Value)
+		}
+		if v, _ := kafkatest.Header(r, "content_type"); v != "application/x-protobuf" {
+			t.Fatalf("record %d content_type header %q", i, v)
+		}
+	}
+}
+
+// TestKeys checks each key setting on the wire.
+func TestKeys(t *testing.T) {
+	c := kafkatest.Start(t)
+	for _, tc := range []struct {
+		key      string
+		instance string
+		want     func(m sink.Message[int]) string // "" means no key
+	}{
+		{kafka.KeyInstance, "host-a:9093", func(sink.Message[int]) string { return "host-a:9093" }},
+		// Without an instance name the recorder's own message key is used.
+		{kafka.KeyInstance, "", func(m sink.Message[int]) string { return string(m.Key) }},
+		{kafka.KeyEventType, "host-a:9093", func(m sink.Message[int]) string { return m.Type }},
+		{kafka.KeyNone, "host-a:9093", func(sink.Message[int]) string { return "" }},
+	} {
+		t.Run(tc.key+"/"+tc.instance, func(t *testing.T) {
+			topic := c.NewTopic(t, 3)
+			h := newHarness(t)
+			h.env.Instance = tc.instance
+			s := h.open(t, kafka.Config{Brokers: c.Brokers, Topic: topic, Key: tc.key})
+			msgs := sinktest.Messages(0, 30)
+			for i := range msgs {
+				msgs[i].Type = []string{"alert_created", "silence_created", "alert_resolved"}[i%3]
+				msgs[i].Key = []byte("msg-key")
+			}
+			deliver(s, msgs, 30)
+			h.rep.WaitDelivered(t, len(msgs), wait)
+			h.closeAll(t, s, len(msgs))
+
+			got := c.Read(t, topic)
+			if len(got.Records) != len(msgs) {
+				t.Fatalf("read %d records, want %d", len(got.Records), len(msgs))
+			}
+			for _, r := range got.Records {
+				m := msgs[seqs(t, []*kgo.Record{r})[0]]
+				want := tc.want(m)
+				if want == "" && r.Key != nil {
+					t.Fatalf("record %d has key %q, want none", m.Event, r.Key)
+				}
+				if string(r.Key) != want {
+					t.Fatalf("record %d key %q, want %q", m.Event, r.Key, want)
+				}
+				if v, _ := kafkatest.Header(r, "event_type"); v != m.Type {
+					t.Fatalf("record %d event_type header %q, want %q", m.Event, v, m.Type)
+				}
+			}
+			if tc.key != kafka.KeyNone {
+				for k, parts := range kafkatest.PartitionOf(got.Records) {
+					if len(parts) != 1 {
+						t.Errorf("key %q spread over partitions %v", k, parts)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCompression proves each codec is what reaches the broker, by the
+// compression attribute of the batches the consumer reads.
+func TestCompression(t *testing.T) {
+	c := kafkatest.Start(t)
+	codecs := map[kafka.Compression]uint8{
+		kafka.CompressionNone: 0, kafka.CompressionGzip: 1, kafka.CompressionSnappy: 2,
+		kafka.CompressionLZ4: 3, kafka.CompressionZstd: 4,
+	}
+	for _, comp := range []kafka.Compression{kafka.CompressionNone, kafka.CompressionGzip, kafka.CompressionSnappy, kafka.CompressionLZ4, kafka.CompressionZstd} {
+		t.Run(string(comp), func(t *testing.T) {
+			topic := c.NewTopic(t, 1)
+			h := newHarness(t)
+			s := h.open(t, kafka.Config{Brokers: c.Brokers, Topic: topic, Compression: comp})
+			msgs := sinktest.Messages(0, 40)
+			for i := range msgs {
+				msgs[i].Value = fmt.Appendf(nil, `{"seq":%d,"pad":%q}`, i, strings.Repeat("compressible ", 20))
+			}
+			deliver(s, msgs, 40)
+			h.rep.WaitDelivered(t, len(msgs), wait)
+			h.closeAll(t, s, len(msgs))
+
+			got := c.Read(t, topic)
+			if len(got.Records) != len(msgs) {
+				t.Fatalf("read %d records, want %d", len(got.Records), len(msgs))
+			}
+			for i, r := range got.Records {
+				if !bytes.Equal(r.Value, msgs[i].Value) {
+					t.Fatalf("record %d value %q, want %q", i, r.Value, msgs[i].Value)
+				}
+			}
+			want := codecs[comp]
+			for codec, n := range got.Codecs {
+				if codec != want || n == 0 {
+					t.Fatalf("batches by codec %v, want only codec %d", got.Codecs, want)
+				}
+			}
+		})
+	}
+}
+
+// TestAcks checks that acks=all uses the idempotent producer (records
+// carry a producer ID) and that every level delivers exactly once.
+func TestAcks(t *testing.T) {
+	c := kafkatest.Start(t)
+	for _, acks := range []kafka.Acks{kafka.AcksNone, kafka.AcksLeader, kafka.AcksAll} {
+		t.Run(string(acks), func(t *testing.T) {
+			topic := c.NewTopic(t, 2)
+			h := newHarness(t)
+			s := h.open(t, kafka.Config{Brokers: c.Brokers, Topic: topic, Acks: acks})
+			const n = 100
+			deliver(s, sinktest.Messages(0, n), 9)
+			h.rep.WaitDelivered(t, n, wait)
+			h.closeAll(t, s, n)
+
+			got := c.Read(t, topic)
+			if !slices.Equal(seqs(t, got.Records), span(0, n)) {
+				t.Fatalf("read seqs %v, want 0..%d once each in order", seqs(t, got.Records), n-1)
+			}
+			for _, r := range got.Records {
+				if idem := r.ProducerID >= 0; idem != (acks == kafka.AcksAll) {
+					t.Fatalf("acks=%s: record producer ID %d", acks, r.ProducerID)
+				}
+			}
+		})
+	}
+}
+
+// TestBrokersDownAtStart starts the output before any broker listens:
+// New succeeds, messages wait in the buffer, and once a broker comes up on
+// the configured port they are produced.
+func TestBrokersDownAtStart(t *testing.T) {
+	port := kafkatest.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	h := newHarness(t)
+	s := h.open(t, kafka.Config{Brokers: []string{addr}, Topic: "events"})
+	const n = 25
+	deliver(s, sinktest.Messages(0, n), 5)
+	waitUntil(t, "a failed connection attempt in the log", func() bool {
+		return strings.Contains(h.logs.String(), "cannot connect")
+	})
+	if total := h.rep.Total(); total != 0 {
+		t.Fatalf("%d messages reported before any broker was up", total)
+	}
+
+	kafkatest.StartFake(t, kfake.Ports(port), kfake.SeedTopics(1, "events"))
+	h.rep.WaitDelivered(t, n, wait)
+	h.closeAll(t, s, n)
+	got := kafkatest.ReadTopic(t, []string{addr}, "events")
+	if !slices.Equal(seqs(t, got.Records), span(0, n)) {
+		t.Fatalf("read seqs %v", seqs(t, got.Records))
+	}
+}
+
+// TestBrokerRestart stops the broker mid-stream and starts it again on the
+// same port with the same data. Messages in flight when it goes fail, with
+// counted network errors; once the output has noticed, new messages wait
+// in the buffer (and what does not fit is dropped); after the restart
+// delivery resumes, and every message is accounted for exactly once.
+func TestBrokerRestart(t *testing.T) {
+	port := kafkatest.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	dir := t.TempDir()
+	start := func() *kfake.Cluster {
+		return kafkatest.StartFake(t, kfake.Ports(port), kfake.DataDir(dir), kfake.SeedTopics(2, "events"))
+	}
+	kf := start()
+	h := newHarness(t)
+	s := h.open(t, kafka.Config{Brokers: []string{addr}, Topic: "events", BufferSize: 100})
+
+	deliver(s, sinktest.Messages(0, 50), 10) // A: 0-49
+	h.rep.WaitDelivered(t, 50, wait)
+
+	kf.Close()
+	deliver(s, sinktest.Messages(50, 10), 10) // X: 50-59, sent as the broker goes
+	waitUntil(t, "the output to notice the broker is gone", func() bool {
+		return strings.Contains(h.logs.String(), "lost the cluster")
+	})
+	deliver(s, sinktest.Messages(60, 110), 10) // B: 60-169, more than the buffer holds
+	_, dropped, failed := h.rep.Counts()
+	if failed == 0 || dropped < 9 {
+		t.Fatalf("while the broker was down: %d failed, %d dropped; want failures and at least 9 dropped", failed, dropped)
+	}
+
+	start()
+	h.rep.WaitTotal(t, 170, wait) // the buffered part of B delivered
+	deliver(s, sinktest.Messages(170, 30), 10) // C: 170-199
+	h.rep.WaitTotal(t, 200, wait)
+	h.closeAll(t, s, 200)
+
+	delivered := map[int]bool{}
+	for _, m := range h.rep.Delivered() {
+		delivered[m.Event] = true
+	}
+	for _, seq := range append(span(0, 50), span(170, 30)...) {
+		if !delivered[seq] {
+			t.Fatalf("message %d, sent while the broker was up, was not delivered", seq)
+		}
+	}
+	for _, m := range h.rep.Failed() {
+		if m.Event < 50 || m.Event >= 60 {
+			t.Fatalf("message %d failed; only those sent as the broker went down may", m.Event)
+		}
+	}
+	_, _, failed = h.rep.Counts()
+	if errs := h.produceErrors(s.Name()); errs[kafka.ErrorNetwork] != float64(failed) || sum(errs) != float64(failed) {
+		t.Fatalf("produce errors %v for %d failed messages, want all counted as network", errs, failed)
+	}
+
+	got := map[int]bool{}
+	for _, seq := range seqs(t, kafkatest.ReadTopic(t, []string{addr}, "events").Records) {
+		got[seq] = true
+	}
+	for seq := range delivered {
+		if !got[seq] {
+			t.Fatalf("message %d reported delivered but not in the topic", seq)
+		}
+	}
+}
+
+// TestBufferFull fills the buffer while no broker is reachable: what does
+// not fit is dropped at once, exactly, and the rest fails at Close.
+func TestBufferFull(t *testing.T) {
+	h := newHarness(t)
+	h.env.CloseTimeout = 200 * time.Millisecond
+	s := h.open(t, kafka.Config{Brokers: []string{fmt.Sprintf("127.0.0.1:%d", kafkatest.FreePort(t))}, Topic: "events", BufferSize: 10})
+	deliver(s, sinktest.Messages(0, 25), 4)
+	if d, dr, f := h.rep.Counts(); d != 0 || dr != 15 || f != 0 {
+		t.Fatalf("after Deliver: %d/%d/%d, want 15 dropped at once", d, dr, f)
+	}
+	if err := h.closeAll(t, s, 25); err == nil || !strings.Contains(err.Error(), "gave up on 10 messages") {
+		t.Fatalf("Close error %v, want it to say it gave up on 10", err)
+	}
+	if got := events(h.rep.Failed()); !slices.Equal(got, span(0, 10)) {
+		t.Fatalf("failed %v, want the 10 buffered first", got)
+	}
+}
+
+// TestCloseUnreachable closes an output that never connected: Close ends
+// within its budget and reports the buffer Failed with the reason.
+func TestCloseUnreachable(t *testing.T) {
+	h := newHarness(t)
+	h.env.CloseTimeout = 300 * time.Millisecond
+	s := h.open(t, kafka.Config{Brokers: []string{fmt.Sprintf("127.0.0.1:%d", kafkatest.FreePort(t))}, Topic: "events"})
+	deliver(s, sinktest.Messages(0, 10), 10)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err == nil {
+			t.Fatal("Close returned nil after giving up on messages")
+		}
+	case <-time.After(h.env.CloseTimeout + wait):
+		// A hang detector with a wide margin, not a timing measurement.
+		t.Fatal("Close did not return")
+	}
+	s.WaitStopped(t, wait)
+	h.checkTotal(t, 10)
+	if _, _, f := h.rep.Counts(); f != 10 {
+		t.Fatalf("failed %d, want 10", f)
+	}
+	errs := h.rep.Errors()
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "not connected to the brokers") || !strings.Contains(errs[0].Error(), "connection refused") {
+		t.Fatalf("failure reasons %v, want not connected: connection refused", errs)
+	}
+	if err := s.Close(); err == nil {
+		t.Fatal("second Close returned a different (nil) result")
+	}
+	s.Deliver(sinktest.Messages(10, 2))
+	h.checkTotal(t, 12)
+}
+
+// TestCloseGivesUpInFlight makes the broker swallow produce requests, so
+// messages stay in flight: Close gives up on them at its deadline, reports
+// them Failed once, and late answers change nothing.
+func TestCloseGivesUpInFlight(t *testing.T) {
+	kf := kafkatest.StartFake(t, kfake.SeedTopics(1, "events"))
+	seen := make(chan struct{}, 1)
+	kf.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		kf.KeepControl()
+		select {
+		case seen <- struct{}{}:
+		default:
+		}
+		return nil, nil, true // never answer
+	})
+	h := newHarness(t)
+	h.env.CloseTimeout = 300 * time.Millisecond
+	s := h.open(t, kafka.Config{Brokers: kf.ListenAddrs(), Topic: "events"})
+	deliver(s, sinktest.Messages(0, 5), 5)
+	select {
+	case <-seen:
+	case <-time.After(wait):
+		t.Fatal("no produce request reached the broker")
+	}
+	err := s.Close()
+	if err == nil || !strings.Contains(err.Error(), "gave up on 5 messages") {
+		t.Fatalf("Close error %v", err)
+	}
+	if d, dr, f := h.rep.Counts(); d != 0 || dr != 0 || f != 5 {
+		t.Fatalf("counts %d/%d/%d, want 5 failed", d, dr, f)
+	}
+	if errs := h.rep.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "close timeout") {
+		t.Fatalf("failure reasons %v", errs)
+	}
+	s.WaitStopped(t, wait)
+	h.checkTotal(t, 5)
+}
+
+// TestProduceErrorTypes makes the broker reject produce requests and
+// checks the counted error type.
+func TestProduceErrorTypes(t *testing.T) {
+	for _, tc := range []struct {
+		err  *kerr.Error
+		want string
+	}{
+		{kerr.MessageTooLarge, kafka.ErrorBroker},
+		{kerr.RequestTimedOut, kafka.ErrorTimeout},
+	} {
+		t.Run(tc.err.Message, func(t *testing.T) {
+			kf := kafkatest.StartFake(t, kfake.SeedTopics(1, "events"))
+			kf.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "events", Err: tc.err, Count: -1})
+			h := newHarness(t)
+			s := h.open(t, kafka.Config{Brokers: kf.ListenAddrs(), Topic: "events"})
+			deliver(s, sinktest.Messages(0, 8), 3)
+			h.rep.WaitTotal(t, 8, wait)
+			h.closeAll(t, s, 8)
+			if _, _, f := h.rep.Counts(); f != 8 {
+				t.Fatalf("failed %d, want 8", f)
+			}
+			if errs := h.produceErrors(s.Name()); errs[tc.want] != 8 || sum(errs) != 8 {
+				t.Fatalf("produce errors %v, want 8 %s", errs, tc.want)
+			}
+			for _, err := range h.rep.Errors() {
+				if !strings.Contains(err.Error(), "("+tc.want+" error)") {
+					t.Fatalf("failure reason %q does not name the error type %s", err, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestClassify(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{sarama.ErrOutOfBrokers, kafka.ErrorNetwork},
+		{fmt.Errorf("%w: %w", sarama.ErrOutOfBrokers, refused), kafka.ErrorNetwork},
+		{refused, kafka.ErrorNetwork},
+		{syscall.ECONNRESET, kafka.ErrorNetwork},
+		{io.EOF, kafka.ErrorNetwork},
+		{sarama.ErrNotConnected, kafka.ErrorNetwork},
+		{sarama.ErrRequestTimedOut, kafka.ErrorTimeout},
+		{&net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, kafka.ErrorTimeout},
+		{context.DeadlineExceeded, kafka.ErrorTimeout},
+		{sarama.ErrNotLeaderForPartition, kafka.ErrorBroker},
+		{sarama.ErrMessageSizeTooLarge, kafka.ErrorBroker},
+		{sarama.ErrShuttingDown, kafka.ErrorUnknown},
+		{errors.New("something else"), kafka.ErrorUnknown},
+	} {
+		if got := kafka.Classify(tc.err); got != tc.want {
+			t.Errorf("classify(%v) = %s, want %s", tc.err, got, tc.want)
+		}
+	}
+}
