@@ -1,0 +1,208 @@
+package event_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExtensionProof makes "add an event type = edit the schema + go
+// generate" executable: in a copy of the repository it adds an event type
+// to the schema, runs `go generate ./event/` (buf, protoc-gen-go and our
+// plugins, all via go run from the module cache), then builds and runs a
+// program that uses the generated constructor. Nothing else is edited.
+func TestExtensionProof(t *testing.T) {
+	if testing.Short() {
+		t.Skip("copies the repository and runs buf; skipped with -short")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	root := repoRoot(t)
+	work := filepath.Join(t.TempDir(), "repo")
+	copyRepo(t, root, work)
+
+	// 1. Edit the schema: a payload message and an arm with the next number.
+	protoPath := filepath.Join(work, "event", "eventrecorderpb", "eventrecorder.proto")
+	src, err := os.ReadFile(protoPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lastArm = "    InhibitionMutedAlertEvent inhibition_muted_alert = 10;\n"
+	if !bytes.Contains(src, []byte(lastArm)) {
+		t.Fatalf("schema no longer ends its oneof with %q; update this test", lastArm)
+	}
+	src = bytes.Replace(src, []byte(lastArm), []byte(lastArm+"    ConfigReloadedEvent config_reloaded = 11;\n"), 1)
+	src = append(src, []byte(`
+// ConfigReloadedEvent is recorded after the configuration was reloaded.
+message ConfigReloadedEvent {
+  string config_hash = 1;
+  bool success = 2;
+}
+`)...)
+	if err := os.WriteFile(protoPath, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	// The generators are pinned in go.mod and run with go run, so with a
+	// warm module cache this works offline; GOWORK=off keeps a workspace
+	// outside the copy from redirecting the build.
+	env := append(os.Environ(), "GOWORK=off")
+	run := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, goBin, args...)
+		cmd.Dir = dir
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("go %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.Bytes(), stderr.Bytes())
+		}
+		return stdout.String()
+	}
+
+	// 2. Regenerate.
+	run(work, "generate", "./event/")
+	gen, err := os.ReadFile(filepath.Join(work, "event", "constructors.gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(gen, []byte("func NewConfigReloadedEvent(configHash string, success bool) *eventrecorderpb.EventData")) {
+		t.Fatalf("generated constructors lack NewConfigReloadedEvent:\n%s", gen)
+	}
+
+	// 3. Use it from a program, as a library user would.
+	mainDir := filepath.Join(work, "internal", "extensionproof")
+	if err := os.MkdirAll(mainDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mainDir, "main.go"), []byte(`package main
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/eventrecorder/eventrecorder/event"
+)
+
+func main() {
+	d := event.NewConfigReloadedEvent("abc", true)
+	fmt.Println(event.EventTypeName(d))
+	names := event.EventTypeNames()
+	fmt.Println(names[len(names)-1])
+	b, err := protojson.Marshal(d)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(b))
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Split(strings.TrimSpace(run(work, "run", "./internal/extensionproof")), "\n")
+	if len(out) != 3 {
+		t.Fatalf("program printed %d lines, want 3: %q", len(out), out)
+	}
+	if out[0] != "config_reloaded" {
+		t.Errorf("EventTypeName = %q, want config_reloaded", out[0])
+	}
+	if out[1] != "config_reloaded" {
+		t.Errorf("last of EventTypeNames = %q, want config_reloaded", out[1])
+	}
+	var got any
+	if err := json.Unmarshal([]byte(out[2]), &got); err != nil {
+		t.Fatalf("event JSON %q: %v", out[2], err)
+	}
+	want := map[string]any{"configReloaded": map[string]any{"configHash": "abc", "success": true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("event JSON = %s, want %v", out[2], want)
+	}
+}
+
+// repoRoot walks up from the package directory to go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// copyRepo copies the files git would check out (tracked and untracked but
+// not ignored), or, without git, everything but .git.
+func copyRepo(t *testing.T, from, to string) {
+	t.Helper()
+	var files []string
+	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	cmd.Dir = from
+	if out, err := cmd.Output(); err == nil {
+		for _, f := range strings.Split(string(out), "\x00") {
+			if f != "" {
+				files = append(files, filepath.FromSlash(f))
+			}
+		}
+	} else {
+		err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() {
+				rel, err := filepath.Rel(from, p)
+				if err != nil {
+					return err
+				}
+				files = append(files, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(from, rel))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the working tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(filepath.Join(from, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(to, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, info.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
