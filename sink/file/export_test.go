@@ -1,6 +1,9 @@
 package file
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // SetHooks replaces the write and fsync calls of s, wrapping the real ones
 // so that tests can count them and inject failures.
@@ -13,4 +16,12 @@ func SetHooks[T any](s *Sink[T], write func(f *os.File, b []byte) (int, error), 
 	if sync != nil {
 		s.sync = sync
 	}
+}
+
+// SetRenameGrace changes how long s appends to a renamed file before
+// creating a new one.
+func SetRenameGrace[T any](s *Sink[T], d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grace = d
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/rjeczalik/notify"
 
@@ -55,6 +56,10 @@ type Sink[T any] struct {
 	buf    []byte
 	torn   os.FileInfo // the file a short write left a partial line in
 	closed bool
+	// renamedAt is when the open file was first seen renamed away from
+	// the path; zero while the path names it.
+	renamedAt time.Time
+	grace     time.Duration
 
 	// write is the one write call per batch and sync the fsync; tests
 	// replace them to count calls and to inject failures.
@@ -87,10 +92,11 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		env:   env,
 		write: (*os.File).Write,
 		sync:  (*os.File).Sync,
+		grace: renameGrace,
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	if err := s.open(); err != nil {
+	if err := s.open(true); err != nil {
 		return nil, sink.Errorf("path", "%w", err)
 	}
 
@@ -186,31 +192,67 @@ func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
 	return len(batch), nil
 }
 
+// renameGrace is how long the output keeps appending to its file after
+// the file was renamed away, waiting for the rotation tool to put a new
+// one in place. Creating the path at once would race the tool:
+// logrotate's create opens the new file with O_EXCL and, finding one,
+// moves it aside as a ".backup" and reports an error.
+const renameGrace = time.Second
+
 // ensureOpen makes sure the open file is the one the path names now. The
 // stat is one syscall per batch and makes rotation handling independent of
 // when the watcher's events arrive.
 func (s *Sink[T]) ensureOpen() error {
 	if s.f != nil {
 		fi, err := os.Stat(s.abs)
-		if err == nil && os.SameFile(fi, s.fi) {
+		switch {
+		case err == nil && os.SameFile(fi, s.fi):
+			s.renamedAt = time.Time{}
 			return nil
+		case err == nil:
+			s.env.Logger.Info("event file was replaced; reopening", "path", s.path)
+		case errors.Is(err, fs.ErrNotExist) && s.waitForReplacement():
+			return nil
+		default:
+			s.env.Logger.Info("event file was rotated; creating a new one", "path", s.path)
 		}
-		s.env.Logger.Info("event file was rotated; reopening", "path", s.path)
 		s.closeFile()
 	}
-	return s.open()
+	return s.open(true)
 }
 
-// open opens the path for appending, creating it with the configured mode
-// (chmod'ed, so the umask does not narrow it) when it does not exist.
-func (s *Sink[T]) open() error {
-	f, err := os.OpenFile(s.abs, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, s.mode)
-	if err == nil {
-		if err := f.Chmod(s.mode); err != nil {
-			f.Close()
-			return fmt.Errorf("cannot set the mode of %q to %04o: %w", s.path, uint32(s.mode), unwrapPath(err))
+// waitForReplacement reports whether to go on appending to the open file
+// although the path no longer names it: yes while the file still exists
+// under another name and the grace period since it was noticed runs.
+// A removed file gets no grace: what is written to it is lost.
+func (s *Sink[T]) waitForReplacement() bool {
+	fi, err := s.f.Stat()
+	if err != nil || !linked(fi) {
+		return false
+	}
+	if s.renamedAt.IsZero() {
+		s.renamedAt = time.Now()
+		s.env.Logger.Info("event file was renamed; appending to it until a new one appears", "path", s.path, "grace", s.grace)
+	}
+	return time.Since(s.renamedAt) < s.grace
+}
+
+// open opens the path for appending. With create, a missing file is
+// created with the configured mode (chmod'ed, so the umask does not
+// narrow it).
+func (s *Sink[T]) open(create bool) error {
+	var f *os.File
+	err := fs.ErrExist
+	if create {
+		f, err = os.OpenFile(s.abs, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, s.mode)
+		if err == nil {
+			if err := f.Chmod(s.mode); err != nil {
+				f.Close()
+				return fmt.Errorf("cannot set the mode of %q to %04o: %w", s.path, uint32(s.mode), unwrapPath(err))
+			}
 		}
-	} else if errors.Is(err, fs.ErrExist) {
+	}
+	if errors.Is(err, fs.ErrExist) {
 		f, err = os.OpenFile(s.abs, os.O_WRONLY|os.O_APPEND, 0)
 	}
 	if err != nil {
@@ -225,6 +267,7 @@ func (s *Sink[T]) open() error {
 		return fmt.Errorf("cannot stat %q: %w", s.path, unwrapPath(err))
 	}
 	s.f, s.fi = f, fi
+	s.renamedAt = time.Time{}
 	return nil
 }
 
@@ -237,11 +280,10 @@ func (s *Sink[T]) closeFile() {
 	}
 }
 
-// watch lets go of a rotated file as soon as the directory changes, rather
-// than at the next batch: a removed file's space is freed and tools such
-// as logrotate's delaycompress do not race a writer that is still in it.
-// Creating the new file is left to the next batch, so that a rotation
-// tool that creates it itself (logrotate's create) is not raced.
+// watch follows a rotation as soon as the directory changes rather than
+// at the next batch: it switches to a file put in place of the open one
+// and lets go of a removed one, so that its space is freed. It never
+// creates the file, so as not to race a rotation tool that does.
 func (s *Sink[T]) watch() {
 	defer close(s.done)
 	for {
@@ -250,14 +292,29 @@ func (s *Sink[T]) watch() {
 			return
 		case <-s.events:
 			s.mu.Lock()
-			if s.f != nil {
-				fi, err := os.Stat(s.abs)
-				if err != nil || !os.SameFile(fi, s.fi) {
-					s.env.Logger.Info("event file was rotated; closing it", "path", s.path)
-					s.closeFile()
-				}
-			}
+			s.follow()
 			s.mu.Unlock()
+		}
+	}
+}
+
+func (s *Sink[T]) follow() {
+	if s.f == nil {
+		return
+	}
+	fi, err := os.Stat(s.abs)
+	switch {
+	case err == nil && os.SameFile(fi, s.fi):
+	case err == nil:
+		s.env.Logger.Info("event file was replaced; reopening", "path", s.path)
+		s.closeFile()
+		if err := s.open(false); err != nil {
+			s.env.Logger.Warn("cannot open the new event file; trying again at the next batch", "path", s.path, "err", err)
+		}
+	default:
+		if cur, err := s.f.Stat(); err != nil || !linked(cur) {
+			s.env.Logger.Info("event file was removed; closing it", "path", s.path)
+			s.closeFile()
 		}
 	}
 }

@@ -141,8 +141,8 @@ func readDir(t *testing.T, dir, prefix string, seen map[int]int) (lines int, fil
 type writers struct {
 	first int
 	next  atomic.Int64 // next seq
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 func startWriters(s sink.Sink[int], n, size, first int, gate *sync.RWMutex) *writers {
