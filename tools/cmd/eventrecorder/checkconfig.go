@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"go.yaml.in/yaml/v2"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+func runCheckConfig(_ context.Context, a *app, args []string) int {
+	fs := a.newFlags("check-config")
+	pos, code, done := parse(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		return a.usageError(fs, "want exactly one configuration file (or - for stdin), got %d arguments", len(pos))
+	}
+	path := pos[0]
+	var (
+		b   []byte
+		err error
+	)
+	if path == "-" {
+		path = "stdin"
+		b, err = io.ReadAll(a.stdin)
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "eventrecorder check-config: cannot read configuration: %v\n", err)
+		return exitUsage
+	}
+	// LoadConfig is exactly what a program embedding the recorder calls
+	// (LoadConfigFile is os.ReadFile plus LoadConfig); Describe then lists
+	// the outputs without creating files or connecting.
+	cfg, err := event.LoadConfig(b)
+	var outputs []event.OutputInfo
+	if err == nil {
+		outputs, err = cfg.Describe()
+	}
+	if err != nil {
+		a.printConfigErrors(path, err)
+		return exitProblem
+	}
+	if len(outputs) == 0 {
+		fmt.Fprintf(a.stdout, "%s: valid, no outputs (a recorder with this configuration records nothing)\n", path)
+		return exitOK
+	}
+	fmt.Fprintf(a.stdout, "%s: valid, %d %s\n", path, len(outputs), plural(len(outputs), "output", "outputs"))
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	for _, o := range outputs {
+		types := "all event types"
+		if len(o.EventTypes) > 0 {
+			types = "event_types: " + strings.Join(o.EventTypes, ", ")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", o.Path, o.Name, o.Format, types)
+	}
+	_ = tw.Flush()
+	return exitOK
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// printConfigErrors writes one line per problem, each prefixed with the
+// file and naming the field, like a compiler's error list.
+func (a *app) printConfigErrors(source string, err error) {
+	problems := flatten(err)
+	fmt.Fprintf(a.stderr, "%s: invalid configuration, %d %s:\n", source, len(problems), plural(len(problems), "problem", "problems"))
+	for _, p := range problems {
+		fmt.Fprintf(a.stderr, "  %s: %s\n", source, p)
+	}
+}
+
+// flatten lists the individual problems in a configuration error. The
+// library joins them (errors.Join) and nests them under paths
+// (sink.FieldError); a path over a joined group applies to each member.
+func flatten(err error) []string {
+	var out []string
+	for _, e := range leaves(err) {
+		var te *yaml.TypeError
+		if errors.As(e, &te) && e == error(te) {
+			// yaml's own list of problems, one per line already.
+			out = append(out, te.Errors...)
+			continue
+		}
+		for _, line := range strings.Split(e.Error(), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
+}
+
+func leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	var fe *sink.FieldError
+	if errors.As(err, &fe) && error(fe) == err {
+		inner := leaves(fe.Err)
+		if len(inner) == 1 && inner[0] == fe.Err {
+			return []error{err}
+		}
+		out := make([]error, len(inner))
+		for i, e := range inner {
+			out[i] = sink.AtPath(fe.Path, e)
+		}
+		return out
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}

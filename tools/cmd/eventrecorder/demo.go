@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/tools/internal/lifecycle"
+)
+
+// defaultConfig is what the demo records into when --config is not given:
+// a JSONL file and standard output, so it needs no external service.
+//
+//go:embed demo.yaml
+var defaultConfig []byte
+
+func runDemo(ctx context.Context, a *app, args []string) int {
+	fs := a.newFlags("demo")
+	configPath := fs.String("config", "", "send the lifecycle to the outputs of this configuration instead of the defaults")
+	out := fs.String("out", "events.jsonl", "file the default configuration appends to (not with --config)")
+	instance := fs.String("instance", "demo-alertmanager:9093", "instance name stamped on every event")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long Close may take to flush the outputs")
+	logger := a.logFlag(fs)
+	pos, code, done := parse(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		return a.usageError(fs, "unexpected argument %q", pos[0])
+	}
+	outSet := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "out" {
+			outSet = true
+		}
+	})
+	if outSet && *configPath != "" {
+		return a.usageError(fs, "--out applies to the default configuration; set the file output's path in %s instead", *configPath)
+	}
+	log, err := logger()
+	if err != nil {
+		return a.usageError(fs, "%v", err)
+	}
+
+	var cfg event.Config
+	source := "built-in demo configuration"
+	if *configPath != "" {
+		b, err := os.ReadFile(*configPath)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "eventrecorder demo: cannot read configuration: %v\n", err)
+			return exitUsage
+		}
+		if cfg, err = event.LoadConfig(b); err != nil {
+			a.printConfigErrors(*configPath, err)
+			return exitProblem
+		}
+		source = *configPath
+	} else {
+		if cfg, err = event.LoadConfig(defaultConfig); err != nil {
+			fmt.Fprintf(a.stderr, "eventrecorder demo: built-in configuration: %v\n", err) // a bug in this program
+			return exitProblem
+		}
+		cfg.FileOutputs[0].Path = *out
+	}
+	outputs, err := cfg.Describe()
+	if err != nil {
+		a.printConfigErrors(source, err)
+		return exitProblem
+	}
+
+	rec, err := event.New(cfg, event.Options{Instance: *instance, Logger: log, CloseTimeout: *timeout})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "eventrecorder demo: cannot start the outputs: %v\n", err)
+		return exitProblem
+	}
+	steps := lifecycle.Steps(time.Now())
+	fmt.Fprintf(a.stderr, "recording an alert lifecycle of %d events (%s) to %d outputs from the %s\n",
+		len(steps), "NodeDown and HighLatency on node-7: fired, grouped, paged, silenced, inhibited, resolved", len(outputs), source)
+	recCtx := event.WithEventRecording(ctx)
+	sent := tally{}
+	for _, s := range steps {
+		rec.RecordEvent(recCtx, s.Data)
+		sent.add(s.Data)
+	}
+	closeErr := rec.Close()
+
+	fmt.Fprintf(a.stderr, "recorded %d events as instance %s:\n", sent.total(), *instance)
+	ok := summarize(a.stderr, rec, outputs, sent)
+	if closeErr != nil {
+		fmt.Fprintf(a.stderr, "eventrecorder demo: closing the recorder: %v\n", closeErr)
+		ok = false
+	}
+	if !ok {
+		fmt.Fprintln(a.stderr, "eventrecorder demo: some events did not reach their outputs")
+		return exitProblem
+	}
+	if *configPath == "" {
+		fmt.Fprintf(a.stderr, "next: eventrecorder tail %s\n", *out)
+	}
+	return exitOK
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
+	"github.com/eventrecorder/eventrecorder/tools/internal/render"
+)
+
+func runTail(ctx context.Context, a *app, args []string) int {
+	fs := a.newFlags("tail")
+	follow := fs.Bool("f", false, "keep reading as events are appended, across rotation and truncation")
+	var types, labelArgs multiFlag
+	fs.Var(&types, "type", "show only events of this type (repeatable; any of them)")
+	fs.Var(&labelArgs, "label", "show only events about an alert or silence with label `name=value` (repeatable; all of them)")
+	last := fs.Int("n", 0, "show only the last `N` matching events already in the file (0: all)")
+	color := fs.String("color", "auto", "colour the output: auto (on a terminal unless NO_COLOR is set), always or never")
+	poll := fs.Duration("poll", 250*time.Millisecond, "with -f, how often to look for new events")
+	pos, code, done := parse(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		return a.usageError(fs, "want exactly one JSONL file (or - for stdin), got %d arguments", len(pos))
+	}
+	path := pos[0]
+	if *follow && path == jsonl.Stdin {
+		return a.usageError(fs, "-f needs a file, not standard input")
+	}
+	if *last < 0 {
+		return a.usageError(fs, "-n must not be negative, got %d", *last)
+	}
+	known := event.EventTypeNames()
+	for _, t := range types {
+		if !slices.Contains(known, t) {
+			return a.usageError(fs, "--type %q is not an event type (known: %s)", t, strings.Join(known, ", "))
+		}
+	}
+	filter := render.Filter{Types: types}
+	for _, l := range labelArgs {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return a.usageError(fs, "--label %q is not name=value", l)
+		}
+		filter.Labels = append(filter.Labels, render.Pair{Key: k, Value: v})
+	}
+	var colored bool
+	switch *color {
+	case "auto":
+		colored = a.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	case "always":
+		colored = true
+	case "never":
+	default:
+		return a.usageError(fs, "--color %q is not auto, always or never", *color)
+	}
+
+	out := bufio.NewWriter(a.stdout)
+	defer out.Flush()
+	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: *last}
+
+	if !*follow {
+		in, err := jsonl.Open(path)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "eventrecorder tail: %v\n", err)
+			return exitUsage
+		}
+		defer in.Close()
+		sc := jsonl.NewScanner(in.Reader, in.Name)
+		for {
+			line, err := sc.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				fmt.Fprintf(a.stderr, "%s: read error: %v\n", in.Name, err)
+				t.malformed++
+				break
+			}
+			t.line(line)
+		}
+		t.caughtUp()
+		return t.exitCode()
+	}
+
+	fl := &jsonl.Follower{
+		Path:   path,
+		Poll:   *poll,
+		OnLine: t.line,
+		OnCaughtUp: func() {
+			t.caughtUp()
+			_ = out.Flush()
+		},
+		OnReopen: func(reason string) {
+			_ = out.Flush()
+			fmt.Fprintf(a.stderr, "eventrecorder tail: %s was %s; reading it from the start\n", path, reason)
+		},
+	}
+	if err := fl.Run(ctx); err != nil {
+		_ = out.Flush()
+		fmt.Fprintf(a.stderr, "eventrecorder tail: %v\n", err)
+		if t.started {
+			return exitProblem
+		}
+		return exitUsage
+	}
+	return t.exitCode()
+}
+
+// tailer renders lines; until the existing content has been read it keeps
+// only the last N rendered lines when -n asks for them.
+type tailer struct {
+	out       *bufio.Writer
+	errw      io.Writer
+	filter    render.Filter
+	color     bool
+	last      int
+	ring      []string
+	live      bool
+	started   bool
+	malformed int
+}
+
+func (t *tailer) line(l jsonl.Line) {
+	t.started = true
+	if jsonl.Blank(l.Text) {
+		return
+	}
+	ev, err := jsonl.Decode(l.Text)
+	if err != nil {
+		_ = t.out.Flush()
+		fmt.Fprintf(t.errw, "%s: malformed line skipped: %v\n", l.Pos(), err)
+		t.malformed++
+		return
+	}
+	if !t.filter.Match(ev) {
+		return
+	}
+	s := render.Line(ev, t.color)
+	if !t.live && t.last > 0 {
+		if len(t.ring) == t.last {
+			t.ring = t.ring[1:]
+		}
+		t.ring = append(t.ring, s)
+		return
+	}
+	t.out.WriteString(s)
+	t.out.WriteByte('\n')
+	if t.live {
+		// Following: show each event as it arrives.
+		_ = t.out.Flush()
+	}
+}
+
+func (t *tailer) caughtUp() {
+	for _, s := range t.ring {
+		t.out.WriteString(s)
+		t.out.WriteByte('\n')
+	}
+	t.ring = nil
+	t.live = true
+}
+
+func (t *tailer) exitCode() int {
+	if t.malformed > 0 {
+		return exitProblem
+	}
+	return exitOK
+}

@@ -1,0 +1,150 @@
+// Package lifecycle builds the alert lifecycle the demo records: the
+// sequence of events one Alertmanager emits while a node goes down for
+// maintenance and comes back, covering every event type of the schema.
+//
+// It uses only the event package's public constructors and converters, fed
+// with Alertmanager's own domain types, so the demo exercises the same code
+// path an Alertmanager integration would.
+package lifecycle
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/prometheus/alertmanager/silence/silencepb"
+	"github.com/prometheus/alertmanager/types"
+	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+)
+
+// Step is one event of the lifecycle with a sentence saying what happened,
+// for the demo's narration.
+type Step struct {
+	What string
+	Data *eventrecorderpb.EventData
+}
+
+// Steps returns the lifecycle, in the order Alertmanager would record it,
+// with alert and silence times placed around now:
+//
+//   - Alertmanager starts;
+//   - NodeDown (critical) and HighLatency (warning) fire on node-7 and both
+//     join the eu-west group of the oncall-pager receiver;
+//   - the first notification goes out for the group;
+//   - an operator silences NodeDown for maintenance, muting it;
+//   - the inhibition rule "critical inhibits warning on the same
+//     instance" mutes HighLatency;
+//   - the operator extends the silence;
+//   - both alerts resolve and leave the group;
+//   - Alertmanager shuts down.
+func Steps(now time.Time) []Step {
+	started := now.Add(-15 * time.Minute)
+	nodeDown := &types.Alert{Alert: model.Alert{
+		Labels: model.LabelSet{
+			"alertname": "NodeDown", "severity": "critical",
+			"cluster": "eu-west", "instance": "node-7:9100", "job": "node",
+		},
+		Annotations: model.LabelSet{
+			"summary": "node-7 has been unreachable for 5 minutes",
+		},
+		StartsAt:     started,
+		EndsAt:       now.Add(time.Hour),
+		GeneratorURL: "http://prometheus.example:9090/graph?g0.expr=up%3D%3D0",
+	}, UpdatedAt: now}
+	highLatency := &types.Alert{Alert: model.Alert{
+		Labels: model.LabelSet{
+			"alertname": "HighLatency", "severity": "warning",
+			"cluster": "eu-west", "instance": "node-7:9100", "job": "checkout",
+		},
+		Annotations: model.LabelSet{
+			"summary": "p99 latency of checkout on node-7 is above 2s",
+		},
+		StartsAt: started.Add(time.Minute),
+		EndsAt:   now.Add(time.Hour),
+	}, UpdatedAt: now}
+
+	group := &eventrecorderpb.AlertGroupInfo{
+		GroupKey:     `{}/{severity=~"critical|warning"}:{cluster="eu-west"}`,
+		GroupLabels:  event.LabelSetAsProto(model.LabelSet{"cluster": "eu-west"}),
+		GroupId:      "01HZY6R7T0C6XK8V8Q2J4M5N6P",
+		ReceiverName: "oncall-pager",
+		Matchers:     event.MatchersAsProto(labels.Matchers{mustMatcher(labels.MatchRegexp, "severity", "critical|warning")}),
+		GroupUuid:    "6f1c2a9e-3b4d-4e8f-9a0b-1c2d3e4f5a6b",
+	}
+	hashOf := func(a *types.Alert) uint64 { return uint64(a.Fingerprint()) }
+	grouped := func(a *types.Alert) *eventrecorderpb.GroupedAlert {
+		return event.GroupedAlertAsProto(a, hashOf(a))
+	}
+
+	sil := &silencepb.Silence{
+		Id: "4c0ee4b5-29b1-4b34-9a54-7d5b3cf0f0a1",
+		MatcherSets: []*silencepb.MatcherSet{{Matchers: []*silencepb.Matcher{
+			{Type: silencepb.Matcher_EQUAL, Name: "alertname", Pattern: "NodeDown"},
+			{Type: silencepb.Matcher_REGEXP, Name: "instance", Pattern: "node-7:.*"},
+		}}},
+		StartsAt:    timestamppb.New(now.Add(-2 * time.Minute)),
+		EndsAt:      timestamppb.New(now.Add(time.Hour)),
+		UpdatedAt:   timestamppb.New(now.Add(-2 * time.Minute)),
+		CreatedBy:   "alice@example.com",
+		Comment:     "Kernel upgrade on node-7 (CHG-4711)",
+		Annotations: map[string]string{"ticket": "CHG-4711"},
+	}
+	silenceCreated := event.SilenceAsProto(sil)
+	extended := event.SilenceAsProto(sil)
+	extended.EndsAt = timestamppb.New(now.Add(2 * time.Hour))
+	extended.UpdatedAt = timestamppb.New(now)
+	extended.Comment = "Kernel upgrade on node-7 (CHG-4711), extended: reboot takes longer"
+
+	rule := event.InhibitRuleAsProto(
+		labels.Matchers{mustMatcher(labels.MatchEqual, "severity", "critical")},
+		labels.Matchers{mustMatcher(labels.MatchEqual, "severity", "warning")},
+		map[model.LabelName]struct{}{"cluster": {}, "instance": {}},
+	)
+	rule.Name = "critical-inhibits-warning"
+
+	// Resolution: the alerts' EndsAt moves into the past, which is what
+	// makes Alertmanager (and AlertAsProto) see them as resolved.
+	resolvedNode := *nodeDown
+	resolvedNode.EndsAt = now.Add(-time.Second)
+	resolvedLatency := *highLatency
+	resolvedLatency.EndsAt = now.Add(-time.Second)
+
+	return []Step{
+		{"Alertmanager starts", event.NewAlertmanagerStartupEvent("0.33.1", "(go=go1.26, platform=linux/amd64, user=demo)")},
+		{"NodeDown fires on node-7", event.NewAlertCreatedEvent(nodeDown)},
+		{"HighLatency fires on node-7", event.NewAlertCreatedEvent(highLatency)},
+		{"NodeDown joins the eu-west group", event.NewAlertGroupedEvent(nodeDown, hashOf(nodeDown), group)},
+		{"HighLatency joins the eu-west group", event.NewAlertGroupedEvent(highLatency, hashOf(highLatency), group)},
+		{"oncall-pager is paged for the group", event.NewNotificationEvent(event.NotificationParams{
+			GroupInfo:        group,
+			Integration:      "pagerduty",
+			IntegrationIndex: 0,
+			Reason:           eventrecorderpb.NotifyReason_NOTIFY_REASON_FIRST_NOTIFICATION,
+			FlushID:          1,
+			RepeatInterval:   4 * time.Hour,
+			Alerts:           []*eventrecorderpb.GroupedAlert{grouped(nodeDown), grouped(highLatency)},
+			FiringAlerts:     []*eventrecorderpb.GroupedAlert{grouped(nodeDown), grouped(highLatency)},
+		})},
+		{"alice silences NodeDown for the kernel upgrade", event.NewSilenceCreatedEvent(silenceCreated)},
+		{"the silence mutes NodeDown", event.NewSilenceMutedAlertEvent(silenceCreated, nodeDown.Fingerprint(), nodeDown.Labels)},
+		{"NodeDown inhibits HighLatency on the same instance", event.NewInhibitionMutedAlertEvent(
+			[]*eventrecorderpb.InhibitRule{rule}, highLatency.Fingerprint(), highLatency.Labels,
+			[]model.Fingerprint{nodeDown.Fingerprint()})},
+		{"alice extends the silence", event.NewSilenceUpdatedEvent(extended)},
+		{"NodeDown resolves", event.NewAlertResolvedEvent(&resolvedNode, hashOf(nodeDown), group)},
+		{"HighLatency resolves", event.NewAlertResolvedEvent(&resolvedLatency, hashOf(highLatency), group)},
+		{"Alertmanager shuts down", event.NewAlertmanagerShutdownEvent()},
+	}
+}
+
+func mustMatcher(t labels.MatchType, name, value string) *labels.Matcher {
+	m, err := labels.NewMatcher(t, name, value)
+	if err != nil {
+		panic(fmt.Sprintf("lifecycle: matcher %s %s %q: %v", name, t, value, err)) // constant input
+	}
+	return m
+}
