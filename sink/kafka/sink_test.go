@@ -301,7 +301,7 @@ func TestBrokerRestart(t *testing.T) {
 	}
 
 	start()
-	h.rep.WaitTotal(t, 170, wait) // the buffered part of B delivered
+	h.rep.WaitTotal(t, 170, wait)              // the buffered part of B delivered
 	deliver(s, sinktest.Messages(170, 30), 10) // C: 170-199
 	h.rep.WaitTotal(t, 200, wait)
 	h.closeAll(t, s, 200)
