@@ -229,11 +229,12 @@ func ExampleRecorder_ApplyConfigErr() {
 	if err := rec.Close(); err != nil {
 		fmt.Println(err)
 	}
-	for _, s := range rec.Stats() {
-		fmt.Printf("%s: delivered %d\n", filepath.Base(s.Name), s.Delivered)
-	}
+	// b got the shutdown event, and the startup event too if that was
+	// still queued at the reload: events go to the outputs configured
+	// when they are delivered.
+	stats := rec.Stats()
+	fmt.Printf("%d outputs; %s delivered %d\n", len(stats), filepath.Base(stats[0].Name), stats[0].Delivered)
 	// Output:
 	// file_outputs[1].fsync: must be "none" or "batch", got "always"
-	// a.jsonl: delivered 2
-	// b.jsonl: delivered 1
+	// 2 outputs; a.jsonl delivered 2
 }
