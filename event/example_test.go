@@ -182,7 +182,7 @@ func ExampleRecorder_RecordEventFunc() {
 		alert := &types.Alert{Alert: model.Alert{Labels: model.LabelSet{"alertname": "HighLatency"}}}
 		return event.NewAlertCreatedEvent(alert)
 	}
-	rec.RecordEventFunc(context.Background(), build)                            // not enabled: build is not called
+	rec.RecordEventFunc(context.Background(), build)                           // not enabled: build is not called
 	rec.RecordEventFunc(event.WithEventRecording(context.Background()), build) // enabled: built and queued
 	if err := rec.Close(); err != nil {
 		fmt.Println(err)
