@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/silence/silencepb"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
@@ -279,7 +279,7 @@ func TestAlertAsProto(t *testing.T) {
 	}
 	starts := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-	firing := &types.Alert{}
+	firing := &alert.Alert{}
 	firing.Labels = lset
 	firing.Annotations = model.LabelSet{"summary": "p99 > 1s", "runbook": "https://runbooks/latency"}
 	firing.StartsAt = starts
@@ -294,7 +294,7 @@ func TestAlertAsProto(t *testing.T) {
 		Resolved:    false,
 	})
 
-	resolved := &types.Alert{}
+	resolved := &alert.Alert{}
 	resolved.Labels = lset
 	resolved.StartsAt = starts
 	resolved.EndsAt = starts.Add(90 * time.Second) // in the past: resolved
@@ -309,7 +309,7 @@ func TestAlertAsProto(t *testing.T) {
 
 	// No alertname: the name is empty; an empty label set fingerprints to
 	// the FNV-1a offset basis.
-	nameless := event.AlertAsProto(&types.Alert{})
+	nameless := event.AlertAsProto(&alert.Alert{})
 	if nameless.GetName() != "" || nameless.GetFingerprint() != 0xcbf29ce484222325 {
 		t.Errorf("alert without labels: name %q fingerprint %#x", nameless.GetName(), nameless.GetFingerprint())
 	}
@@ -320,7 +320,7 @@ func TestAlertAsProto(t *testing.T) {
 }
 
 func TestGroupedAlertAsProto(t *testing.T) {
-	a := &types.Alert{}
+	a := &alert.Alert{}
 	a.Labels = model.LabelSet{"alertname": "HighLatency", "service": "api"}
 	got := event.GroupedAlertAsProto(a, 42)
 	if got.GetHash() != 42 || got.GetDetails().GetName() != "HighLatency" || got.GetDetails().GetFingerprint() != highLatencyFP {
@@ -334,10 +334,12 @@ func TestGroupedAlertAsProto(t *testing.T) {
 func TestConstructors(t *testing.T) {
 	sil := &pb.Silence{Id: "s1"}
 	group := &pb.AlertGroupInfo{GroupKey: "{}:{alertname=\"HighLatency\"}", ReceiverName: "team-a"}
-	alert := &types.Alert{}
-	alert.Labels = model.LabelSet{"alertname": "HighLatency", "service": "api"}
-	alert.StartsAt = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	alert.EndsAt = alert.StartsAt.Add(time.Minute)
+	// alert.Alert is what types.Alert (the reference signatures' spelling)
+	// aliases.
+	am := &alert.Alert{}
+	am.Labels = model.LabelSet{"alertname": "HighLatency", "service": "api"}
+	am.StartsAt = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	am.EndsAt = am.StartsAt.Add(time.Minute)
 	wantAlert := &pb.Alert{
 		Fingerprint: highLatencyFP,
 		Name:        "HighLatency",
@@ -358,12 +360,12 @@ func TestConstructors(t *testing.T) {
 			&pb.EventData{EventType: &pb.EventData_AlertmanagerStartupEvent{AlertmanagerStartupEvent: &pb.AlertmanagerStartupEvent{Version: "0.33.1", BuildContext: "go1.26"}}}},
 		{event.EventTypeAlertmanagerShutdownEvent, event.NewAlertmanagerShutdownEvent(),
 			&pb.EventData{EventType: &pb.EventData_AlertmanagerShutdownEvent{AlertmanagerShutdownEvent: &pb.AlertmanagerShutdownEvent{}}}},
-		{event.EventTypeAlertCreated, event.NewAlertCreatedEvent(alert),
+		{event.EventTypeAlertCreated, event.NewAlertCreatedEvent(am),
 			&pb.EventData{EventType: &pb.EventData_AlertCreated{AlertCreated: &pb.AlertCreatedEvent{Alert: wantAlert}}}},
-		{event.EventTypeAlertResolved, event.NewAlertResolvedEvent(alert, 99, group),
+		{event.EventTypeAlertResolved, event.NewAlertResolvedEvent(am, 99, group),
 			&pb.EventData{EventType: &pb.EventData_AlertResolved{AlertResolved: &pb.AlertResolvedEvent{
 				Alert: &pb.GroupedAlert{Hash: 99, Details: wantAlert}, GroupInfo: group}}}},
-		{event.EventTypeAlertGrouped, event.NewAlertGroupedEvent(alert, 98, group),
+		{event.EventTypeAlertGrouped, event.NewAlertGroupedEvent(am, 98, group),
 			&pb.EventData{EventType: &pb.EventData_AlertGrouped{AlertGrouped: &pb.AlertGroupedEvent{
 				Alert: &pb.GroupedAlert{Hash: 98, Details: wantAlert}, GroupInfo: group}}}},
 		{event.EventTypeNotification, event.NewNotificationEvent(event.NotificationParams{

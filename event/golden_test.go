@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/silence/silencepb"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -48,8 +48,8 @@ func goldenEvents(t *testing.T) map[string]*pb.Event {
 		}
 		return m
 	}
-	newAlert := func(name string, starts, ends time.Time) *types.Alert {
-		a := &types.Alert{}
+	newAlert := func(name string, starts, ends time.Time) *alert.Alert {
+		a := &alert.Alert{}
 		a.Labels = model.LabelSet{"alertname": model.LabelValue(name), "service": "api", "team": "a"}
 		a.Annotations = model.LabelSet{"summary": model.LabelValue(name + " on api"), "runbook_url": "https://runbooks.example.net/" + model.LabelValue(name)}
 		a.StartsAt, a.EndsAt = starts, ends

@@ -142,17 +142,17 @@ func newGenerator(p *protogen.Plugin, m *Mapping, mappingName string) (*generato
 
 func (g *generator) newFile() *jen.File {
 	f := jen.NewFilePathName(g.m.Package, g.m.packageName())
-	f.HeaderComment(header + "\n// source: " + g.file.Desc.Path() + ", " + g.mappingName)
+	h := header + "\n// source: " + g.file.Desc.Path() + ", " + g.mappingName
+	for _, ig := range g.m.FileIgnore {
+		h += "\n\n//lint:file-ignore " + ig
+	}
+	f.HeaderComment(h)
 	names := map[string]string{}
 	for name, imp := range g.imports {
 		names[imp] = name
 	}
 	f.ImportNames(names)
 	return f
-}
-
-func (g *generator) pb(name string) *jen.Statement {
-	return jen.Qual(string(g.file.GoImportPath), name)
 }
 
 func qual(id protogen.GoIdent) *jen.Statement {

@@ -17,6 +17,9 @@ type Mapping struct {
 	Package string `yaml:"package"`
 	// EventData names the message whose single oneof lists the event types.
 	EventData string `yaml:"event_data"`
+	// FileIgnore lists staticcheck checks to silence in the generated files,
+	// each "CHECK reason", emitted as //lint:file-ignore directives.
+	FileIgnore []string `yaml:"lint_file_ignore"`
 	// Imports maps the package names used in expressions and types to
 	// their import paths. The schema's own Go package is added implicitly.
 	Imports map[string]string `yaml:"imports"`
