@@ -33,6 +33,8 @@
 //	event_data:   the message whose single oneof lists the event types
 //	              (default EventData)
 //	imports:      package name → import path, for expressions and types
+//	lint_file_ignore: staticcheck "CHECK reason" entries, emitted as
+//	              //lint:file-ignore directives in every generated file
 //	structs:      plain Go structs, e.g. a constructor's parameter struct
 //	enums:        switch functions from a Go value to a proto enum
 //	converters:   functions from domain values to messages
