@@ -7,6 +7,7 @@ import (
 	"errors"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -1211,6 +1212,19 @@ func jsonencString(b []byte, s, field string) ([]byte, error) {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			// Eight bytes at a time: the high bit of a byte of m is set where
+			// x has a byte below 0x20, a '"', a '\\' or a byte of a multi-byte
+			// character. A borrow can only set bits above a byte that is set
+			// for a reason, so the lowest one is always genuine.
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 | uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			m := ((x - 0x2020202020202020) | ((x ^ 0x2222222222222222) - 0x0101010101010101) | ((x ^ 0x5c5c5c5c5c5c5c5c) - 0x0101010101010101) | x) & 0x8080808080808080
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(s[i:])

@@ -1,6 +1,8 @@
 package jsonenc
 
 import (
+	"fmt"
+
 	"github.com/dave/jennifer/jen"
 	"google.golang.org/protobuf/compiler/protogen"
 )
@@ -63,6 +65,23 @@ func emitString(jf *jen.File) {
 		appendTo(jen.LitRune('"')),
 		id("start").Op(":=").Lit(0),
 		jen.For(id("i").Op(":=").Lit(0), id("i").Op("<").Len(id("s")), jen.Empty()).Block(
+			jen.If(id("i").Op("+").Lit(8).Op("<=").Len(id("s"))).Block(
+				jen.Comment("Eight bytes at a time: the high bit of a byte of m is set where"),
+				jen.Comment(`x has a byte below 0x20, a '"', a '\\' or a byte of a multi-byte`),
+				jen.Comment("character. A borrow can only set bits above a byte that is set"),
+				jen.Comment("for a reason, so the lowest one is always genuine."),
+				id("x").Op(":=").Add(load8()),
+				id("m").Op(":=").Parens(
+					jen.Parens(id("x").Op("-").Add(hex64(0x20))).Op("|").
+						Parens(jen.Parens(id("x").Op("^").Add(hex64('"'))).Op("-").Add(hex64(1))).Op("|").
+						Parens(jen.Parens(id("x").Op("^").Add(hex64('\\'))).Op("-").Add(hex64(1))).Op("|").Id("x"),
+				).Op("&").Add(hex64(0x80)),
+				jen.If(id("m").Op("==").Lit(0)).Block(
+					id("i").Op("+=").Lit(8),
+					jen.Continue(),
+				),
+				id("i").Op("+=").Qual("math/bits", "TrailingZeros64").Call(id("m")).Op(">>").Lit(3),
+			),
 			id("c").Op(":=").Id("s").Index(id("i")),
 			jen.If(id("c").Op(">=").Qual("unicode/utf8", "RuneSelf")).Block(
 				jen.List(id("r"), id("n")).Op(":=").Qual("unicode/utf8", "DecodeRuneInString").Call(id("s").Index(id("i"), jen.Empty())),
@@ -94,6 +113,31 @@ func emitString(jf *jen.File) {
 		jen.Return(jen.Append(id("b"), jen.LitRune('"')), jen.Nil()),
 	)
 	jf.Line()
+}
+
+// load8 renders a little-endian load of s[i:i+8], in a form the compiler
+// turns into one load.
+func load8() *jen.Statement {
+	var e *jen.Statement
+	for k := 0; k < 8; k++ {
+		b := jen.Uint64().Call(id("s").Index(id("i").Op("+").Lit(k)))
+		if k == 0 {
+			b = jen.Uint64().Call(id("s").Index(id("i")))
+		} else {
+			b = b.Op("<<").Lit(8 * k)
+		}
+		if e == nil {
+			e = b
+		} else {
+			e = e.Op("|").Add(b)
+		}
+	}
+	return e
+}
+
+// hex64 renders c repeated in every byte of a uint64, in hexadecimal.
+func hex64(c byte) *jen.Statement {
+	return jen.Id(fmt.Sprintf("0x%016x", uint64(c)*0x0101010101010101))
 }
 
 // digits renders the ASCII digit of v selected by div and mod, e.g.
@@ -222,7 +266,7 @@ func emitFloat(jf *jen.File) {
 					Id("bitSize").Op("==").Lit(32).Op("&&").Parens(jen.Float32().Call(abs.Clone()).Op("<").Lit(1e-6).Op("||").Float32().Call(abs.Clone()).Op(">=").Lit(1e21)),
 			).Block(id("format").Op("=").LitRune('e')),
 		),
-		appendTo(jen.Qual("strconv", "AppendFloat").Call(id("b"), id("f"), id("format"), jen.Lit(-1), id("bitSize"))),
+		bAssign(jen.Qual("strconv", "AppendFloat").Call(id("b"), id("f"), id("format"), jen.Lit(-1), id("bitSize"))),
 		jen.If(id("format").Op("==").LitRune('e')).Block(
 			jen.Comment("Clean up e-09 to e-9, as encoding/json does."),
 			id("n").Op(":=").Len(id("b")),

@@ -292,10 +292,15 @@ func (ps *pkgState) field(fn *function, f *protogen.Field) error {
 		}
 		body.lit(",")
 	case d.HasPresence():
-		// proto3 optional scalar: a pointer, emitted whenever set.
+		// proto3 optional scalar: a pointer (bytes: a slice, nil when
+		// unset), emitted whenever set.
 		cond = self.Clone().Op("!=").Nil()
 		body.lit(k)
-		if err := ps.value(body, f, jen.Op("*").Add(self.Clone())); err != nil {
+		v := jen.Op("*").Add(self.Clone())
+		if d.Kind() == protoreflect.BytesKind {
+			v = self.Clone()
+		}
+		if err := ps.value(body, f, v); err != nil {
 			return err
 		}
 		body.lit(",")

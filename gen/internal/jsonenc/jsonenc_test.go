@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/gen/internal/jsonenc/kindspb"
 )
 
 func TestMain(m *testing.M) {
@@ -59,9 +60,37 @@ func eventSchema() []*descriptorpb.FileDescriptorProto {
 }
 
 func TestGenerateEventSchema(t *testing.T) {
+	got := checkGenerated(t, eventSchema(), "eventrecorderpb/eventrecorder_json.gen.go", "../../../event/eventrecorderpb/eventrecorder_json.gen.go")
+	for _, want := range []string{
+		"func (x *Event) AppendJSON(b []byte) ([]byte, error)",
+		"func (x *AlertmanagerShutdownEvent) AppendJSON(b []byte) ([]byte, error)",
+		"func (x *MatcherSet) AppendJSON(b []byte) ([]byte, error)",
+		"`\"@timestamp\":`",
+		"func jsonencEnum_eventrecorderpb_Matcher_Type(",
+	} {
+		if !bytes.Contains(got, []byte(want)) {
+			t.Errorf("generated code lacks %s", want)
+		}
+	}
+}
+
+func TestGenerateKindsSchema(t *testing.T) {
+	checkGenerated(t, []*descriptorpb.FileDescriptorProto{
+		fileProto(timestamppb.File_google_protobuf_timestamp_proto),
+		fileProto(durationpb.File_google_protobuf_duration_proto),
+		fileProto(kindspb.File_kinds_proto),
+	}, "kinds_json.gen.go", "kindspb/kinds_json.gen.go")
+}
+
+// checkGenerated runs the generator twice on files and checks that the
+// output is one file, named name, identical across runs, with the header,
+// gofmt'ed, and equal to the checked-in file at committed (the same check
+// as `make check-generated`, without running buf).
+func checkGenerated(t *testing.T, files []*descriptorpb.FileDescriptorProto, name, committed string) []byte {
+	t.Helper()
 	var outputs [2][]byte
 	for i := range outputs {
-		resp, err := run(t, eventSchema()...)
+		resp, err := run(t, files...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +100,7 @@ func TestGenerateEventSchema(t *testing.T) {
 		if resp.GetSupportedFeatures()&uint64(pluginpb.CodeGeneratorResponse_FEATURE_PROTO3_OPTIONAL) == 0 {
 			t.Fatalf("supported features %b lack proto3 optional", resp.GetSupportedFeatures())
 		}
-		if len(resp.File) != 1 || resp.File[0].GetName() != "eventrecorderpb/eventrecorder_json.gen.go" {
+		if len(resp.File) != 1 || resp.File[0].GetName() != name {
 			t.Fatalf("generated files: %v", resp.File)
 		}
 		outputs[i] = []byte(resp.File[0].GetContent())
@@ -90,26 +119,14 @@ func TestGenerateEventSchema(t *testing.T) {
 	if !bytes.Equal(formatted, got) {
 		t.Fatal("generated code is not gofmt'ed")
 	}
-	for _, want := range []string{
-		"func (x *Event) AppendJSON(b []byte) ([]byte, error)",
-		"func (x *AlertmanagerShutdownEvent) AppendJSON(b []byte) ([]byte, error)",
-		"func (x *MatcherSet) AppendJSON(b []byte) ([]byte, error)",
-		"`\"@timestamp\":`",
-		"func jsonencEnum_eventrecorderpb_Matcher_Type(",
-	} {
-		if !bytes.Contains(got, []byte(want)) {
-			t.Errorf("generated code lacks %s", want)
-		}
-	}
-	// The same check as `make check-generated`, without running buf: the
-	// schema compiled into eventrecorderpb must give the checked-in file.
-	committed, err := os.ReadFile("../../../event/eventrecorderpb/eventrecorder_json.gen.go")
+	onDisk, err := os.ReadFile(committed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(committed, got) {
-		t.Fatal("event/eventrecorderpb/eventrecorder_json.gen.go is stale: run `go generate ./event/`")
+	if !bytes.Equal(onDisk, got) {
+		t.Fatalf("%s is stale: run `go generate` in its directory", committed)
 	}
+	return got
 }
 
 // schemaFile builds a proto3 file "test.proto" in Go package
@@ -202,5 +219,58 @@ func TestQuoteMatchesProtojsonEscaping(t *testing.T) {
 	}
 	if _, err := quote("\xff"); err == nil {
 		t.Error("quote accepted invalid UTF-8")
+	}
+}
+
+// TestGenerateSharesHelpersAcrossFiles: two proto files of one Go package
+// each get their encoders, and the helpers they share are declared once,
+// in the first file, so that the package compiles.
+func TestGenerateSharesHelpersAcrossFiles(t *testing.T) {
+	str := func(name string) *descriptorpb.FieldDescriptorProto {
+		return &descriptorpb.FieldDescriptorProto{
+			Name: proto.String(name), Number: proto.Int32(1), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(),
+			Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum(), JsonName: proto.String(name),
+		}
+	}
+	a := schemaFile("proto3", nil, str("s"))
+	a.Name = proto.String("a.proto")
+	a.EnumType = []*descriptorpb.EnumDescriptorProto{{Name: proto.String("Kind"), Value: []*descriptorpb.EnumValueDescriptorProto{
+		{Name: proto.String("KIND_UNSPECIFIED"), Number: proto.Int32(0)},
+	}}}
+	b := schemaFile("proto3", []string{"a.proto"}, str("t"), &descriptorpb.FieldDescriptorProto{
+		Name: proto.String("msg"), Number: proto.Int32(2), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(),
+		Type: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum(), TypeName: proto.String(".testpb.Msg"), JsonName: proto.String("msg"),
+	}, &descriptorpb.FieldDescriptorProto{
+		Name: proto.String("kind"), Number: proto.Int32(3), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(),
+		Type: descriptorpb.FieldDescriptorProto_TYPE_ENUM.Enum(), TypeName: proto.String(".testpb.Kind"), JsonName: proto.String("kind"),
+	})
+	b.Name = proto.String("b.proto")
+	b.MessageType[0].Name = proto.String("Other")
+	b.MessageType[0].NestedType = nil
+	plugin, err := protogen.Options{}.New(&pluginpb.CodeGeneratorRequest{
+		FileToGenerate: []string{"a.proto", "b.proto"},
+		Parameter:      proto.String("paths=source_relative"),
+		ProtoFile:      []*descriptorpb.FileDescriptorProto{a, b},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Generate(plugin); err != nil {
+		t.Fatal(err)
+	}
+	resp := plugin.Response()
+	if resp.GetError() != "" || len(resp.File) != 2 || resp.File[0].GetName() != "a_json.gen.go" || resp.File[1].GetName() != "b_json.gen.go" {
+		t.Fatalf("response: error %q, files %v", resp.GetError(), resp.File)
+	}
+	fa, fb := resp.File[0].GetContent(), resp.File[1].GetContent()
+	for _, decl := range []string{"func jsonencString(", "func jsonencEnum_testpb_Kind("} {
+		if strings.Count(fa, decl) != 1 || strings.Contains(fb, decl) {
+			t.Errorf("%s: %d declarations in a_json.gen.go, %v in b_json.gen.go; want 1 and none", decl, strings.Count(fa, decl), strings.Contains(fb, decl))
+		}
+	}
+	for _, want := range []string{"func (x *Other) AppendJSON(", "x.Msg.appendJSON(b)", "jsonencEnum_testpb_Kind(b, x.Kind)"} {
+		if !strings.Contains(fb, want) {
+			t.Errorf("b_json.gen.go lacks %s", want)
+		}
 	}
 }
