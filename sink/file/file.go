@@ -168,7 +168,7 @@ func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
 	}
 	if err != nil {
 		// Count the lines that landed whole; the rest failed.
-		if n > 0 && n < len(buf) && buf[n-1] != '\n' {
+		if (n == 0 && prefix > 0) || (n > 0 && buf[n-1] != '\n') {
 			s.torn = s.fi
 		}
 		off, whole := prefix, 0

@@ -129,13 +129,20 @@ func TestShortWriteReportsWholeLines(t *testing.T) {
 		}
 	}
 
+	// A batch that writes nothing at all leaves the fragment as it was.
+	file.SetHooks(s, func(*os.File, []byte) (int, error) { return 0, syscall.ENOSPC }, nil)
+	s.Deliver(sinktest.Messages(100, 2))
+
 	// Space is back: the next batch starts on a line of its own.
 	file.SetHooks(s, (*os.File).Write, nil)
 	s.Deliver(sinktest.Messages(4, 2))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	assertConservation(t, rep, 6)
+	assertConservation(t, rep, 8)
+	if d, _, f := rep.Counts(); d != 4 || f != 4 {
+		t.Errorf("delivered %d failed %d, want 4 and 4", d, f)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

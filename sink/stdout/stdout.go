@@ -1,0 +1,139 @@
+// Package stdout is the output kind that writes events as JSON lines to
+// the process's standard output, for containers whose log collector reads
+// stdout.
+package stdout
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/eventrecorder/eventrecorder/sink"
+)
+
+// Config configures the stdout output; it has no settings of its own
+// (stdout_outputs: [{}]) beyond the event-type filter.
+type Config struct {
+	sink.Filter `yaml:",inline"`
+}
+
+// Kind is the table row for stdout outputs: YAML key stdout_outputs, JSON
+// format.
+func Kind[T any]() sink.Kind[T] {
+	return sink.KindOf[T, Config]{
+		Name: "stdout",
+		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
+			return New(cfg, env)
+		},
+		Format: func(Config) sink.Format { return sink.JSON },
+	}.Kind()
+}
+
+// ErrClosed is reported for messages delivered after Close.
+var ErrClosed = errors.New("stdout output is closed")
+
+// writeMu serialises every stdout output's writes. It is one lock for the
+// package rather than one per output because two outputs (say, one per
+// event-type filter) share the same standard output, and a batch written
+// by one must not land in the middle of a line of the other.
+var writeMu sync.Mutex
+
+// Sink writes each batch with one Write call.
+type Sink[T any] struct {
+	w   io.Writer
+	env sink.Env[T]
+
+	mu     sync.Mutex // guards buf, torn and closed
+	buf    []byte
+	torn   bool // a failed write stopped inside a line
+	closed bool
+}
+
+// New returns an output that writes to os.Stdout.
+func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
+	return NewWriter(os.Stdout, env), nil
+}
+
+// NewWriter returns an output that writes to w instead of standard output.
+// Writes go through the same package-wide lock as stdout's, so w need not
+// be safe for concurrent use.
+func NewWriter[T any](w io.Writer, env sink.Env[T]) *Sink[T] {
+	return &Sink[T]{w: w, env: env.WithDefaults()}
+}
+
+// Name is "stdout".
+func (s *Sink[T]) Name() string { return "stdout" }
+
+// maxKeptBuffer bounds the line buffer kept between batches.
+const maxKeptBuffer = 1 << 20
+
+// Deliver writes the batch and reports it before returning.
+func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
+	if len(batch) == 0 {
+		return
+	}
+	delivered, err := s.deliver(batch)
+	if delivered > 0 {
+		s.env.Reporter.Report(batch[:delivered], sink.Delivered, nil)
+	}
+	if delivered < len(batch) {
+		s.env.Reporter.Report(batch[delivered:], sink.Failed, err)
+	}
+}
+
+func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	buf := s.buf[:0]
+	if s.torn {
+		// End the fragment a failed write left, so that the first line of
+		// this batch stays a line of its own.
+		buf = append(buf, '\n')
+	}
+	prefix := len(buf)
+	for _, m := range batch {
+		buf = append(buf, m.Value...)
+		buf = append(buf, '\n')
+	}
+	if cap(buf) <= maxKeptBuffer {
+		s.buf = buf[:0]
+	} else {
+		s.buf = nil
+	}
+
+	writeMu.Lock()
+	n, err := s.w.Write(buf)
+	writeMu.Unlock()
+	if err == nil && n < len(buf) {
+		err = io.ErrShortWrite
+	}
+	if err == nil {
+		s.torn = false
+		return len(batch), nil
+	}
+	s.torn = (s.torn && n == 0) || (n > 0 && buf[n-1] != '\n')
+	off, whole := prefix, 0
+	for _, m := range batch {
+		off += len(m.Value) + 1
+		if off > n {
+			break
+		}
+		whole++
+	}
+	return whole, fmt.Errorf("write to stdout: %w", err)
+}
+
+// Close marks the output closed. It does not close the writer: standard
+// output belongs to the process.
+func (s *Sink[T]) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.buf = nil
+	return nil
+}
