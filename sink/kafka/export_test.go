@@ -28,3 +28,7 @@ func (s *Sink[T]) WaitStopped(t testing.TB, timeout time.Duration) {
 		t.Fatalf("%s: goroutines still running %v after Close", s.name, timeout)
 	}
 }
+
+// NilRegistry is the go-metrics registry the sink gives sarama, for
+// benchmarks that drive sarama directly.
+var NilRegistry = nilRegistry{}

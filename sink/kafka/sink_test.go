@@ -425,6 +425,46 @@ func TestCloseGivesUpInFlight(t *testing.T) {
 	h.checkTotal(t, 5)
 }
 
+// TestBackpressure makes the broker swallow produce requests so that the
+// producer fills up and stops taking input: Deliver still returns at once,
+// the local buffer absorbs what it can and drops the rest, and Close fails
+// what is stuck.
+func TestBackpressure(t *testing.T) {
+	kf := kafkatest.StartFake(t, kfake.SeedTopics(1, "events"))
+	kf.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		kf.KeepControl()
+		return nil, nil, true // never answer
+	})
+	h := newHarness(t)
+	h.env.CloseTimeout = 300 * time.Millisecond
+	s := h.open(t, kafka.Config{Brokers: kf.ListenAddrs(), Topic: "events", BufferSize: 10})
+	// sarama holds at most a few requests of 1 MB each plus its channel
+	// buffers; 20 MB of values is far beyond that.
+	const n = 10000
+	msgs := sinktest.Messages(0, n)
+	value := bytes.Repeat([]byte("x"), 2048)
+	for i := range msgs {
+		msgs[i].Value = value
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		deliver(s, msgs, 100)
+	}()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		t.Fatal("Deliver blocked behind the producer")
+	}
+	if _, dropped, _ := h.rep.Counts(); dropped == 0 {
+		t.Fatal("nothing dropped although the producer stopped taking input")
+	}
+	h.closeAll(t, s, n)
+	if d, _, _ := h.rep.Counts(); d != 0 {
+		t.Fatalf("%d delivered by a broker that answers nothing", d)
+	}
+}
+
 // TestProduceErrorTypes makes the broker reject produce requests and
 // checks the counted error type.
 func TestProduceErrorTypes(t *testing.T) {
