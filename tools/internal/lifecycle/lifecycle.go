@@ -29,7 +29,9 @@ type Step struct {
 }
 
 // Steps returns the lifecycle, in the order Alertmanager would record it,
-// with alert and silence times placed around now:
+// with alert and silence times placed around now, which should be the
+// current time: like Alertmanager, the converters judge whether an alert
+// is resolved against the clock.
 //
 //   - Alertmanager starts;
 //   - NodeDown (critical) and HighLatency (warning) fire on node-7 and both
