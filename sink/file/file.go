@@ -1,8 +1,11 @@
 // Package file is the output kind that appends events as JSON lines to a
-// local file, and keeps doing so across log rotation: when the file is
-// renamed, removed or replaced (logrotate's create mode, or by hand) the
-// output starts a new file at the configured path; copytruncate works
-// because the file is opened with O_APPEND.
+// local file, and keeps doing so across log rotation. When another file is
+// put at the configured path (logrotate's create) the output switches to
+// it; when its file is removed it creates a new one; when its file is
+// renamed and nothing replaces it within a second it creates a new one,
+// having appended to the renamed file meanwhile, so nothing is lost and a
+// rotation tool's own create is not raced. copytruncate works because the
+// file is opened with O_APPEND.
 package file
 
 import (

@@ -190,3 +190,8 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// discard is a Reporter that keeps nothing, for benchmarks.
+type discard struct{}
+
+func (discard) Report([]sink.Message[int], sink.Outcome, error) {}
