@@ -43,6 +43,7 @@ func emitEnum(jf *jen.File, e *protogen.Enum) {
 		}
 		cases = append(cases, jen.Case(jen.Lit(int(n))).Block(jen.Return(jen.Append(id("b"), stringLit(q).Op("...")))))
 	}
+	jf.Commentf("%s appends v's name, or its number if it has none, as protojson does.", enumHelper(e))
 	jf.Func().Id(enumHelper(e)).Params(id("b").Index().Byte(), id("v").Qual(string(e.GoIdent.GoImportPath), e.GoIdent.GoName)).Index().Byte().Block(
 		jen.Switch(id("v")).Block(cases...),
 		jen.Return(jen.Qual("strconv", "AppendInt").Call(id("b"), jen.Int64().Call(id("v")), jen.Lit(10))),
@@ -61,6 +62,9 @@ func emitString(jf *jen.File) {
 	esc := func(c rune, name rune) jen.Code {
 		return jen.Case(jen.LitRune(c)).Block(appendTo(jen.LitRune('\\'), jen.LitRune(name)))
 	}
+	jf.Comment(helperString + " appends s as a JSON string escaped as protojson escapes it: only '\"',")
+	jf.Comment("'\\' and control characters, no HTML escaping, U+2028/U+2029 kept; invalid UTF-8")
+	jf.Comment("is protojson's error for field.")
 	jf.Func().Id(helperString).Params(id("b").Index().Byte(), id("s"), id("field").String()).Params(jen.Index().Byte(), jen.Error()).Block(
 		appendTo(jen.LitRune('"')),
 		id("start").Op(":=").Lit(0),
@@ -168,6 +172,8 @@ func emitTimestamp(jf *jen.File) {
 	date = append(date, jen.LitRune(':'))
 	date = append(date, two("second")...)
 
+	jf.Comment(helperTimestamp + " appends t in RFC 3339, UTC, with 0, 3, 6 or 9 fractional digits,")
+	jf.Comment("and fails outside 0001-01-01..9999-12-31 or for invalid nanos, as protojson does.")
 	jf.Func().Id(helperTimestamp).Params(id("b").Index().Byte(), id("t").Op("*").Qual(timestamppbPath, "Timestamp")).Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.List(id("secs"), id("nanos")).Op(":=").List(id("t").Dot("GetSeconds").Call(), id("t").Dot("GetNanos").Call()),
 		jen.If(id("secs").Op("<").Lit(-62135596800).Op("||").Id("secs").Op(">").Lit(253402300799)).Block(
@@ -203,6 +209,7 @@ func emitTimestamp(jf *jen.File) {
 // emitDuration writes the "1.5s" formatter with protojson's range and sign
 // checks.
 func emitDuration(jf *jen.File) {
+	jf.Comment(helperDuration + " appends d as protojson does (\"-1.5s\"), with its range and sign checks.")
 	jf.Func().Id(helperDuration).Params(id("b").Index().Byte(), id("d").Op("*").Qual(durationpbPath, "Duration")).Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.List(id("secs"), id("nanos")).Op(":=").List(id("d").Dot("GetSeconds").Call(), id("d").Dot("GetNanos").Call()),
 		jen.If(id("secs").Op("<").Lit(-315576000000).Op("||").Id("secs").Op(">").Lit(315576000000)).Block(
@@ -229,6 +236,8 @@ func emitDuration(jf *jen.File) {
 // emitFraction writes the fractional-second formatter: none for whole
 // seconds, else 3, 6 or 9 digits, the fewest that are exact.
 func emitFraction(jf *jen.File) {
+	jf.Comment(helperFraction + " appends the fraction of a second n nanoseconds make: nothing, or 3, 6")
+	jf.Comment("or 9 digits, the fewest that are exact.")
 	jf.Func().Id(helperFraction).Params(id("b").Index().Byte(), id("n").Uint32()).Index().Byte().Block(
 		jen.If(id("n").Op("==").Lit(0)).Block(jen.Return(id("b"))),
 		id("width").Op(":=").Lit(9),
@@ -253,6 +262,8 @@ func emitFraction(jf *jen.File) {
 // infinities as strings.
 func emitFloat(jf *jen.File) {
 	abs := id("abs")
+	jf.Comment(helperFloat + " appends f as protojson does: encoding/json's number format, with NaN")
+	jf.Comment("and the infinities as strings.")
 	jf.Func().Id(helperFloat).Params(id("b").Index().Byte(), id("f").Float64(), id("bitSize").Int()).Index().Byte().Block(
 		jen.Switch().Block(
 			jen.Case(jen.Qual("math", "IsNaN").Call(id("f"))).Block(jen.Return(jen.Append(id("b"), stringLit(`"NaN"`).Op("...")))),

@@ -697,6 +697,7 @@ func (x *Nested_Inner) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// jsonencEnum_kindspb_Aliased appends v's name, or its number if it has none, as protojson does.
 func jsonencEnum_kindspb_Aliased(b []byte, v Aliased) []byte {
 	switch v {
 	case 0:
@@ -707,6 +708,7 @@ func jsonencEnum_kindspb_Aliased(b []byte, v Aliased) []byte {
 	return strconv.AppendInt(b, int64(v), 10)
 }
 
+// jsonencEnum_kindspb_Color appends v's name, or its number if it has none, as protojson does.
 func jsonencEnum_kindspb_Color(b []byte, v Color) []byte {
 	switch v {
 	case 0:
@@ -723,6 +725,9 @@ func jsonencEnum_kindspb_Color(b []byte, v Color) []byte {
 
 const jsonencHex = "0123456789abcdef"
 
+// jsonencString appends s as a JSON string escaped as protojson escapes it: only '"',
+// '\' and control characters, no HTML escaping, U+2028/U+2029 kept; invalid UTF-8
+// is protojson's error for field.
 func jsonencString(b []byte, s, field string) ([]byte, error) {
 	b = append(b, '"')
 	start := 0
@@ -777,6 +782,8 @@ func jsonencString(b []byte, s, field string) ([]byte, error) {
 	return append(b, '"'), nil
 }
 
+// jsonencTimestamp appends t in RFC 3339, UTC, with 0, 3, 6 or 9 fractional digits,
+// and fails outside 0001-01-01..9999-12-31 or for invalid nanos, as protojson does.
 func jsonencTimestamp(b []byte, t *timestamppb.Timestamp) ([]byte, error) {
 	secs, nanos := t.GetSeconds(), t.GetNanos()
 	if secs < -62135596800 || secs > 253402300799 {
@@ -807,6 +814,7 @@ func jsonencTimestamp(b []byte, t *timestamppb.Timestamp) ([]byte, error) {
 	return append(b, 'Z', '"'), nil
 }
 
+// jsonencDuration appends d as protojson does ("-1.5s"), with its range and sign checks.
 func jsonencDuration(b []byte, d *durationpb.Duration) ([]byte, error) {
 	secs, nanos := d.GetSeconds(), d.GetNanos()
 	if secs < -315576000000 || secs > 315576000000 {
@@ -828,6 +836,8 @@ func jsonencDuration(b []byte, d *durationpb.Duration) ([]byte, error) {
 	return append(b, 's', '"'), nil
 }
 
+// jsonencFraction appends the fraction of a second n nanoseconds make: nothing, or 3, 6
+// or 9 digits, the fewest that are exact.
 func jsonencFraction(b []byte, n uint32) []byte {
 	if n == 0 {
 		return b
@@ -847,6 +857,8 @@ func jsonencFraction(b []byte, n uint32) []byte {
 	return append(b, frac[:width+1]...)
 }
 
+// jsonencFloat appends f as protojson does: encoding/json's number format, with NaN
+// and the infinities as strings.
 func jsonencFloat(b []byte, f float64, bitSize int) []byte {
 	switch {
 	case math.IsNaN(f):
