@@ -23,6 +23,7 @@ type conn[T any] struct {
 	producer sarama.AsyncProducer
 	inflight record[T] // list sentinel
 	closed   bool      // AsyncClose has been called
+	lastErr  error     // the last produce error other than an open breaker
 }
 
 func (c *conn[T]) link(r *record[T]) {
@@ -191,14 +192,6 @@ func isUnreachable(err error) bool {
 	return typ == ErrorNetwork || typ == ErrorTimeout
 }
 
-// isOutage reports whether a produce error means the producer has lost
-// the whole cluster: no broker to ask, or sarama's circuit breaker open
-// after repeated failed lookups (it then fails every message for ten
-// seconds, even after the cluster is back).
-func isOutage(err error) bool {
-	return errors.Is(err, sarama.ErrOutOfBrokers) || errors.Is(err, breaker.ErrBreakerOpen)
-}
-
 // feed moves messages into c's producer and reports its results. It
 // returns true when c has lost the cluster, false when Close has started.
 func (s *Sink[T]) feed(c *conn[T], pending **record[T]) (outage bool) {
@@ -223,7 +216,7 @@ func (s *Sink[T]) feed(c *conn[T], pending **record[T]) (outage bool) {
 		case m := <-p.Successes():
 			s.succeeded(m, p.Successes())
 		case e := <-p.Errors():
-			if s.errored(e) {
+			if s.errored(c, e) {
 				return true
 			}
 		case <-s.closing:
@@ -249,7 +242,7 @@ func (s *Sink[T]) flush(c *conn[T], pending *record[T]) {
 		case m := <-p.Successes():
 			s.succeeded(m, p.Successes())
 		case e := <-p.Errors():
-			s.errored(e)
+			s.errored(c, e)
 		case <-t.C:
 			s.giveUp(pending, c, true, errCloseTimeout)
 			s.abandon(c)
@@ -279,7 +272,7 @@ func (s *Sink[T]) retire(c *conn[T]) {
 				errs = nil
 				continue
 			}
-			s.errored(e)
+			s.errored(c, e)
 		case <-closing:
 			closing = nil
 			t := time.NewTimer(time.Until(s.deadline))
@@ -374,23 +367,38 @@ gather:
 
 // errored reports e's message Failed and counts the error. It returns
 // whether the error means the producer has lost the cluster.
-func (s *Sink[T]) errored(e *sarama.ProducerError) (outage bool) {
+func (s *Sink[T]) errored(c *conn[T], e *sarama.ProducerError) (outage bool) {
 	if e == nil {
 		return false
 	}
 	r := e.Msg.Metadata.(*record[T])
 	unlink(r)
-	typ := classify(e.Err)
+	err, cause := e.Err, e.Err
+	breakerOpen := errors.Is(err, breaker.ErrBreakerOpen)
+	if breakerOpen && c.lastErr != nil {
+		// sarama opens its breaker after three failed lookups and then
+		// fails messages without trying; the failure that opened it is
+		// the one that says what is wrong.
+		cause = c.lastErr
+		err = fmt.Errorf("%w after: %w", err, cause)
+	} else if !breakerOpen {
+		c.lastErr = err
+	}
+	typ := classify(cause)
 	s.counter[typ].Inc()
-	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, e.Err))
+	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, err))
 	// An outage fails every message in flight; a line per 10s says so
 	// without flooding the log.
 	s.errLog.Lock()
 	s.errLog.unseen++
 	if now := time.Now(); now.Sub(s.errLog.last) >= 10*time.Second {
-		s.env.Logger.Warn("kafka output failed to produce", "output", s.name, "error_type", typ, "failures", s.errLog.unseen, "err", e.Err)
+		s.env.Logger.Warn("kafka output failed to produce", "output", s.name, "error_type", typ, "failures", s.errLog.unseen, "err", err)
 		s.errLog.last, s.errLog.unseen = now, 0
 	}
 	s.errLog.Unlock()
-	return isOutage(e.Err)
+	// The whole cluster is gone when there is no broker left to ask, or
+	// when the breaker opened over failures to reach one: it would go on
+	// failing every message for ten seconds after the cluster is back,
+	// while a new producer starts with a closed breaker.
+	return errors.Is(cause, sarama.ErrOutOfBrokers) || (breakerOpen && (cause == e.Err || typ == ErrorNetwork || typ == ErrorTimeout))
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/eapache/go-resiliency/breaker"
 	"github.com/prometheus/client_golang/prometheus"
 	commoncfg "github.com/prometheus/common/config"
 
@@ -370,7 +369,7 @@ func classify(err error) string {
 	case errors.Is(err, sarama.ErrRequestTimedOut), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return ErrorTimeout
 	case errors.Is(err, sarama.ErrOutOfBrokers), errors.Is(err, sarama.ErrNotConnected),
-		errors.Is(err, sarama.ErrClosedClient), errors.Is(err, breaker.ErrBreakerOpen), isNetwork(err):
+		errors.Is(err, sarama.ErrClosedClient), isNetwork(err):
 		return ErrorNetwork
 	case errors.As(err, &kerr):
 		return ErrorBroker

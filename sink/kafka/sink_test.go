@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/eapache/go-resiliency/breaker"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -498,6 +499,33 @@ func TestProduceErrorTypes(t *testing.T) {
 	}
 }
 
+// TestUnknownTopic produces to a topic the cluster does not have: every
+// message fails as a broker error, including those sarama's circuit
+// breaker fails without trying, and the output does not mistake this for
+// a lost cluster.
+func TestUnknownTopic(t *testing.T) {
+	kf := kafkatest.StartFake(t)
+	h := newHarness(t)
+	s := h.open(t, kafka.Config{Brokers: kf.ListenAddrs(), Topic: "missing"})
+	deliver(s, sinktest.Messages(0, 10), 1)
+	h.rep.WaitTotal(t, 10, wait)
+	h.closeAll(t, s, 10)
+	if _, _, f := h.rep.Counts(); f != 10 {
+		t.Fatalf("failed %d, want 10", f)
+	}
+	if errs := h.produceErrors(s.Name()); errs[kafka.ErrorBroker] != 10 || sum(errs) != 10 {
+		t.Fatalf("produce errors %v, want 10 broker", errs)
+	}
+	for _, err := range h.rep.Errors() {
+		if !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("failure reason %q does not say the topic is missing", err)
+		}
+	}
+	if strings.Contains(h.logs.String(), "lost the cluster") {
+		t.Fatal("a missing topic was taken for a lost cluster")
+	}
+}
+
 func TestClassify(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	for _, tc := range []struct {
@@ -516,6 +544,7 @@ func TestClassify(t *testing.T) {
 		{sarama.ErrNotLeaderForPartition, kafka.ErrorBroker},
 		{sarama.ErrMessageSizeTooLarge, kafka.ErrorBroker},
 		{sarama.ErrShuttingDown, kafka.ErrorUnknown},
+		{breaker.ErrBreakerOpen, kafka.ErrorUnknown}, // the sink classifies by what opened it
 		{errors.New("something else"), kafka.ErrorUnknown},
 	} {
 		if got := kafka.Classify(tc.err); got != tc.want {
