@@ -600,3 +600,66 @@ func TestConcurrentRecordApplyClose(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeNamesOutputsWithoutStartingThem(t *testing.T) {
+	dir := t.TempDir()
+	cfg := mustConfig(t, fmt.Sprintf(`
+file_outputs: [{path: %s/sub/never-created.jsonl}]
+webhook_outputs: [{url: "https://user:hunter2@collector.example:8443/hook?token=s3cret#frag", event_types: [notification]}]
+stdout_outputs: [{}]
+memory_outputs: [{id: describe, format: protobuf}]
+`, dir))
+	infos, err := cfg.Describe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, i := range infos {
+		got = append(got, fmt.Sprintf("%s %s %s %s %v", i.Path, i.Kind, i.Name, i.Format, i.EventTypes))
+	}
+	want := []string{
+		"file_outputs[0] file file:" + dir + "/sub/never-created.jsonl json []",
+		"webhook_outputs[0] webhook webhook:https://collector.example:8443/hook json [notification]",
+		"stdout_outputs[0] stdout stdout json []",
+		"memory_outputs[0] memory memory protobuf []",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("Describe:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(memorySinks("describe")) != 0 {
+		t.Fatal("Describe built an output")
+	}
+}
+
+// TestSerializeErrorsAreCounted records an event that cannot be encoded
+// (invalid UTF-8 is an error in protojson's conventions) with each JSON
+// encoder: it must be counted as a serialize error and as a failure of
+// the output, never silently skipped, and must not disturb its neighbours.
+func TestSerializeErrorsAreCounted(t *testing.T) {
+	for _, enc := range []string{event.JSONEncoderGenerated, event.JSONEncoderProtojson} {
+		t.Run(enc, func(t *testing.T) {
+			id := "serialize-" + enc
+			rec, reg := newRecorder(t, mustConfig(t, fmt.Sprintf("memory_outputs: [{id: %s}]", id)), event.Options{JSONEncoder: enc, MaxBatch: 8})
+			rec.RecordEvent(ctxOn, seqEvent(1))
+			rec.RecordEvent(ctxOn, event.NewAlertmanagerStartupEvent("bad \xff utf-8", ""))
+			rec.RecordEvent(ctxOn, seqEvent(3))
+			must(rec.Close())
+			if v := metricSum(t, reg, "alertmanager_event_serialize_errors_total", map[string]string{"event_type": "alertmanager_startup_event"}); v != 1 {
+				t.Fatalf("serialize errors = %v, want 1", v)
+			}
+			if v := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": "memory:" + id, "result": "failure"}); v != 1 {
+				t.Fatalf("failures = %v, want 1", v)
+			}
+			msgs := memorySinks(id)[0].messages()
+			if len(msgs) != 2 || seqOf(t, msgs[0]) != 1 || seqOf(t, msgs[1]) != 3 {
+				t.Fatalf("delivered %d messages, want seq 1 and 3", len(msgs))
+			}
+			for _, m := range msgs {
+				var back eventrecorderpb.Event
+				if err := protojson.Unmarshal(m.Value, &back); err != nil || !proto.Equal(&back, m.Event) {
+					t.Fatalf("%s encoding does not round-trip: %v\n%s", enc, err, m.Value)
+				}
+			}
+		})
+	}
+}

@@ -30,8 +30,9 @@ func Kind[T any]() sink.Kind[T] {
 		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
 			return New(cfg, env)
 		},
-		Equal:  Equal,
-		Format: func(Config) sink.Format { return sink.JSON },
+		Equal:      Equal,
+		Format:     func(Config) sink.Format { return sink.JSON },
+		OutputName: func(cfg Config) string { return "file:" + cfg.Path },
 	}.Kind()
 }
 

@@ -27,7 +27,8 @@ func Kind[T any]() sink.Kind[T] {
 		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
 			return New(cfg, env)
 		},
-		Format: func(Config) sink.Format { return sink.JSON },
+		Format:     func(Config) sink.Format { return sink.JSON },
+		OutputName: func(Config) string { return "stdout" },
 	}.Kind()
 }
 

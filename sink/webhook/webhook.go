@@ -56,9 +56,27 @@ func Kind[T any]() sink.Kind[T] {
 			}
 			return s, nil
 		},
-		Equal:  Equal,
-		Format: func(Config) sink.Format { return sink.JSON },
+		Equal:      Equal,
+		Format:     func(Config) sink.Format { return sink.JSON },
+		OutputName: outputName,
 	}.Kind()
+}
+
+// outputName is the Name an output built from cfg will have. Reading
+// url_file is the only I/O; a file that cannot be read is named by path.
+func outputName(cfg Config) string {
+	u := cfg.URL
+	if cfg.URLFile != "" {
+		fu, err := readURLFile(cfg.URLFile)
+		if err != nil {
+			return KindName + ":<url_file " + cfg.URLFile + ">"
+		}
+		u = fu
+	}
+	if u == nil {
+		return KindName
+	}
+	return KindName + ":" + u.Redacted()
 }
 
 // DeliveryError explains a Failed outcome. It never holds the URL's
