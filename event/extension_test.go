@@ -88,12 +88,17 @@ message ConfigReloadedEvent {
 	if err := os.MkdirAll(mainDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The program records the new event through a real recorder into a
+	// JSONL file whose output is filtered to the new type, so the filter's
+	// check against the generated type list is exercised too.
 	if err := os.WriteFile(filepath.Join(mainDir, "main.go"), []byte(`package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
-
-	"google.golang.org/protobuf/encoding/protojson"
+	"os"
+	"path/filepath"
 
 	"github.com/eventrecorder/eventrecorder/event"
 )
@@ -103,18 +108,38 @@ func main() {
 	fmt.Println(event.EventTypeName(d))
 	names := event.EventTypeNames()
 	fmt.Println(names[len(names)-1])
-	b, err := protojson.Marshal(d)
+
+	path := filepath.Join(os.Args[1], "events.jsonl")
+	cfg, err := event.LoadConfig([]byte("file_outputs: [{path: " + path + ", event_types: [config_reloaded]}]"))
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(string(b))
+	rec, err := event.New(cfg, event.Options{Instance: "proof"})
+	if err != nil {
+		panic(err)
+	}
+	ctx := event.WithEventRecording(context.Background())
+	rec.RecordEvent(ctx, event.NewAlertmanagerShutdownEvent()) // filtered out
+	rec.RecordEvent(ctx, d)
+	if err := rec.Close(); err != nil {
+		panic(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fmt.Println(sc.Text())
+	}
 }
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := strings.Split(strings.TrimSpace(run(work, "run", "./internal/extensionproof")), "\n")
+	out := strings.Split(strings.TrimSpace(run(work, "run", "./internal/extensionproof", t.TempDir())), "\n")
 	if len(out) != 3 {
-		t.Fatalf("program printed %d lines, want 3: %q", len(out), out)
+		t.Fatalf("program printed %d lines, want 3 (two names and one JSONL line): %q", len(out), out)
 	}
 	if out[0] != "config_reloaded" {
 		t.Errorf("EventTypeName = %q, want config_reloaded", out[0])
@@ -122,13 +147,13 @@ func main() {
 	if out[1] != "config_reloaded" {
 		t.Errorf("last of EventTypeNames = %q, want config_reloaded", out[1])
 	}
-	var got any
-	if err := json.Unmarshal([]byte(out[2]), &got); err != nil {
-		t.Fatalf("event JSON %q: %v", out[2], err)
+	var line map[string]any
+	if err := json.Unmarshal([]byte(out[2]), &line); err != nil {
+		t.Fatalf("JSONL line %q: %v", out[2], err)
 	}
 	want := map[string]any{"configReloaded": map[string]any{"configHash": "abc", "success": true}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("event JSON = %s, want %v", out[2], want)
+	if !reflect.DeepEqual(line["data"], want) || line["instance"] != "proof" || line["@timestamp"] == nil {
+		t.Errorf("JSONL line = %s, want data %v from instance proof with a timestamp", out[2], want)
 	}
 }
 
