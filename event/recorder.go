@@ -377,8 +377,8 @@ func (r *recorder) apply(cfg Config) error {
 	r.outputs.Store(next)
 	// Wait for a batch that may still hold the old set: an empty critical
 	// section is a barrier.
-	//lint:ignore SA2001 the empty critical section is the point.
 	r.deliverMu.Lock()
+	//lint:ignore SA2001 the empty critical section is the point.
 	r.deliverMu.Unlock()
 	for i, o := range old.outputs {
 		if !kept[i] {

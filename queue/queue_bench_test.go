@@ -18,7 +18,7 @@ const (
 	benchBatch    = 64
 )
 
-type benchEvent struct{ id int }
+type benchEvent struct{ _ int } // sized like a small event
 
 // benchImpl is one implementation under test, seen through the operations
 // the recorder uses.
