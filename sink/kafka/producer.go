@@ -210,6 +210,7 @@ func (s *Sink[T]) feed(c *conn[T], pending **record[T]) (outage bool) {
 		select {
 		case m := <-src:
 			*pending = s.newRecord(m)
+			s.handOver(c, pending)
 		case in <- out:
 			c.link(*pending)
 			*pending = nil
@@ -221,6 +222,31 @@ func (s *Sink[T]) feed(c *conn[T], pending **record[T]) (outage bool) {
 			}
 		case <-s.closing:
 			return false
+		}
+	}
+}
+
+// handOverMax bounds handOver so that results keep being read.
+const handOverMax = 64
+
+// handOver is feed's fast path while the producer keeps up: it passes
+// *pending and the messages queued behind it with non-blocking sends,
+// saving a trip through feed's select per message.
+func (s *Sink[T]) handOver(c *conn[T], pending **record[T]) {
+	in := c.producer.Input()
+	for range handOverMax {
+		select {
+		case in <- &(*pending).pm:
+			c.link(*pending)
+			*pending = nil
+		default:
+			return
+		}
+		select {
+		case m := <-s.buf:
+			*pending = s.newRecord(m)
+		default:
+			return
 		}
 	}
 }
