@@ -117,9 +117,16 @@ func decodeLines(t *testing.T, name, s string) []*eventrecorderpb.Event {
 	return out
 }
 
-// fixture is testdata/lifecycle.jsonl: the demo's lifecycle, recorded
-// once with spaced timestamps by instance am-1:9093.
-const fixturePath = "testdata/lifecycle.jsonl"
+// fixturePath is testdata/lifecycle.jsonl, absolute because the binary
+// runs in a temporary directory: the demo's lifecycle, recorded once with
+// spaced timestamps by instance am-1:9093.
+var fixturePath = func() string {
+	p, err := filepath.Abs("testdata/lifecycle.jsonl")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 func fixture(t *testing.T) (lines []string, events []*eventrecorderpb.Event) {
 	t.Helper()

@@ -1,0 +1,242 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// golden is the expected tail of the fixture, reviewed by hand against it.
+func golden(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/lifecycle.tail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+func outLines(r result) []string {
+	if r.stdout == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+}
+
+func pick(lines []string, idx ...int) []string {
+	var out []string
+	for _, i := range idx {
+		out = append(out, lines[i])
+	}
+	return out
+}
+
+func TestTail(t *testing.T) {
+	want := golden(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"all", nil, want},
+		{"types", []string{"--type", "silence_created", "--type", "silence_updated"}, pick(want, 6, 9)},
+		// NodeDown's own events, the notification that carries it, and the
+		// silence whose matchers name it; not the inhibition of another
+		// alert.
+		{"label", []string{"--label", "alertname=NodeDown"}, pick(want, 1, 3, 5, 6, 7, 9, 10)},
+		{"labels and type", []string{"--label", "alertname=HighLatency", "--label", "severity=warning", "--type", "inhibition_muted_alert"}, pick(want, 8)},
+		{"no match", []string{"--label", "alertname=Nope"}, nil},
+		{"last", []string{"-n", "2"}, pick(want, 11, 12)},
+		{"last of filtered", []string{"-n", "1", "--type", "alert_created"}, pick(want, 2)},
+		{"flags after the file", []string{"--type", "notification"}, pick(want, 5)},
+		{"never", []string{"--color", "never"}, want},
+	} {
+		args := append([]string{"tail"}, tc.args...)
+		if tc.name == "flags after the file" {
+			args = append([]string{"tail", fixturePath}, tc.args...)
+		} else {
+			args = append(args, fixturePath)
+		}
+		r := run(t, dir, "", args...)
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%s: %v", tc.name, r)
+			continue
+		}
+		if got := outLines(r); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: eventrecorder %s\n got:\n%s\nwant:\n%s", tc.name, strings.Join(args, " "), strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+	}
+}
+
+func TestTailColourOnlyWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	// Not a terminal: no colour, whatever the environment.
+	if r := run(t, dir, "", "tail", fixturePath); strings.Contains(r.stdout, "\x1b[") {
+		t.Errorf("colour codes on a pipe:\n%q", r.stdout)
+	}
+	r := run(t, dir, "", "tail", "--color", "always", "--type", "alert_created", fixturePath)
+	lines := outLines(r)
+	if len(lines) != 2 || !strings.Contains(lines[0], "\x1b[31malert_created") {
+		t.Errorf("--color always: %q", r.stdout)
+	}
+}
+
+func TestTailStdinAndMalformedLines(t *testing.T) {
+	lines, _ := fixture(t)
+	want := golden(t)
+	dir := t.TempDir()
+	r := run(t, dir, strings.Join(lines, "\n")+"\n", "tail", "-")
+	if r.code != 0 || !slices.Equal(outLines(r), want) {
+		t.Errorf("tail -: %v", r)
+	}
+
+	withBad := append(slices.Clone(lines[:2]), "this is not json")
+	withBad = append(withBad, lines[2:]...)
+	path := writeFile(t, filepath.Join(dir, "bad.jsonl"), strings.Join(withBad, "\n")+"\n")
+	r = run(t, dir, "", "tail", path)
+	if r.code != 1 || !strings.Contains(r.stderr, path+":3: malformed line skipped") {
+		t.Errorf("tail with a malformed line: want exit 1 naming line 3, got %v", r)
+	}
+	if !slices.Equal(outLines(r), want) {
+		t.Errorf("the other lines were not all shown:\n%s", r.stdout)
+	}
+
+	r = run(t, dir, "", "tail", filepath.Join(dir, "missing.jsonl"))
+	if r.code != 2 || !strings.Contains(r.stderr, "missing.jsonl") {
+		t.Errorf("tail of a missing file: want exit 2, got %v", r)
+	}
+	r = run(t, dir, "", "tail", "-f", filepath.Join(dir, "missing.jsonl"))
+	if r.code != 2 || !strings.Contains(r.stderr, "missing.jsonl") {
+		t.Errorf("tail -f of a missing file: want exit 2, got %v", r)
+	}
+}
+
+// lineReader delivers a stream's lines on a channel until it ends.
+func lineReader(t *testing.T, r *bufio.Scanner) (<-chan string, <-chan struct{}) {
+	lines := make(chan string, 100)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(lines)
+		for r.Scan() {
+			lines <- r.Text()
+		}
+	}()
+	return lines, done
+}
+
+func expectLine(t *testing.T, what string, ch <-chan string, want string) {
+	t.Helper()
+	select {
+	case got, ok := <-ch:
+		if !ok {
+			t.Fatalf("%s: stream ended, want %q", what, want)
+		}
+		if got != want {
+			t.Fatalf("%s:\n got %q\nwant %q", what, got, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: no line within 20s, want %q", what, want)
+	}
+}
+
+func expectContaining(t *testing.T, what string, ch <-chan string, want string) {
+	t.Helper()
+	select {
+	case got, ok := <-ch:
+		if !ok || !strings.Contains(got, want) {
+			t.Fatalf("%s: got %q (open %v), want a line containing %q", what, got, ok, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: no line within 20s, want one containing %q", what, want)
+	}
+}
+
+func TestTailFollowAcrossAppendRotationAndTruncation(t *testing.T) {
+	lines, _ := fixture(t)
+	want := golden(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.jsonl")
+	writeFile(t, path, lines[0]+"\n"+lines[1]+"\n")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "tail", "-f", "--poll", "10ms", "--type", "alertmanager_startup_event", "--type", "alert_created", "--type", "notification", "--type", "silence_created", path)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outCh, outDone := lineReader(t, bufio.NewScanner(stdout))
+	errCh, errDone := lineReader(t, bufio.NewScanner(stderr))
+	defer func() {
+		// Whatever happened, stop the process and its readers.
+		_ = cmd.Process.Kill()
+		<-outDone
+		<-errDone
+		_ = cmd.Wait()
+	}()
+
+	expectLine(t, "existing line 1", outCh, want[0])
+	expectLine(t, "existing line 2", outCh, want[1])
+
+	appendTo := func(p string, ls ...string) {
+		f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(strings.Join(ls, "\n") + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = f.Close()
+	}
+	// Appended lines show up; filtered-out ones (alert_grouped) do not.
+	appendTo(path, lines[2], lines[3])
+	expectLine(t, "appended line", outCh, want[2])
+
+	// Rotation: rename, then a new file with the next events.
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(path, lines[4], lines[5])
+	expectContaining(t, "rotation notice", errCh, "events.jsonl was rotated")
+	expectLine(t, "line of the new file", outCh, want[5])
+
+	// copytruncate: the file is emptied in place, then written again.
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	expectContaining(t, "truncation notice", errCh, "events.jsonl was truncated")
+	appendTo(path, lines[6])
+	expectLine(t, "line after truncation", outCh, want[6])
+
+	// Interrupted, tail -f ends cleanly.
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	<-outDone
+	<-errDone
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 0) {
+		t.Errorf("tail -f after SIGINT: %v", err)
+	}
+	for l := range outCh {
+		t.Errorf("unexpected output line %q", l)
+	}
+}
