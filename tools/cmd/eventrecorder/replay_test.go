@@ -132,7 +132,7 @@ func TestReplaySkipsMalformedLinesAndReportsThem(t *testing.T) {
 		``, // blank lines are not malformed
 		lines[1],
 		`{"instance":"am-1:9093","surprise":true}`, // a field this schema does not have
-		lines[2],                                   // no newline at the end of the file
+		lines[2], // no newline at the end of the file
 	}, "\n"))
 	r := run(t, dir, "", "replay", "--config", fileConfig(t, dir), bad)
 	if r.code != 1 {
