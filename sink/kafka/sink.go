@@ -118,6 +118,8 @@ type Sink[T any] struct {
 	typeKeys    map[string]sarama.Encoder
 }
 
+var _ sink.Sink[int] = (*Sink[int])(nil)
+
 // record is a message on its way through a producer. It embeds the
 // ProducerMessage and the value encoder so that each message costs one
 // allocation, and links into its producer's in-flight list so that what

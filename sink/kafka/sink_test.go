@@ -363,6 +363,26 @@ func TestBufferFull(t *testing.T) {
 	}
 }
 
+// TestCloseFlushes closes right after delivering: Close hands the buffer
+// to the producer and waits for the acknowledgements.
+func TestCloseFlushes(t *testing.T) {
+	c := kafkatest.Start(t)
+	topic := c.NewTopic(t, 1)
+	h := newHarness(t)
+	s := h.open(t, kafka.Config{Brokers: c.Brokers, Topic: topic})
+	const n = 500
+	deliver(s, sinktest.Messages(0, n), 50)
+	if err := h.closeAll(t, s, n); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if d, _, _ := h.rep.Counts(); d != n {
+		t.Fatalf("delivered %d of %d by Close", d, n)
+	}
+	if got := c.Read(t, topic); !slices.Equal(seqs(t, got.Records), span(0, n)) {
+		t.Fatalf("read back %d records", len(got.Records))
+	}
+}
+
 // TestCloseUnreachable closes an output that never connected: Close ends
 // within its budget and reports the buffer Failed with the reason.
 func TestCloseUnreachable(t *testing.T) {
