@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/alertmanager/types"
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -39,11 +39,11 @@ func Example_fileOutput() {
 	// Recording is opt-in per call path.
 	ctx := event.WithEventRecording(context.Background())
 	rec.RecordEvent(ctx, event.NewAlertmanagerStartupEvent("0.33.1", "go1.26"))
-	alert := &types.Alert{Alert: model.Alert{
+	nodeDown := &alert.Alert{Alert: model.Alert{
 		Labels:   model.LabelSet{"alertname": "NodeDown", "instance": "node-7"},
 		StartsAt: time.Now(),
 	}}
-	rec.RecordEvent(ctx, event.NewAlertCreatedEvent(alert))
+	rec.RecordEvent(ctx, event.NewAlertCreatedEvent(nodeDown))
 	rec.RecordEvent(context.Background(), event.NewAlertmanagerShutdownEvent()) // not enabled: not recorded
 
 	// Close delivers everything accepted before returning.
@@ -179,8 +179,8 @@ func ExampleRecorder_RecordEventFunc() {
 	builds := 0
 	build := func() *eventrecorderpb.EventData {
 		builds++
-		alert := &types.Alert{Alert: model.Alert{Labels: model.LabelSet{"alertname": "HighLatency"}}}
-		return event.NewAlertCreatedEvent(alert)
+		a := &alert.Alert{Alert: model.Alert{Labels: model.LabelSet{"alertname": "HighLatency"}}}
+		return event.NewAlertCreatedEvent(a)
 	}
 	rec.RecordEventFunc(context.Background(), build)                           // not enabled: build is not called
 	rec.RecordEventFunc(event.WithEventRecording(context.Background()), build) // enabled: built and queued

@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/silence/silencepb"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -45,7 +45,7 @@ type Step struct {
 //   - Alertmanager shuts down.
 func Steps(now time.Time) []Step {
 	started := now.Add(-15 * time.Minute)
-	nodeDown := &types.Alert{Alert: model.Alert{
+	nodeDown := &alert.Alert{Alert: model.Alert{
 		Labels: model.LabelSet{
 			"alertname": "NodeDown", "severity": "critical",
 			"cluster": "eu-west", "instance": "node-7:9100", "job": "node",
@@ -57,7 +57,7 @@ func Steps(now time.Time) []Step {
 		EndsAt:       now.Add(time.Hour),
 		GeneratorURL: "http://prometheus.example:9090/graph?g0.expr=up%3D%3D0",
 	}, UpdatedAt: now}
-	highLatency := &types.Alert{Alert: model.Alert{
+	highLatency := &alert.Alert{Alert: model.Alert{
 		Labels: model.LabelSet{
 			"alertname": "HighLatency", "severity": "warning",
 			"cluster": "eu-west", "instance": "node-7:9100", "job": "checkout",
@@ -77,8 +77,8 @@ func Steps(now time.Time) []Step {
 		Matchers:     event.MatchersAsProto(labels.Matchers{mustMatcher(labels.MatchRegexp, "severity", "critical|warning")}),
 		GroupUuid:    "6f1c2a9e-3b4d-4e8f-9a0b-1c2d3e4f5a6b",
 	}
-	hashOf := func(a *types.Alert) uint64 { return uint64(a.Fingerprint()) }
-	grouped := func(a *types.Alert) *eventrecorderpb.GroupedAlert {
+	hashOf := func(a *alert.Alert) uint64 { return uint64(a.Fingerprint()) }
+	grouped := func(a *alert.Alert) *eventrecorderpb.GroupedAlert {
 		return event.GroupedAlertAsProto(a, hashOf(a))
 	}
 
