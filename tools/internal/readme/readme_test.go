@@ -1,0 +1,184 @@
+package readme_test
+
+import (
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
+	"github.com/eventrecorder/eventrecorder/sink/file"
+	"github.com/eventrecorder/eventrecorder/sink/kafka"
+	"github.com/eventrecorder/eventrecorder/sink/stdout"
+	"github.com/eventrecorder/eventrecorder/sink/webhook"
+)
+
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
+
+func readme(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// section returns the README text from the heading containing title to
+// the next heading of the same or a higher level.
+func section(t *testing.T, doc, title string) string {
+	t.Helper()
+	i := strings.Index(doc, title)
+	if i < 0 {
+		t.Fatalf("README has no section %q", title)
+	}
+	start := strings.LastIndex(doc[:i], "\n") + 1
+	level := strings.Count(strings.Fields(doc[start:])[0], "#")
+	rest := doc[i:]
+	next := regexp.MustCompile(`\n#{1,` + string(rune('0'+level)) + `} `).FindStringIndex(rest)
+	if next == nil {
+		return rest
+	}
+	return rest[:next[0]]
+}
+
+// yamlKeys lists the YAML keys of a configuration type, following inline
+// structs (the event_types filter).
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") {
+			keys = append(keys, yamlKeys(f.Type)...)
+			continue
+		}
+		if name != "" && name != "-" && f.IsExported() {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+func TestTopCommands(t *testing.T) {
+	doc := readme(t)
+	top := strings.Join(strings.SplitN(doc, "\n", 12)[:11], "\n")
+	for _, cmd := range []string{"make demo", "make test"} {
+		if !strings.Contains(top, cmd) {
+			t.Errorf("README does not show %q at the top:\n%s", cmd, top)
+		}
+	}
+}
+
+func TestEveryConfigFieldIsDocumented(t *testing.T) {
+	doc := readme(t)
+	for _, tc := range []struct {
+		section string
+		typ     reflect.Type
+	}{
+		{"`file_outputs`", reflect.TypeOf(file.Config{})},
+		{"`webhook_outputs`", reflect.TypeOf(webhook.Config{})},
+		{"`kafka_outputs`", reflect.TypeOf(kafka.Config{})},
+	} {
+		sec := section(t, doc, tc.section)
+		for _, key := range yamlKeys(tc.typ) {
+			if !strings.Contains(sec, "| `"+key+"` |") {
+				t.Errorf("README section %s has no row for %s", tc.section, key)
+			}
+		}
+	}
+	// stdout has nothing but the filter; the README must say so.
+	if keys := yamlKeys(reflect.TypeOf(stdout.Config{})); len(keys) != 1 || keys[0] != "event_types" {
+		t.Errorf("stdout.Config has fields %v: document them in the README", keys)
+	}
+	for _, key := range yamlKeys(reflect.TypeOf(kafka.SASLConfig{})) {
+		if !strings.Contains(section(t, doc, "`kafka_outputs`"), "`"+key+"`") {
+			t.Errorf("README does not mention kafka sasl.%s", key)
+		}
+	}
+	for _, kind := range event.Kinds() {
+		if !strings.Contains(doc, "`"+kind.Key()+"`") {
+			t.Errorf("README does not document %s", kind.Key())
+		}
+	}
+}
+
+func TestDefaultsMatchTheCode(t *testing.T) {
+	sec := section(t, readme(t), "`webhook_outputs`")
+	for key, want := range map[string]string{
+		"timeout":              webhook.DefaultTimeout.String(),
+		"workers":              "4",
+		"max_retries":          "3",
+		"retry_backoff":        webhook.DefaultRetryBackoff.String(),
+		"queue_size":           "1024",
+		"batch_max_events":     "100",
+		"batch_max_bytes":      "1048576",
+		"batch_flush_interval": webhook.DefaultBatchFlushInterval.String(),
+	} {
+		if !strings.Contains(sec, "| `"+key+"` | `"+want+"` |") {
+			t.Errorf("README: webhook %s should default to %s", key, want)
+		}
+	}
+	if webhook.DefaultWorkers != 4 || webhook.DefaultMaxRetries != 3 || webhook.DefaultQueueSize != 1024 ||
+		webhook.DefaultBatchMaxEvents != 100 || webhook.DefaultBatchMaxBytes != 1048576 {
+		t.Error("webhook defaults changed: update the README and this test")
+	}
+	ksec := section(t, readme(t), "`kafka_outputs`")
+	if !strings.Contains(ksec, "| `client_id` | `"+kafka.DefaultClientID+"` |") || kafka.DefaultBufferSize != 1024 ||
+		!strings.Contains(ksec, "| `buffer_size` | `1024` |") {
+		t.Error("README: kafka client_id or buffer_size default is out of date")
+	}
+	fsec := section(t, readme(t), "`file_outputs`")
+	if !strings.Contains(fsec, "| `mode` | `"+file.DefaultMode.String()+"` |") {
+		t.Errorf("README: file mode should default to %s", file.DefaultMode)
+	}
+	osec := section(t, readme(t), "## Quick start with the API")
+	if !strings.Contains(osec, "| `QueueSize` | `8192` |") || event.DefaultQueueSize != 8192 ||
+		!strings.Contains(osec, "| `MaxBatch` | `256` |") || event.DefaultMaxBatch != 256 ||
+		!strings.Contains(osec, "| `CloseTimeout` | `"+event.DefaultCloseTimeout.String()+"` |") {
+		t.Error("README: recorder option defaults are out of date")
+	}
+}
+
+func TestMetricsAndEventTypes(t *testing.T) {
+	doc := readme(t)
+	metrics := section(t, doc, "## Metrics")
+	for _, name := range []string{
+		"events_recorded_total", "event_recorder_bytes_written_total", "events_dropped_total",
+		"event_serialize_errors_total", "event_output_drops_total", kafka.ProduceErrorsMetric,
+		"event_recorder_queue_length", "event_recorder_delivery_latency_seconds",
+	} {
+		if !strings.Contains(metrics, "`"+event.DefaultNamespace+"_"+name+"`") {
+			t.Errorf("README metrics table lacks %s_%s", event.DefaultNamespace, name)
+		}
+	}
+	for _, typ := range event.EventTypeNames() {
+		if !strings.Contains(doc, "`"+typ+"`") {
+			t.Errorf("README does not list event type %s", typ)
+		}
+	}
+}
+
+func TestMakeTargets(t *testing.T) {
+	b, err := os.ReadFile("../../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := section(t, readme(t), "## Make targets")
+	for _, m := range regexp.MustCompile(`(?m)^## ([a-z-]+):`).FindAllStringSubmatch(string(b), -1) {
+		if !strings.Contains(targets, "`make "+m[1]+"`") {
+			t.Errorf("README does not list make %s", m[1])
+		}
+	}
+}
+
+func TestLayoutNamesEveryTopLevelEntry(t *testing.T) {
+	layout := section(t, readme(t), "## Layout")
+	for _, name := range []string{"go.mod", "gen/", "internal/", "sink/", "queue/", "event/", "tools/", "tools.go", "Makefile", "README.md", ".ci/"} {
+		if !strings.Contains(layout, "- `"+name+"`") {
+			t.Errorf("README layout lacks %s", name)
+		}
+	}
+}
