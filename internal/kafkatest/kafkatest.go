@@ -9,6 +9,7 @@ package kafkatest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -86,6 +87,54 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// HungBroker listens on loopback, accepts connections and reads them
+// without ever answering: a broker that is up as far as TCP can tell and
+// hung as far as Kafka can, which kfake cannot imitate before the first
+// request. Accepted returns how many connections it took. It stops when
+// the test ends.
+func HungBroker(t testing.TB) (addr string, accepted func() int64) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("kafkatest: hung broker: %v", err)
+	}
+	var (
+		n     atomic.Int64
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return l.Addr().String(), n.Load
 }
 
 var topicSeq atomic.Int64

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -25,7 +26,9 @@ func (s *Sink[T]) WaitStopped(t testing.TB, timeout time.Duration) {
 	select {
 	case <-s.stopped:
 	case <-time.After(timeout):
-		t.Fatalf("%s: goroutines still running %v after Close", s.name, timeout)
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("%s: goroutines still running %v after Close:\n%s", s.name, timeout, buf)
 	}
 }
 

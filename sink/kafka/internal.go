@@ -3,7 +3,10 @@ package kafka
 import (
 	"context"
 	"errors"
+	"net"
 	"reflect"
+	"sync"
+	"syscall"
 
 	"github.com/IBM/sarama"
 	"github.com/rcrowley/go-metrics"
@@ -101,3 +104,64 @@ func (c *scramClient) Step(challenge string) (string, error) {
 func (c *scramClient) Done() bool { return c.done }
 
 var _ sarama.SCRAMClient = (*scramClient)(nil)
+
+// connSet dials for one sarama client and keeps the connections it made,
+// so that they can be closed from outside. That is the only way to stop a
+// broker that accepts a connection and never answers: sarama holds the
+// broker's lock through the whole handshake, so closing the client waits
+// for the read timeout. Connections are kept unwrapped (sarama checks the
+// health of *net.TCPConn sockets), and closed ones are pruned as new ones
+// are made.
+type connSet struct {
+	dialer net.Dialer
+	mu     sync.Mutex
+	conns  []net.Conn
+	closed bool
+}
+
+// Dial implements sarama's proxy.Dialer.
+func (d *connSet) Dial(network, addr string) (net.Conn, error) {
+	c, err := d.dialer.Dial(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	live := d.conns[:0]
+	for _, old := range d.conns {
+		if isOpen(old) {
+			live = append(live, old)
+		}
+	}
+	d.conns = append(live, c)
+	return c, nil
+}
+
+// closeAll closes every connection and makes later dials fail.
+func (d *connSet) closeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	for _, c := range d.conns {
+		c.Close()
+	}
+	d.conns = nil
+}
+
+// isOpen reports whether c has not been closed, without touching its
+// deadlines or data.
+func isOpen(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	return rc.Control(func(uintptr) {}) == nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -21,6 +22,7 @@ import (
 type conn[T any] struct {
 	client   sarama.Client
 	producer sarama.AsyncProducer
+	conns    *connSet
 	inflight record[T] // list sentinel
 	closed   bool      // AsyncClose has been called
 	lastErr  error     // the last produce error other than an open breaker
@@ -54,7 +56,7 @@ func (s *Sink[T]) run() {
 	for reconnect := false; ; reconnect = true {
 		c := s.awaitConn(ctx, reconnect)
 		if c == nil {
-			err := errCloseTimeout
+			err := errNoAnswer
 			if p := s.connErr.Load(); p != nil {
 				err = fmt.Errorf("kafka: not connected to the brokers: %w", *p)
 			}
@@ -131,7 +133,14 @@ func (s *Sink[T]) connect(ctx context.Context, out chan<- *conn[T], reconnect bo
 		return
 	}
 	for attempt := 1; ; attempt++ {
-		c, err := s.dial()
+		c, err := s.dial(ctx)
+		if ctx.Err() != nil {
+			if err == nil {
+				c.producer.Close()
+				c.client.Close()
+			}
+			return
+		}
 		if err == nil {
 			if attempt > 1 || reconnect {
 				s.env.Logger.Info("kafka output connected", "output", s.name, "attempts", attempt)
@@ -158,8 +167,12 @@ func (s *Sink[T]) connect(ctx context.Context, out chan<- *conn[T], reconnect bo
 	}
 }
 
-func (s *Sink[T]) dial() (*conn[T], error) {
-	client, err := sarama.NewClient(s.cfg.Brokers, s.sc)
+func (s *Sink[T]) dial(ctx context.Context) (*conn[T], error) {
+	conns := &connSet{dialer: net.Dialer{Timeout: s.sc.Net.DialTimeout, KeepAlive: s.sc.Net.KeepAlive}}
+	sc := *s.sc
+	sc.Net.Proxy.Enable = true
+	sc.Net.Proxy.Dialer = conns
+	client, err := sarama.NewClient(s.cfg.Brokers, &sc)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +181,19 @@ func (s *Sink[T]) dial() (*conn[T], error) {
 	// metadata instead: when no broker answers, keep buffering and retry.
 	// Any other answer (an unknown topic, say) means the brokers are
 	// there, and the produce errors will say what is wrong.
-	if err := client.RefreshMetadata(s.cfg.Topic); err != nil && isUnreachable(err) {
+	//
+	// A broker that accepts connections and never answers would hold
+	// RefreshMetadata for its read timeout times its retries, past Close;
+	// closing the connections when we stop waiting ends it.
+	stop := context.AfterFunc(ctx, func() {
+		conns.closeAll()
+		client.Close()
+	})
+	err = client.RefreshMetadata(s.cfg.Topic)
+	if !stop() {
+		return nil, ctx.Err()
+	}
+	if err != nil && isUnreachable(err) {
 		client.Close()
 		return nil, err
 	}
@@ -177,7 +202,7 @@ func (s *Sink[T]) dial() (*conn[T], error) {
 		client.Close()
 		return nil, err
 	}
-	c := &conn[T]{client: client, producer: producer}
+	c := &conn[T]{client: client, producer: producer, conns: conns}
 	c.inflight.next, c.inflight.prev = &c.inflight, &c.inflight
 	return c, nil
 }
@@ -345,6 +370,7 @@ func (s *Sink[T]) abandon(c *conn[T]) {
 	go func() {
 		defer s.goroutines.Done()
 		c.asyncClose()
+		c.conns.closeAll()
 		c.client.Close()
 		succ, errs := c.producer.Successes(), c.producer.Errors()
 		for succ != nil || errs != nil {

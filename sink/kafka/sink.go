@@ -68,6 +68,7 @@ var timings = struct {
 var (
 	errClosed       = errors.New("kafka: output is closed")
 	errCloseTimeout = errors.New("kafka: close timeout reached before the brokers acknowledged")
+	errNoAnswer     = errors.New("kafka: not connected to the brokers: no answer before the close timeout")
 )
 
 // Sink produces messages to a Kafka topic through a sarama AsyncProducer.

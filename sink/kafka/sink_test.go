@@ -417,6 +417,29 @@ func TestCloseUnreachable(t *testing.T) {
 	h.checkTotal(t, 12)
 }
 
+// TestCloseHungBroker points the output at a broker that accepts
+// connections and never answers, so the first metadata request hangs:
+// Close keeps its budget, fails the buffer, and leaves no goroutine
+// waiting out sarama's 30s read timeout.
+func TestCloseHungBroker(t *testing.T) {
+	addr, accepted := kafkatest.HungBroker(t)
+	h := newHarness(t)
+	h.env.CloseTimeout = 300 * time.Millisecond
+	s := h.open(t, kafka.Config{Brokers: []string{addr}, Topic: "events"})
+	deliver(s, sinktest.Messages(0, 5), 5)
+	waitUntil(t, "the output to connect to the hung broker", func() bool { return accepted() >= 1 })
+	if err := s.Close(); err == nil || !strings.Contains(err.Error(), "gave up on 5 messages") {
+		t.Fatalf("Close error %v", err)
+	}
+	// Well under the read timeout: the goroutines end because Close
+	// broke the connection, not because sarama gave up.
+	s.WaitStopped(t, 5*time.Second)
+	h.checkTotal(t, 5)
+	if errs := h.rep.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "not connected to the brokers") {
+		t.Fatalf("failure reasons %v", errs)
+	}
+}
+
 // TestCloseGivesUpInFlight makes the broker swallow produce requests, so
 // messages stay in flight: Close gives up on them at its deadline, reports
 // them Failed once, and late answers change nothing.
