@@ -663,3 +663,19 @@ func TestSerializeErrorsAreCounted(t *testing.T) {
 		})
 	}
 }
+
+func TestDescribeKafkaName(t *testing.T) {
+	cfg := mustConfig(t, `
+kafka_outputs:
+  - brokers: [kafka-2:9093, kafka-1:9093]
+    topic: events
+    sasl: {mechanism: PLAIN, username: recorder, password: hunter2}
+`)
+	infos, err := cfg.Describe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 1 || infos[0].Name != "kafka:kafka-1:9093,kafka-2:9093/events" {
+		t.Fatalf("Describe = %+v", infos)
+	}
+}

@@ -26,8 +26,9 @@ func Kind[T any]() sink.Kind[T] {
 		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
 			return New(cfg, env)
 		},
-		Equal:  Equal,
-		Format: FormatOf,
+		Equal:      Equal,
+		Format:     FormatOf,
+		OutputName: func(cfg Config) string { return cfg.name() },
 	}.Kind()
 }
 
