@@ -22,47 +22,53 @@ import (
 )
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	for _, tc := range []struct {
-		args       []string
-		code       int
-		wantStderr string
-		wantStdout string
-	}{
-		{nil, 2, "Usage: eventrecorder COMMAND", ""},
-		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
-		{[]string{"help"}, 0, "", "check-config"},
-		{[]string{"--help"}, 0, "", "replay"},
-		{[]string{"help", "tail"}, 0, "Usage: eventrecorder tail", ""},
-		{[]string{"demo", "-h"}, 0, "Usage: eventrecorder demo", ""},
-		{[]string{"demo", "--bogus"}, 2, "flag provided but not defined: -bogus", ""},
-		{[]string{"demo", "extra"}, 2, `unexpected argument "extra"`, ""},
-		{[]string{"demo", "--config", "x.yaml", "--out", "y.jsonl"}, 2, "--out applies to the default configuration", ""},
-		{[]string{"demo", "--log-level", "loud"}, 2, `--log-level: "loud" is not debug, info, warn or error`, ""},
-		{[]string{"demo", "--timeout", "soon"}, 2, `invalid value "soon" for flag -timeout`, ""},
-		{[]string{"check-config"}, 2, "want exactly one configuration file (or - for stdin), got 0 arguments", ""},
-		{[]string{"check-config", "a.yaml", "b.yaml"}, 2, "got 2 arguments", ""},
-		{[]string{"replay", "events.jsonl"}, 2, "--config is required", ""},
-		{[]string{"replay", "--config", "c.yaml"}, 2, "want at least one JSONL file", ""},
-		{[]string{"replay", "--config", "c.yaml", "-", "-"}, 2, "standard input (-) can be read only once", ""},
-		{[]string{"tail"}, 2, "want exactly one JSONL file (or - for stdin), got 0 arguments", ""},
-		{[]string{"tail", "--type", "alert_fired", "f"}, 2, `--type "alert_fired" is not an event type (known: alertmanager_startup_event,`, ""},
-		{[]string{"tail", "--label", "severity", "f"}, 2, `--label "severity" is not name=value`, ""},
-		{[]string{"tail", "--label", "=x", "f"}, 2, `--label "=x" is not name=value`, ""},
-		{[]string{"tail", "-f", "-"}, 2, "-f needs a file, not standard input", ""},
-		{[]string{"tail", "--color", "sometimes", "f"}, 2, `--color "sometimes" is not auto, always or never`, ""},
-		{[]string{"tail", "-n", "-1", "f"}, 2, "-n must not be negative, got -1", ""},
-		{[]string{"tail", "f", "-n"}, 2, "flag needs an argument: -n", ""},
-	} {
-		r := run(t, dir, "", tc.args...)
-		if r.code != tc.code || !strings.Contains(r.stderr, tc.wantStderr) || !strings.Contains(r.stdout, tc.wantStdout) {
-			t.Errorf("eventrecorder %s: want exit %d, stderr containing %q, stdout containing %q; got %v",
-				strings.Join(tc.args, " "), tc.code, tc.wantStderr, tc.wantStdout, r)
+	t.Run("cases", func(t *testing.T) {
+		for _, tc := range []struct {
+			args       []string
+			code       int
+			wantStderr string
+			wantStdout string
+		}{
+			{nil, 2, "Usage: eventrecorder COMMAND", ""},
+			{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
+			{[]string{"help"}, 0, "", "check-config"},
+			{[]string{"--help"}, 0, "", "replay"},
+			{[]string{"help", "tail"}, 0, "Usage: eventrecorder tail", ""},
+			{[]string{"demo", "-h"}, 0, "Usage: eventrecorder demo", ""},
+			{[]string{"demo", "--bogus"}, 2, "flag provided but not defined: -bogus", ""},
+			{[]string{"demo", "extra"}, 2, `unexpected argument "extra"`, ""},
+			{[]string{"demo", "--config", "x.yaml", "--out", "y.jsonl"}, 2, "--out applies to the default configuration", ""},
+			{[]string{"demo", "--log-level", "loud"}, 2, `--log-level: "loud" is not debug, info, warn or error`, ""},
+			{[]string{"demo", "--timeout", "soon"}, 2, `invalid value "soon" for flag -timeout`, ""},
+			{[]string{"check-config"}, 2, "want exactly one configuration file (or - for stdin), got 0 arguments", ""},
+			{[]string{"check-config", "a.yaml", "b.yaml"}, 2, "got 2 arguments", ""},
+			{[]string{"replay", "events.jsonl"}, 2, "--config is required", ""},
+			{[]string{"replay", "--config", "c.yaml"}, 2, "want at least one JSONL file", ""},
+			{[]string{"replay", "--config", "c.yaml", "-", "-"}, 2, "standard input (-) can be read only once", ""},
+			{[]string{"tail"}, 2, "want exactly one JSONL file (or - for stdin), got 0 arguments", ""},
+			{[]string{"tail", "--type", "alert_fired", "f"}, 2, `--type "alert_fired" is not an event type (known: alertmanager_startup_event,`, ""},
+			{[]string{"tail", "--label", "severity", "f"}, 2, `--label "severity" is not name=value`, ""},
+			{[]string{"tail", "--label", "=x", "f"}, 2, `--label "=x" is not name=value`, ""},
+			{[]string{"tail", "-f", "-"}, 2, "-f needs a file, not standard input", ""},
+			{[]string{"tail", "--color", "sometimes", "f"}, 2, `--color "sometimes" is not auto, always or never`, ""},
+			{[]string{"tail", "-n", "-1", "f"}, 2, "-n must not be negative, got -1", ""},
+			{[]string{"tail", "f", "-n"}, 2, "flag needs an argument: -n", ""},
+		} {
+			t.Run(strings.Join(append([]string{"args"}, tc.args...), " "), func(t *testing.T) {
+				t.Parallel()
+				r := run(t, dir, "", tc.args...)
+				if r.code != tc.code || !strings.Contains(r.stderr, tc.wantStderr) || !strings.Contains(r.stdout, tc.wantStdout) {
+					t.Errorf("eventrecorder %s: want exit %d, stderr containing %q, stdout containing %q; got %v",
+						strings.Join(tc.args, " "), tc.code, tc.wantStderr, tc.wantStdout, r)
+				}
+				if tc.code == 2 && tc.args != nil && !strings.Contains(r.stderr, "Usage") && !strings.Contains(r.stderr, "-h' for usage") {
+					t.Errorf("eventrecorder %s: a usage error should point at the usage: %s", strings.Join(tc.args, " "), r.stderr)
+				}
+			})
 		}
-		if tc.code == 2 && tc.args != nil && !strings.Contains(r.stderr, "Usage") && !strings.Contains(r.stderr, "-h' for usage") {
-			t.Errorf("eventrecorder %s: a usage error should point at the usage: %s", strings.Join(tc.args, " "), r.stderr)
-		}
-	}
+	})
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("usage errors left files behind: %v", entries)
 	}
@@ -98,6 +104,7 @@ func lifecycleTypes() []string {
 }
 
 func TestDemoRecordsEveryEventTypeIntoFileAndStdout(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := run(t, dir, "", "demo")
 	if r.code != 0 {
@@ -200,6 +207,7 @@ func (w *webhookServer) got() ([]*eventrecorderpb.Event, int) {
 }
 
 func TestDemoWithConfigSendsToConfiguredOutputs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	hook := newWebhookServer(t, http.StatusOK)
 	cfg := writeFile(t, filepath.Join(dir, "outputs.yaml"), `
@@ -244,6 +252,7 @@ webhook_outputs:
 }
 
 func TestDemoExitsNonZeroWhenAnOutputFails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	hook := newWebhookServer(t, http.StatusInternalServerError)
 	cfg := writeFile(t, filepath.Join(dir, "outputs.yaml"), `
@@ -274,6 +283,7 @@ webhook_outputs:
 }
 
 func TestDemoConfigErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := writeFile(t, filepath.Join(dir, "bad.yaml"), "kafka_outputs:\n  - brokers: [localhost]\n    topic: events\n")
 	r := run(t, dir, "", "demo", "--config", bad)
@@ -306,6 +316,7 @@ stdout_outputs:
 `
 
 func TestCheckConfigValid(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := writeFile(t, filepath.Join(dir, "am.yaml"), validConfig)
 	r := run(t, dir, "", "check-config", path)
@@ -342,6 +353,7 @@ func TestCheckConfigValid(t *testing.T) {
 // check-config must print the names the outputs will have once running:
 // the names in the metrics and in the demo's summary.
 func TestCheckConfigNamesAreTheRunningOutputsNames(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	hook := newWebhookServer(t, http.StatusOK)
 	u := strings.Replace(hook.URL, "http://", "http://user:s3cret@", 1) + "/events?token=tok3n"
@@ -382,6 +394,7 @@ stdout_outputs:
 }
 
 func TestCheckConfigInvalidListsEveryProblemWithItsPath(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := writeFile(t, filepath.Join(dir, "bad.yaml"), `
 file_outputs:
@@ -429,6 +442,7 @@ unknown_outputs: []
 }
 
 func TestCheckConfigUnreadableAndEmpty(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, path := range []string{filepath.Join(dir, "missing.yaml"), dir} {
 		r := run(t, dir, "", "check-config", path)
@@ -446,6 +460,7 @@ func TestCheckConfigUnreadableAndEmpty(t *testing.T) {
 // lifecycle in events.jsonl is for programs: it must be valid JSON objects
 // with the wire reference's envelope keys.
 func TestDemoFileIsPlainJSONWithReferenceKeys(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if r := run(t, dir, "", "demo"); r.code != 0 {
 		t.Fatalf("demo: %v", r)

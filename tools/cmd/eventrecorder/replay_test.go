@@ -35,6 +35,7 @@ func rotated(t *testing.T, dir string, lines []string) []string {
 }
 
 func TestReplayIntoKafkaKeepsEventsIntact(t *testing.T) {
+	t.Parallel()
 	lines, want := fixture(t)
 	cluster := kafkatest.Start(t)
 	for _, format := range []string{"json", "protobuf"} {
@@ -100,6 +101,7 @@ kafka_outputs:
 
 // check-config and replay must agree on the Kafka output's name too.
 func TestCheckConfigNamesKafkaOutputAsReplayDoes(t *testing.T) {
+	t.Parallel()
 	cluster := kafkatest.Start(t)
 	dir := t.TempDir()
 	topic := cluster.NewTopic(t, 1)
@@ -124,6 +126,7 @@ func fileConfig(t *testing.T, dir string) string {
 }
 
 func TestReplaySkipsMalformedLinesAndReportsThem(t *testing.T) {
+	t.Parallel()
 	lines, want := fixture(t)
 	dir := t.TempDir()
 	bad := writeFile(t, filepath.Join(dir, "bad.jsonl"), strings.Join([]string{
@@ -159,6 +162,7 @@ func TestReplaySkipsMalformedLinesAndReportsThem(t *testing.T) {
 }
 
 func TestReplayFromStdin(t *testing.T) {
+	t.Parallel()
 	lines, want := fixture(t)
 	dir := t.TempDir()
 	r := run(t, dir, strings.Join(lines, "\n")+"\n", "replay", "--config", fileConfig(t, dir), "-")
@@ -169,6 +173,7 @@ func TestReplayFromStdin(t *testing.T) {
 }
 
 func TestReplayRefusesToStartWithAnUnreadableInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := run(t, dir, "", "replay", "--config", fileConfig(t, dir), fixturePath, filepath.Join(dir, "missing.jsonl"))
 	if r.code != 2 || !strings.Contains(r.stderr, "cannot read input") || !strings.Contains(r.stderr, "missing.jsonl") {
@@ -180,6 +185,7 @@ func TestReplayRefusesToStartWithAnUnreadableInput(t *testing.T) {
 }
 
 func TestReplayConfigErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := run(t, dir, "", "replay", "--config", filepath.Join(dir, "missing.yaml"), fixturePath)
 	if r.code != 2 || !strings.Contains(r.stderr, "cannot read configuration") {
@@ -198,6 +204,7 @@ func TestReplayConfigErrors(t *testing.T) {
 }
 
 func TestReplayExitsNonZeroWhenAnOutputFails(t *testing.T) {
+	t.Parallel()
 	_, want := fixture(t)
 	dir := t.TempDir()
 	hook := newWebhookServer(t, http.StatusServiceUnavailable)

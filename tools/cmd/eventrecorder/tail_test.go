@@ -40,6 +40,7 @@ func pick(lines []string, idx ...int) []string {
 }
 
 func TestTail(t *testing.T) {
+	t.Parallel()
 	want := golden(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -66,18 +67,21 @@ func TestTail(t *testing.T) {
 		} else {
 			args = append(args, fixturePath)
 		}
-		r := run(t, dir, "", args...)
-		if r.code != 0 || r.stderr != "" {
-			t.Errorf("%s: %v", tc.name, r)
-			continue
-		}
-		if got := outLines(r); !slices.Equal(got, tc.want) {
-			t.Errorf("%s: eventrecorder %s\n got:\n%s\nwant:\n%s", tc.name, strings.Join(args, " "), strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, dir, "", args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("%v", r)
+			}
+			if got := outLines(r); !slices.Equal(got, tc.want) {
+				t.Errorf("eventrecorder %s\n got:\n%s\nwant:\n%s", strings.Join(args, " "), strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
 
 func TestTailColourOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// Not a terminal: no colour, whatever the environment.
 	if r := run(t, dir, "", "tail", fixturePath); strings.Contains(r.stdout, "\x1b[") {
@@ -91,6 +95,7 @@ func TestTailColourOnlyWhenAsked(t *testing.T) {
 }
 
 func TestTailStdinAndMalformedLines(t *testing.T) {
+	t.Parallel()
 	lines, _ := fixture(t)
 	want := golden(t)
 	dir := t.TempDir()
@@ -162,6 +167,7 @@ func expectContaining(t *testing.T, what string, ch <-chan string, want string) 
 }
 
 func TestTailFollowAcrossAppendRotationAndTruncation(t *testing.T) {
+	t.Parallel()
 	lines, _ := fixture(t)
 	want := golden(t)
 	dir := t.TempDir()
