@@ -182,3 +182,20 @@ func TestLayoutNamesEveryTopLevelEntry(t *testing.T) {
 		}
 	}
 }
+
+// The configuration example must load as it stands.
+func TestConfigExampleLoads(t *testing.T) {
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(section(t, readme(t), "## Configuration reference"), -1)
+	if len(m) == 0 {
+		t.Fatal("README has no YAML example in the configuration reference")
+	}
+	for _, ex := range m {
+		cfg, err := event.LoadConfig([]byte(ex[1]))
+		if err != nil {
+			t.Fatalf("README example does not load: %v\n%s", err, ex[1])
+		}
+		if outs, err := cfg.Describe(); err != nil || len(outs) == 0 {
+			t.Errorf("README example: %d outputs, %v", len(outs), err)
+		}
+	}
+}
