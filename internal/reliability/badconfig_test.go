@@ -22,6 +22,8 @@ const (
 	bugGoType   = "BUG: messages name Go types (config.plain, []interface {}) instead of the field; see report"
 	bugKafkaTLS = "BUG: kafka tls_config version errors do not name the field; see report"
 	bugSecret   = "BUG: a malformed http_config.proxy_url is echoed with its password; see report"
+	bugRawKey   = "BUG: an unknown top-level key is printed unquoted, so a key holding a newline splits (or forges) error lines; see report"
+	bugURLType  = "BUG: a webhook url that is not a string gets yaml.v2's multi-line message with a line number of the re-encoded item; see report"
 )
 
 // badConfigs are bad configurations and the exact message each gets (with
@@ -36,6 +38,7 @@ var badConfigs = []struct {
 }{
 	// Top level.
 	{yaml: "foo: bar", want: "foo: unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)"},
+	{yaml: `"a\nb": 1`, want: `"a\nb": unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)`, bug: bugRawKey},
 	{yaml: "memory_outputs: []", want: "memory_outputs: unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)"},
 	{yaml: "file_outputs: 3", want: "file_outputs: must be a list of outputs, got a number"},
 	{yaml: "stdout_outputs: {}", want: "stdout_outputs: must be a list of outputs, got a mapping"},
@@ -78,6 +81,7 @@ var badConfigs = []struct {
 		want: `webhook_outputs[0].url: cannot parse "http://xxxxx@example.com:99999/x": net/url: invalid userinfo`},
 	{yaml: "webhook_outputs: [{url: 'http://alice:hunter2@example.com/x', http_config: {bearer_token: s3cr3t}}]", secrets: []string{"hunter2", "s3cr3t"},
 		want: `webhook_outputs[0].url: "http://xxxxx@example.com/x" has userinfo and http_config sets authorization: configure credentials in one place`},
+	{yaml: "webhook_outputs: [{url: {}}]", want: "webhook_outputs[0].url: must be a string, got a mapping", bug: bugURLType},
 	{yaml: "webhook_outputs: [{url: '<secret>'}]", want: `webhook_outputs[0].url: "<secret>" is a placeholder, not a URL`},
 	{yaml: "webhook_outputs: [{url: 'http://x/', url_file: /tmp/u}]", want: `webhook_outputs[0].url: url and url_file "/tmp/u" are mutually exclusive`},
 	{yaml: "webhook_outputs: [{url: 'http://x/?token=s3cr3t', timeout: soon}]", secrets: []string{"s3cr3t"}, want: `webhook_outputs[0].timeout: not a valid duration string: "soon"`},
