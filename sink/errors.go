@@ -31,6 +31,15 @@ func AtPath(prefix string, err error) error {
 	if err == nil {
 		return nil
 	}
+	// Each of several joined problems gets the prefix, so every line of
+	// the message carries its full path.
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var errs []error
+		for _, e := range joined.Unwrap() {
+			errs = append(errs, AtPath(prefix, e))
+		}
+		return errors.Join(errs...)
+	}
 	var fe *FieldError
 	if errors.As(err, &fe) && fe == err {
 		sep := "."

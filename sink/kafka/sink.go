@@ -329,10 +329,13 @@ func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 	r.pm.Headers = r.headers[:]
 	switch s.cfg.Key {
 	case KeyInstance:
-		if s.key != nil {
-			r.pm.Key = s.key
-		} else if len(m.Key) > 0 {
+		// The message's own key is the instance that recorded it (a
+		// replayed event keeps its original one); the output's
+		// instance is the fallback.
+		if len(m.Key) > 0 {
 			r.pm.Key = sarama.ByteEncoder(m.Key)
+		} else if s.key != nil {
+			r.pm.Key = s.key
 		}
 	case KeyEventType:
 		r.pm.Key = s.typeKey(m.Type)

@@ -129,12 +129,17 @@ func TestKeys(t *testing.T) {
 		key      string
 		instance string
 		want     func(m sink.Message[int]) string // "" means no key
+		noMsgKey bool
 	}{
-		{kafka.KeyInstance, "host-a:9093", func(sink.Message[int]) string { return "host-a:9093" }},
-		// Without an instance name the recorder's own message key is used.
-		{kafka.KeyInstance, "", func(m sink.Message[int]) string { return string(m.Key) }},
-		{kafka.KeyEventType, "host-a:9093", func(m sink.Message[int]) string { return m.Type }},
-		{kafka.KeyNone, "host-a:9093", func(sink.Message[int]) string { return "" }},
+		// The message's key (the instance that recorded the event, which
+		// for a replayed event is not this process) wins over the
+		// output's instance.
+		{kafka.KeyInstance, "host-a:9093", func(m sink.Message[int]) string { return string(m.Key) }, false},
+		{kafka.KeyInstance, "", func(m sink.Message[int]) string { return string(m.Key) }, false},
+		// Without a message key the output's instance is the fallback.
+		{kafka.KeyInstance, "host-b:9093", func(sink.Message[int]) string { return "host-b:9093" }, true},
+		{kafka.KeyEventType, "host-a:9093", func(m sink.Message[int]) string { return m.Type }, false},
+		{kafka.KeyNone, "host-a:9093", func(sink.Message[int]) string { return "" }, false},
 	} {
 		t.Run(tc.key+"/"+tc.instance, func(t *testing.T) {
 			topic := c.NewTopic(t, 3)
@@ -145,6 +150,9 @@ func TestKeys(t *testing.T) {
 			for i := range msgs {
 				msgs[i].Type = []string{"alert_created", "silence_created", "alert_resolved"}[i%3]
 				msgs[i].Key = []byte("msg-key")
+				if tc.noMsgKey {
+					msgs[i].Key = nil
+				}
 			}
 			deliver(s, msgs, 30)
 			h.rep.WaitDelivered(t, len(msgs), wait)
