@@ -1,0 +1,323 @@
+package bench_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/internal/bench"
+	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
+	"github.com/eventrecorder/eventrecorder/sink/kafka"
+)
+
+const kafkaTopic = "bench"
+
+// startKafka starts a one-broker kfake cluster with the topic. The
+// benchmarks blackhole produced records, keeping broker-side storage (which
+// shares the CPU with the producer) out of the figure; offsets still
+// advance, which is how they check that every record arrived.
+func startKafka(tb testing.TB, blackhole bool) []string {
+	tb.Helper()
+	opts := []kfake.Opt{kfake.SeedTopics(3, kafkaTopic)}
+	if blackhole {
+		opts = append(opts, kfake.BlackholeProduce())
+	}
+	return kafkatest.StartFake(tb, opts...).ListenAddrs()
+}
+
+// kafkaRecorder is a recorder with one Kafka output: acks=leader, JSON,
+// no compression, keyed by instance, a buffer of 1024 (the default). It is
+// paced so that nothing drops; see runPaced.
+type kafkaRecorder struct {
+	rec event.Recorder
+}
+
+func newKafkaRecorder(tb testing.TB, brokers []string, data *eventrecorderpb.EventData) *kafkaRecorder {
+	tb.Helper()
+	cfg := event.Config{KafkaOutputs: []event.KafkaOutputConfig{{
+		Brokers: brokers,
+		Topic:   kafkaTopic,
+		Acks:    kafka.AcksLeader,
+		Format:  kafka.FormatJSON,
+	}}}
+	rec, err := event.New(cfg, event.Options{Instance: bench.Instance, CloseTimeout: 2 * wait})
+	if err != nil {
+		tb.Fatalf("event.New: %v", err)
+	}
+	tb.Cleanup(func() { _ = rec.Close() })
+	// The output connects in the background: one event first, so that
+	// both sides start the clock connected, with metadata cached.
+	rec.RecordEvent(ctxOn, data)
+	waitFor(tb, "the warm-up event", func() bool { return rec.Stats()[0].Delivered == 1 })
+	return &kafkaRecorder{rec: rec}
+}
+
+func (p *kafkaRecorder) run(n int, data *eventrecorderpb.EventData) error {
+	return runPaced(p.rec, n, kafka.DefaultBufferSize, data)
+}
+
+// bareSarama is the transport's floor: a sarama AsyncProducer configured as
+// the output configures it for acks=leader JSON, fed pre-encoded values
+// with the output's key and headers, with at most as many messages
+// outstanding as the paced recorder has.
+type bareSarama struct {
+	p         sarama.AsyncProducer
+	value     sarama.ByteEncoder
+	key       sarama.ByteEncoder
+	headers   []sarama.RecordHeader
+	sent      int
+	delivered atomic.Int64
+	failed    atomic.Int64
+	wake      chan struct{} // receives after acknowledgements
+	done      chan struct{} // closed when the producer's channels are drained
+}
+
+func newBareSarama(tb testing.TB, brokers []string, payload []byte) *bareSarama {
+	tb.Helper()
+	sc := sarama.NewConfig()
+	sc.ClientID = kafka.DefaultClientID
+	sc.Metadata.Full = false
+	sc.Producer.Return.Successes = true
+	sc.Producer.Return.Errors = true
+	sc.Producer.RequiredAcks = sarama.WaitForLocal
+	sc.Producer.Partitioner = sarama.NewMurmur2Partitioner
+	p, err := sarama.NewAsyncProducer(brokers, sc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &bareSarama{
+		p:     p,
+		value: payload,
+		key:   sarama.ByteEncoder(bench.Instance),
+		headers: []sarama.RecordHeader{
+			{Key: []byte(kafka.HeaderEventType), Value: []byte(event.EventTypeAlertCreated)},
+			{Key: []byte(kafka.HeaderContentType), Value: []byte("application/json")},
+		},
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
+	}
+	go s.count()
+	tb.Cleanup(func() {
+		p.AsyncClose()
+		<-s.done
+	})
+	if err := s.send(1); err != nil { // warm-up, as for the recorder
+		tb.Fatal(err)
+	}
+	if err := s.wait(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func (s *bareSarama) count() {
+	defer close(s.done)
+	succ, errs := s.p.Successes(), s.p.Errors()
+	for succ != nil || errs != nil {
+		select {
+		case _, ok := <-succ:
+			if !ok {
+				succ = nil
+				continue
+			}
+			s.delivered.Add(1)
+		case _, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			s.failed.Add(1)
+		}
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *bareSarama) resolved() int { return int(s.delivered.Load() + s.failed.Load()) }
+
+// send sends n messages, keeping at most kafka.DefaultBufferSize
+// unacknowledged.
+func (s *bareSarama) send(n int) error {
+	for range n {
+		if err := s.waitBelow(kafka.DefaultBufferSize); err != nil {
+			return err
+		}
+		s.p.Input() <- &sarama.ProducerMessage{Topic: kafkaTopic, Key: s.key, Value: s.value, Headers: s.headers}
+		s.sent++
+	}
+	return nil
+}
+
+// wait returns once every message sent so far is acknowledged, or fails.
+func (s *bareSarama) wait() error {
+	if err := s.waitBelow(1); err != nil {
+		return err
+	}
+	if f := s.failed.Load(); f != 0 {
+		return fmt.Errorf("%d of %d messages failed", f, s.sent)
+	}
+	return nil
+}
+
+// waitBelow waits until fewer than limit messages are unacknowledged.
+func (s *bareSarama) waitBelow(limit int) error {
+	var timeout <-chan time.Time
+	for s.sent-s.resolved() >= limit {
+		if timeout == nil {
+			timeout = time.After(wait)
+		}
+		select {
+		case <-s.wake:
+		case <-timeout:
+			return fmt.Errorf("timed out: %d delivered, %d failed of %d", s.delivered.Load(), s.failed.Load(), s.sent)
+		}
+	}
+	return nil
+}
+
+// brokerRecords is how many records the topic's partitions took, read from
+// the broker's end offsets with an independent client (franz-go).
+func brokerRecords(tb testing.TB, brokers []string) int64 {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = kafkaTopic
+	for p := range int32(3) {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition = p
+		rp.Timestamp = -1 // latest
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		tb.Fatalf("listing offsets: %v", err)
+	}
+	var total int64
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				tb.Fatalf("partition %d: %v", p.Partition, err)
+			}
+			total += p.Offset
+		}
+	}
+	return total
+}
+
+// BenchmarkKafkaThroughput is sustained lossless throughput into an
+// in-process kfake broker (acks=leader, JSON), in events/s, from the first
+// RecordEvent until the broker has acknowledged the last record: the
+// recorder against a bare sarama AsyncProducer sending pre-encoded values.
+func BenchmarkKafkaThroughput(b *testing.B) {
+	data := bench.ReferenceEvent()
+	b.Run("impl=recorder", func(b *testing.B) {
+		brokers := startKafka(b, true)
+		p := newKafkaRecorder(b, brokers, data)
+		b.ReportAllocs()
+		b.ResetTimer()
+		err := p.run(b.N, data)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkStats(b, p.rec, 1, b.N+1)
+		if got := brokerRecords(b, brokers); got != int64(b.N+1) {
+			b.Fatalf("the broker took %d records, want %d", got, b.N+1)
+		}
+		reportRate(b)
+	})
+	b.Run("impl=sarama", func(b *testing.B) {
+		brokers := startKafka(b, true)
+		p := newBareSarama(b, brokers, bench.EncodedReference())
+		b.ReportAllocs()
+		b.ResetTimer()
+		err := p.send(b.N)
+		if err == nil {
+			err = p.wait()
+		}
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := brokerRecords(b, brokers); got != int64(b.N+1) {
+			b.Fatalf("the broker took %d records, want %d", got, b.N+1)
+		}
+		reportRate(b)
+	})
+}
+
+// TestKafkaPipelines runs both Kafka pipelines of the benchmark into a
+// broker that keeps the records and reads them back with franz-go: every
+// record must be the reference event with the output's key and headers.
+func TestKafkaPipelines(t *testing.T) {
+	const n = 1500
+	data := bench.ReferenceEvent()
+	t.Run("recorder", func(t *testing.T) {
+		brokers := startKafka(t, false)
+		p := newKafkaRecorder(t, brokers, data)
+		if err := p.run(n, data); err != nil {
+			t.Fatal(err)
+		}
+		checkStats(t, p.rec, 1, n+1)
+		checkRecords(t, brokers, n+1)
+	})
+	t.Run("sarama", func(t *testing.T) {
+		brokers := startKafka(t, false)
+		p := newBareSarama(t, brokers, bench.EncodedReference())
+		if err := p.send(n); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.wait(); err != nil {
+			t.Fatal(err)
+		}
+		checkRecords(t, brokers, n+1)
+	})
+}
+
+func checkRecords(t *testing.T, brokers []string, n int) {
+	t.Helper()
+	if got := brokerRecords(t, brokers); got != int64(n) {
+		t.Fatalf("the broker took %d records, want %d", got, n)
+	}
+	recs := kafkatest.ReadTopic(t, brokers, kafkaTopic).Records
+	if len(recs) != n {
+		t.Fatalf("read back %d records, want %d", len(recs), n)
+	}
+	want := bench.ReferenceEvent()
+	for i, r := range recs {
+		var ev eventrecorderpb.Event
+		if err := protojson.Unmarshal(r.Value, &ev); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if ev.GetInstance() != bench.Instance || !proto.Equal(ev.GetData(), want) {
+			t.Fatalf("record %d is not the reference event: %s", i, r.Value)
+		}
+		typ, _ := kafkatest.Header(r, kafka.HeaderEventType)
+		ct, _ := kafkatest.Header(r, kafka.HeaderContentType)
+		if string(r.Key) != bench.Instance || typ != event.EventTypeAlertCreated || ct != "application/json" {
+			t.Fatalf("record %d: key %q, headers event_type=%q content_type=%q", i, r.Key, typ, ct)
+		}
+	}
+}
