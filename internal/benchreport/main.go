@@ -85,10 +85,11 @@ type report struct {
 }
 
 type profile struct {
-	Command    string
-	Benchmark  string // the benchmark's result line
-	CPU, Alloc string // pprof -top output
-	AllocObj   string
+	Command     string
+	Benchmark   string // the benchmark's result line
+	CPU, CPUCum string // pprof -top output
+	Alloc       string
+	AllocObj    string
 }
 
 func run(o options) error {
@@ -305,6 +306,9 @@ func profileFilePipeline(root, work, bin string) (*profile, error) {
 		return strings.Join(keep, "\n"), nil
 	}
 	if p.CPU, err = top(cpu, "-nodecount=25"); err != nil {
+		return p, err
+	}
+	if p.CPUCum, err = top(cpu, "-cum", "-nodecount=20"); err != nil {
 		return p, err
 	}
 	if p.Alloc, err = top(mem, "-sample_index=alloc_space", "-nodecount=12"); err != nil {

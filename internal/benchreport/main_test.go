@@ -153,7 +153,7 @@ func TestMarkdownIsDeterministicAndComplete(t *testing.T) {
 		Tables:  map[string][]string{"file": {"benchstat table"}},
 		Figures: evaluate(r, figures),
 		Machine: machine{Date: "2026-01-02 03:04 UTC", Commit: "abc1234", Kernel: "Linux", CPU: "Test CPU", GoVersion: "go1.26", Cores: 2, GOMAXPROCS: 2},
-		Profile: &profile{Command: "go test ...", Benchmark: "BenchmarkFileThroughput/impl=recorder-2 ...", CPU: "cpu top", Alloc: "alloc top", AllocObj: "objects top"},
+		Profile: &profile{Command: "go test ...", Benchmark: "BenchmarkFileThroughput/impl=recorder-2 ...", CPU: "cpu top", CPUCum: "cum top", Alloc: "alloc top", AllocObj: "objects top"},
 	}
 	var a, b bytes.Buffer
 	writeMarkdown(&a, rep)
@@ -166,9 +166,9 @@ func TestMarkdownIsDeterministicAndComplete(t *testing.T) {
 		"# Benchmarks", "## Machine", "## Summary", "## How it was run", "## Results", "## Profiles: file pipeline",
 		"| File output throughput vs naive pipeline | 143k events/s | 14.3k events/s | 10.0× (recorder ÷ naive) | ≥ 10× | PASS |",
 		"| Kafka throughput vs bare sarama | missing | missing | missing (recorder ÷ sarama) | — | MISSING |",
-		"go test -run '^$' -bench '^BenchmarkFileThroughput$' -benchtime 30000x -benchmem -count 1 ./internal/bench",
+		"go test -run '^$' -bench '^BenchmarkFileThroughput$' -benchtime 200000x -benchmem -count 1 ./internal/bench",
 		"go run golang.org/x/perf/cmd/benchstat -col '/impl@(naive recorder)' file.txt",
-		"benchstat table", "cpu top", "alloc top", "objects top",
+		"benchstat table", "cpu top", "cum top", "alloc top", "objects top",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)

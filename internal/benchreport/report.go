@@ -85,6 +85,7 @@ func writeMarkdown(w io.Writer, r *report) {
 	p("```\n%s\n```\n\n", r.Profile.Command)
 	p("```\n%s\n```\n\n", r.Profile.Benchmark)
 	p("CPU (`go tool pprof -top -nodecount=25`):\n\n```\n%s\n```\n\n", r.Profile.CPU)
+	p("CPU by cumulative time (`go tool pprof -top -cum -nodecount=20`):\n\n```\n%s\n```\n\n", r.Profile.CPUCum)
 	p("Allocated bytes (`go tool pprof -top -sample_index=alloc_space -nodecount=12`):\n\n```\n%s\n```\n\n", r.Profile.Alloc)
 	p("Allocated objects (`go tool pprof -top -sample_index=alloc_objects -nodecount=8`):\n\n```\n%s\n```\n", r.Profile.AllocObj)
 }

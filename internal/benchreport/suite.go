@@ -103,7 +103,7 @@ var suite = []group{
 			"queue larger than the run so that nothing drops (checked, as is the file's line count). " +
 			"Naive: a channel, one goroutine, protojson.Marshal and one write(2) per event. allocs/op " +
 			"is per event, the envelope RecordEvent allocates included.",
-		Pkg: "./internal/bench", Bench: "^BenchmarkFileThroughput$", Benchtime: "30000x",
+		Pkg: "./internal/bench", Bench: "^BenchmarkFileThroughput$", Benchtime: "200000x",
 		Views: []view{{Col: "/impl@(naive recorder)"}},
 	},
 	{
@@ -111,7 +111,7 @@ var suite = []group{
 		Title: "Fan-out: CPU per event, three file outputs vs one",
 		About: "User+system CPU time of the whole process (getrusage) per event, from the first " +
 			"RecordEvent until Close returns, with three JSON file outputs against one.",
-		Pkg: "./internal/bench", Bench: "^BenchmarkFanOut$", Benchtime: "30000x",
+		Pkg: "./internal/bench", Bench: "^BenchmarkFanOut$", Benchtime: "100000x",
 		Views: []view{{Col: "/sinks@(1 3)"}},
 	},
 	{
@@ -171,7 +171,7 @@ var suite = []group{
 // profileRun is the benchmark profiled for the file pipeline.
 var profileRun = struct {
 	Pkg, Bench, Benchtime string
-}{"./internal/bench", "^BenchmarkFileThroughput$/^impl=recorder$", "200000x"}
+}{"./internal/bench", "^BenchmarkFileThroughput$/^impl=recorder$", "500000x"}
 
 func s(group, name, unit string) sel { return sel{Group: group, Name: name, Unit: unit} }
 func ps(group, name, unit string) *sel {
