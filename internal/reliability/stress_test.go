@@ -70,12 +70,20 @@ func TestStressRecordWhileReloading(t *testing.T) {
 	}
 
 	// Every output, including those started and stopped 33 times: its
-	// destination holds exactly what it reported delivered, once each,
-	// and it never failed (the destinations are healthy).
-	check := func(out string, held, dups int) {
+	// destination holds what it reported delivered. A file output writes
+	// before it reports, so the two agree exactly and nothing fails. A
+	// removed webhook output drains within its close budget; on a machine
+	// this busy the budget can run out, and a request the receiver
+	// answered just as Close cancelled it counts as failed: so the
+	// receiver holds at least what was delivered, at most that plus what
+	// failed, and never an event twice.
+	check := func(out string, held, dups int, exact bool) {
 		t.Helper()
 		c := r.tally(out)
-		if c.Delivered != held || dups != 0 || c.Failed != 0 {
+		switch {
+		case exact && (c.Delivered != held || c.Failed != 0 || dups != 0):
+			t.Errorf("%s: destination holds %d events (%d duplicates); metrics say %v", out, held, dups, c)
+		case !exact && (held < c.Delivered || held > c.Delivered+c.Failed || dups != 0):
 			t.Errorf("%s: destination holds %d events (%d duplicates); metrics say %v", out, held, dups, c)
 		}
 		if c.Delivered+c.Failed+c.OutDrops+c.QueueDrops > c.Recorded {
@@ -86,10 +94,10 @@ func TestStressRecordWhileReloading(t *testing.T) {
 	}
 	for _, path := range []string{stay, other} {
 		got := readSeqs(t, path)
-		check("file:"+path, sum(got), sum(got)-len(got))
+		check("file:"+path, sum(got), sum(got)-len(got), true)
 	}
 	for _, rx := range []*receiver{rx1, rx2} {
-		check("webhook:"+rx.url(), int(rx.accepted.Load()), rx.duplicates())
+		check("webhook:"+rx.url(), int(rx.accepted.Load()), rx.duplicates(), false)
 	}
 
 	rx1.stop()
