@@ -132,14 +132,6 @@ kafka_outputs: [{brokers: [%q], topic: events, buffer_size: 64}]
 			break
 		}
 		if time.Now().After(deadline) {
-			if strings.Contains(leak.Error(), "github.com/IBM/sarama.(*client).RefreshMetadata") || strings.Contains(leak.Error(), "sarama.(*Broker).sendAndReceive") {
-				// Let the hung peers go so that the stragglers end before
-				// the package's leak check, then record the known bug.
-				kb.close()
-				rx.stop()
-				waitFor(t, "the Kafka output's goroutines to end once the broker is gone", func() bool { return goleak.Find(baseline...) == nil })
-				t.Skipf("BUG: the Kafka output's goroutines outlive Close by minutes while a broker hangs (sarama blocked on Net.ReadTimeout); see report\n%v", leak)
-			}
 			t.Errorf("goroutines still running 10s after Close returned, with the peers still hung:\n%v", leak)
 			break
 		}

@@ -166,9 +166,9 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 			t.Errorf("failure reasons %v, want the unknown authority named", errs)
 		}
 
-		// The connection attempts outlive Close (the known bug of
-		// TestCloseWithEverySinkHung); stop the broker and let them end
-		// before the package's leak check.
+		// Stop the destinations and wait for every goroutine the test
+		// started to end, so that a straggler fails this test rather than
+		// the package's leak check.
 		kf.Close()
 		waitFor(t, "every goroutine of the test to end", func() bool { return goleak.Find(baseline...) == nil })
 	})
