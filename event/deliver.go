@@ -22,6 +22,8 @@ type deliverer struct {
 	// outputs are capacity-limited sub-slices; a fresh slab is started for
 	// every batch because asynchronous outputs keep the bytes.
 	slabs [numFormats][]byte
+	// perEvent is the average encoded size in the last batch.
+	perEvent [numFormats]int
 }
 
 func (d *deliverer) deliver(r *recorder, set *outputSet, batch []*eventrecorderpb.Event) {
@@ -29,7 +31,7 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, batch []*eventrecorderp
 		// Accepted while outputs existed, removed since: nothing will
 		// ever deliver it, so count it.
 		for _, ev := range batch {
-			r.metrics.dropped.WithLabelValues(EventTypeName(ev.GetData())).Inc()
+			r.drop(ev.GetData())
 		}
 		return
 	}
@@ -95,9 +97,20 @@ func resize(b []bool, n int) []bool {
 }
 
 func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.Event) {
-	slab := make([]byte, 0, max(len(d.slabs[f]), 1024))
 	ends := d.ends[f][:0]
 	errs := d.errs[f][:0]
+	needed := 0
+	for _, n := range d.need[f] {
+		if n {
+			needed++
+		}
+	}
+	var slab []byte
+	if needed > 0 {
+		// Size the slab from what the last batch's events took, so
+		// that it rarely grows (and copies) mid-batch.
+		slab = make([]byte, 0, needed*d.perEvent[f]*5/4+512)
+	}
 	for i, ev := range batch {
 		var err error
 		if d.need[f][i] {
@@ -113,6 +126,9 @@ func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.
 		}
 		ends = append(ends, len(slab))
 		errs = append(errs, err)
+	}
+	if needed > 0 && len(slab) > 0 {
+		d.perEvent[f] = len(slab)/needed + 1
 	}
 	d.slabs[f], d.ends[f], d.errs[f] = slab, ends, errs
 }

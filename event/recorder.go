@@ -120,6 +120,10 @@ func New(cfg Config, opts Options) (Recorder, error) {
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.metrics = newMetrics(opts.Namespace, opts.Registerer, func() float64 { return float64(r.q.Len()) })
+	r.dropByType = map[string]prometheus.Counter{}
+	for _, t := range append(EventTypeNames(), EventTypeUnknown) {
+		r.dropByType[t] = r.metrics.dropped.WithLabelValues(t)
+	}
 	r.outputs.Store(&outputSet{})
 	if err := r.apply(cfg); err != nil {
 		r.cancel()
@@ -133,8 +137,10 @@ type recorder struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	q       *queue.Queue[*eventrecorderpb.Event]
-	encode  [numFormats]encodeFunc
+	// dropByType holds the queue-drop counter of each event type.
+	dropByType map[string]prometheus.Counter
+	q          *queue.Queue[*eventrecorderpb.Event]
+	encode     [numFormats]encodeFunc
 	// instanceKey is the default record key (Kafka): one instance's
 	// events stay in one partition, in order. Shared, read-only.
 	instanceKey []byte
@@ -197,7 +203,7 @@ func (r *recorder) record(data *eventrecorderpb.EventData) {
 		env.ev.ClusterPosition = uint32((*p).Position())
 	}
 	if r.closed.Load() || !r.q.Push(&env.ev) {
-		r.metrics.dropped.WithLabelValues(EventTypeName(data)).Inc()
+		r.drop(data)
 	}
 }
 
@@ -225,7 +231,7 @@ func (r Recorder) Replay(ctx context.Context, ev *eventrecorderpb.Event) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			r.r.metrics.dropped.WithLabelValues(EventTypeName(ev.GetData())).Inc()
+			r.r.drop(ev.GetData())
 			return ctx.Err()
 		case <-t.C:
 		}
@@ -309,10 +315,21 @@ func (r Recorder) Dropped() uint64 {
 	return r.r.queueDrops()
 }
 
+// drop counts an event the queue could not take. The counters are
+// resolved once per event type, so a full queue costs no label hashing.
+func (r *recorder) drop(data *eventrecorderpb.EventData) {
+	t := EventTypeName(data)
+	if c, ok := r.dropByType[t]; ok {
+		c.Inc()
+		return
+	}
+	r.metrics.dropped.WithLabelValues(t).Inc()
+}
+
 func (r *recorder) queueDrops() uint64 {
 	var total uint64
-	for _, t := range append(EventTypeNames(), EventTypeUnknown) {
-		total += uint64(counterValue(r.metrics.dropped.WithLabelValues(t)))
+	for _, c := range r.dropByType {
+		total += uint64(counterValue(c))
 	}
 	return total
 }
@@ -421,7 +438,7 @@ func (r *recorder) close() error {
 				break
 			}
 			for _, ev := range left {
-				r.metrics.dropped.WithLabelValues(EventTypeName(ev.GetData())).Inc()
+				r.drop(ev.GetData())
 			}
 			given += len(left)
 		}
