@@ -334,7 +334,11 @@ func (s *Sink[T]) batcher(out chan<- pending[T]) {
 			flush()
 		}
 		if len(cur.msgs) == 0 {
-			cur.body = make([]byte, 0, min(maxBytes, 2+len(m.Value)*maxEvents))
+			// Room for maxEvents values like this one, their commas
+			// and brackets, and some slack for larger ones, so a full
+			// batch rarely regrows (and copies) at its last event.
+			cur.body = make([]byte, 0, min(maxBytes+1, 2+(len(m.Value)+1)*maxEvents*9/8))
+			cur.msgs = make([]sink.Message[T], 0, maxEvents)
 			cur.body = append(cur.body, '[')
 			timer.Reset(interval)
 		} else {
