@@ -1,0 +1,148 @@
+package reliability_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/sinktest"
+	"github.com/eventrecorder/eventrecorder/sink/stdout"
+)
+
+// TestFileFailureReasonIsLogged fills the disk under a file output (its
+// path points at /dev/full): the events are counted as failed, and the
+// log must say why, or an operator sees the failure counter climb with
+// no reason anywhere.
+func TestFileFailureReasonIsLogged(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	r := newRig(t, mustLoad(t, fmt.Sprintf("file_outputs: [{path: %q}]", path)), event.Options{})
+	must(t, os.Remove(path))
+	must(t, os.Symlink("/dev/full", path))
+	r.record(5)
+	if c := r.settle("file:" + path); c.Failed != 5 {
+		t.Fatalf("%v; want all 5 failed", c)
+	}
+	r.close()
+	if !strings.Contains(r.logs.String(), "no space left on device") {
+		t.Skip("BUG: the recorder drops the error a sink reports with Failed outcomes, and the file output does not log write failures: nothing says why events fail; see report")
+	}
+}
+
+// TestCloseErrorNamesEachOutputOnce closes a recorder whose webhook
+// receiver never answers: the error must name the output, once.
+func TestCloseErrorNamesEachOutputOnce(t *testing.T) {
+	rx := newReceiver(t, answerNever, false)
+	r := newRig(t, mustLoad(t, fmt.Sprintf("webhook_outputs: [{url: %q}]", rx.url())), event.Options{CloseTimeout: time.Second})
+	r.record(5)
+	waitFor(t, "a request to hang", func() bool { return rx.requests.Load() > 0 })
+	err, _ := r.close()
+	out := "webhook:" + rx.url()
+	if err == nil {
+		t.Fatal("Close gave up on events and returned nil")
+	}
+	switch n := strings.Count(err.Error(), out); {
+	case n == 2:
+		t.Skipf("BUG: the recorder prefixes an output's Close error with its name, which the sink's error already starts with; see report\n(%v)", err)
+	case n != 1:
+		t.Errorf("Close error names %s %d times: %v", out, n, err)
+	}
+}
+
+// failingWriter fails every write after the first ok bytes, writing a
+// prefix of the next one: a stdout whose reader went away mid-line.
+type failingWriter struct {
+	mu   sync.Mutex
+	ok   int
+	got  []byte
+	errs int
+}
+
+var errPipe = errors.New("write /dev/stdout: broken pipe")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if room := w.ok - len(w.got); room < len(p) {
+		n := max(room, 0)
+		w.got = append(w.got, p[:n]...)
+		w.errs++
+		return n, errPipe
+	}
+	w.got = append(w.got, p...)
+	return len(p), nil
+}
+
+// TestStdoutTornLineIsNotSpliced makes the writer fail once in the
+// middle of a line and then recover: the fragment must not be glued to
+// the next batch's first line, or a reader of the stream gets one line
+// that is not JSON and loses an event it was told was delivered.
+func TestStdoutTornLineIsNotSpliced(t *testing.T) {
+	msgs := sinktest.Messages(0, 4)
+	line := len(msgs[0].Value) + 1
+	w := &failingWriter{ok: line + line/2}
+	rep := sinktest.NewReporter[int]()
+	s := stdout.NewWriter(w, sink.Env[int]{Reporter: rep})
+	s.Deliver(msgs[:2]) // the first line lands, the second is torn
+	w.mu.Lock()
+	w.ok = 1 << 20 // the reader is back
+	w.mu.Unlock()
+	s.Deliver(msgs[2:])
+	must(t, s.Close())
+	if d, dr, f := rep.Counts(); d != 3 || dr != 0 || f != 1 {
+		t.Fatalf("delivered %d, dropped %d, failed %d; want 3 delivered and the torn one failed", d, dr, f)
+	}
+	for _, l := range strings.SplitAfter(string(w.got), "\n") {
+		if strings.HasSuffix(l, "\n") && !json.Valid([]byte(l)) {
+			t.Skipf("BUG: stdout glues a torn line's fragment to the next line, so a delivered event reaches the reader as invalid JSON; see report\n(line %q)", l)
+		}
+	}
+}
+
+// TestStdoutFaults covers the stdout kind's one fault, a failing writer,
+// through the public NewWriter (the recorder's stdout outputs always write
+// to the process's standard output). Every message is reported exactly
+// once: whole lines delivered, the rest failed with the reason.
+func TestStdoutFaults(t *testing.T) {
+	msgs := sinktest.Messages(0, 10)
+	line := len(msgs[0].Value) + 1 // every message of the batch is as long
+	for _, row := range []struct {
+		name      string
+		ok        int // bytes the writer takes before failing
+		delivered int
+	}{
+		{"writer fails at once", 0, 0},
+		{"writer fails mid-line", 3*line + line/2, 3},
+		{"writer fails at a line boundary", 7 * line, 7},
+		{"writer never fails", 1 << 20, 10},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			w := &failingWriter{ok: row.ok}
+			rep := sinktest.NewReporter[int]()
+			s := stdout.NewWriter(w, sink.Env[int]{Reporter: rep})
+			s.Deliver(msgs)
+			must(t, s.Close())
+			s.Deliver(msgs[:2]) // after Close: failed, not written
+			d, dr, f := rep.Counts()
+			if d != row.delivered || dr != 0 || f != 12-row.delivered || d+dr+f != 12 {
+				t.Errorf("delivered %d, dropped %d, failed %d; want %d delivered and the other %d failed", d, dr, f, row.delivered, 12-row.delivered)
+			}
+			for _, err := range rep.Errors() {
+				if !errors.Is(err, errPipe) && !errors.Is(err, stdout.ErrClosed) {
+					t.Errorf("failure reason %v names neither the write error nor the closed output", err)
+				}
+			}
+			t.Logf("FIGURES stdout %q: sent 12 = delivered %d + dropped %d + failed %d", row.name, d, dr, f)
+		})
+	}
+}
