@@ -237,7 +237,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		name, ok := strings.CutSuffix(key, "_outputs")
 		k, found := kinds.Lookup(name)
 		if !ok || !found {
-			errs = append(errs, fmt.Errorf("%v: unknown key (want one of %s)", item.Key, strings.Join(outputKeys(), ", ")))
+			errs = append(errs, fmt.Errorf("%q: unknown key (want one of %s)", fmt.Sprint(item.Key), strings.Join(outputKeys(), ", ")))
 			continue
 		}
 		if item.Value == nil {

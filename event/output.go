@@ -1,6 +1,7 @@
 package event
 
 import (
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,9 @@ type output struct {
 	other  func(eventType string) *typeSeries
 
 	delivered, dropped, failed, bytes atomic.Uint64
+	log                               *slog.Logger
+	failedSinceLog                    atomic.Uint64
+	lastFailureLog                    atomic.Int64 // unix nanoseconds
 	dropCounter                       prometheus.Counter
 	latency                           prometheus.Observer
 }
@@ -37,7 +41,7 @@ type typeSeries struct {
 }
 
 func (r *recorder) newOutput(sp outputSpec) (*output, error) {
-	o := &output{spec: sp, path: sp.path(), format: sp.kind.Format(sp.config)}
+	o := &output{spec: sp, path: sp.path(), format: sp.kind.Format(sp.config), log: r.log}
 	if f, ok := sp.config.(sink.Filtered); ok && len(f.EventTypeFilter()) > 0 {
 		o.accept = map[string]bool{}
 		for _, t := range f.EventTypeFilter() {
@@ -107,7 +111,32 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 			o.series(msgs[i].Type).failure.Inc()
 		}
 		o.failed.Add(uint64(len(msgs)))
+		o.logFailure(len(msgs), err)
 	}
+}
+
+// failureLogInterval bounds how often one output logs why events failed:
+// an unreachable destination fails every event, and the metrics carry the
+// counts; the log only has to say why.
+const failureLogInterval = 10 * time.Second
+
+// logFailure logs the reason events failed, at most once per interval per
+// output, with how many failed since the last line.
+func (o *output) logFailure(n int, err error) {
+	o.failedSinceLog.Add(uint64(n))
+	now := time.Now().UnixNano()
+	last := o.lastFailureLog.Load()
+	if last != 0 && now-last < int64(failureLogInterval) {
+		return
+	}
+	if !o.lastFailureLog.CompareAndSwap(last, now) {
+		return
+	}
+	reason := "unknown"
+	if err != nil {
+		reason = err.Error()
+	}
+	o.log.Warn("event recorder: events failed", "output", o.name, "failed", o.failedSinceLog.Swap(0), "err", reason)
 }
 
 func (o *output) stats() OutputStats {

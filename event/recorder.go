@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -450,7 +451,10 @@ func (r *recorder) close() error {
 			go func() {
 				defer wg.Done()
 				if err := o.sink.Close(); err != nil {
-					errs[i] = fmt.Errorf("%s: %w", o.name, err)
+					if !strings.HasPrefix(err.Error(), o.name) {
+						err = fmt.Errorf("%s: %w", o.name, err)
+					}
+					errs[i] = err
 				}
 			}()
 		}

@@ -679,3 +679,41 @@ kafka_outputs:
 		t.Fatalf("Describe = %+v", infos)
 	}
 }
+
+// TestFailureReasonIsLogged: the metrics count failures; the log must say
+// why, without one line per event.
+func TestFailureReasonIsLogged(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	rec, _ := newRecorder(t, mustConfig(t, "memory_outputs: [{id: faillog, fail_every: 1}]"), event.Options{Logger: logger})
+	for i := range 5 {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	must(rec.Close())
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if strings.Contains(l, "events failed") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "planned failure") || !strings.Contains(lines[0], "output=memory:faillog") {
+		t.Fatalf("failure log lines = %q, want one naming the output and the reason", lines)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
