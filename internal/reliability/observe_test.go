@@ -173,3 +173,23 @@ func TestRejectedConfigReturnsPromptly(t *testing.T) {
 		t.Skipf("BUG: an idle Kafka output that never connected waits its whole close budget in Close (%v here), so a rejected configuration blocks the caller; see report (error: %v)", time.Since(start).Round(time.Second), err)
 	}
 }
+
+// TestWebhooksDifferingOnlyInSecretsCoexist configures two webhook
+// outputs to the same endpoint that differ only in the token of their
+// query, as two tenants of one receiving service would be: both are
+// distinct outputs and must both run.
+func TestWebhooksDifferingOnlyInSecretsCoexist(t *testing.T) {
+	rx := newReceiver(t, answerOK, false)
+	cfg := mustLoad(t, fmt.Sprintf("webhook_outputs: [{url: %q}, {url: %q}]", rx.url()+"?token=tenant-a", rx.url()+"?token=tenant-b"))
+	r, err := tryRig(t, cfg, event.Options{})
+	if err != nil {
+		t.Skipf("BUG: output names drop the URL's secret parts, so two webhooks differing only in them collide and the configuration is rejected; see report (%v)", err)
+	}
+	r.record(3)
+	for _, st := range r.rec.Stats() {
+		r.settle(st.Name)
+	}
+	if got := rx.accepted.Load(); got != 6 {
+		t.Errorf("receiver accepted %d events, want 3 per output", got)
+	}
+}

@@ -141,7 +141,7 @@ kafka_outputs:
 		c, err := event.LoadConfig([]byte(bad))
 		if err == nil {
 			var rec event.Recorder
-			rec, err = event.New(c, event.Options{})
+			rec, err = event.New(c, event.Options{CloseTimeout: time.Second})
 			if err == nil {
 				rec.Close()
 				t.Errorf("a configuration with a mistake started:\n%s", bad)
