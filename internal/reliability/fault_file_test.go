@@ -89,10 +89,10 @@ func merge(ms ...map[int]int) map[int]int {
 // file output writes synchronously, so every paced phase has exact
 // outcomes, and the file's contents are checked against the metrics.
 //
-// Permission faults (chmod) are not rows: these tests run as root in CI,
-// and root ignores permissions. "Unwritable" is covered by a path that
-// turns into a directory and by a path that points at /dev/full, whose
-// writes fail with ENOSPC whoever makes them.
+// The permission row (chmod) runs only as a user other than root, since
+// root ignores permissions and CI runs as root. "Unwritable" is covered
+// for root too by a path that turns into a directory and by a path that
+// points at /dev/full, whose writes fail with ENOSPC whoever makes them.
 func TestFileFaults(t *testing.T) {
 	rows := []struct {
 		name string
@@ -159,6 +159,23 @@ func TestFileFaults(t *testing.T) {
 			want(t, "paced once re-created", diff(f.paced(32)), 32, 0)
 			if got := readSeqs(t, path); !sameCounts(got, seqRange(before+1, before+32)) {
 				t.Errorf("new file holds %v, want exactly events %d..%d", got, before+1, before+32)
+			}
+		},
+	}, {
+		name: "file removed and its directory made read-only (chmod 0555), then writable",
+		run: func(t *testing.T, f *webhookFixture, dir, path string) {
+			if os.Geteuid() == 0 {
+				t.Skip("root ignores permissions; the directory and /dev/full rows cover unwritable paths")
+			}
+			want(t, "paced", diff(f.paced(32)), 32, 0)
+			must(t, os.Remove(path))
+			must(t, os.Chmod(dir, 0o555))
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+			want(t, "paced while read-only", diff(f.paced(32)), 0, 32)
+			must(t, os.Chmod(dir, 0o755))
+			want(t, "paced once writable", diff(f.paced(32)), 32, 0)
+			if got := readSeqs(t, path); !sameCounts(got, seqRange(65, 96)) {
+				t.Errorf("new file holds %v, want exactly events 65..96", got)
 			}
 		},
 	}, {

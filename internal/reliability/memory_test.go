@@ -49,7 +49,9 @@ func encodedSize(t *testing.T) int {
 // every output is unreachable (a webhook and a Kafka output, both to
 // closed loopback ports). The heap may grow by what the bounded buffers
 // can hold, and no more; every event beyond them is counted as dropped,
-// exactly. The rows differ in how fast the webhook output fails what it
+// exactly. Two bounds apply: what the held events themselves take (the
+// design), and what they take if each pins its batch's whole encoding
+// slab (the hard limit; between the two is a known bug). The rows differ in how fast the webhook output fails what it
 // holds: slowly (the default retries) or at once (one attempt), which
 // churns its queue.
 func TestBoundedMemoryWhenEverythingIsDown(t *testing.T) {
