@@ -207,7 +207,7 @@ func TestFileFaults(t *testing.T) {
 			}
 			row.run(t, f, dir, path)
 			f.record(200) // Close has work in hand
-			err, took := f.close()
+			took, err := f.close()
 			if err != nil {
 				t.Errorf("Close: %v", err)
 			}

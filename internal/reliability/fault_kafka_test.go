@@ -271,7 +271,7 @@ func TestKafkaFaults(t *testing.T) {
 			}
 			row.run(t, f)
 			f.record(200) // Close has work in hand
-			err, took := f.close()
+			took, err := f.close()
 			if row.close != nil {
 				row.close(t, f, err)
 			}

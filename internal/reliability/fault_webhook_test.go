@@ -191,7 +191,7 @@ webhook_outputs:
 			}
 			row.run(t, f)
 			f.record(200) // Close has work in hand
-			err, took := f.close()
+			took, err := f.close()
 			if row.close != nil {
 				row.close(t, f, err)
 			}

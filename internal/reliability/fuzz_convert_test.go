@@ -8,9 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/silence/silencepb"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -132,11 +132,11 @@ func (s *source) silence() *silencepb.Silence {
 	return sil
 }
 
-func (s *source) alert() *types.Alert {
+func (s *source) alert() *alert.Alert {
 	if s.byte()%16 == 0 {
 		return nil
 	}
-	return &types.Alert{Alert: model.Alert{Labels: s.labelSet(), Annotations: s.labelSet(), StartsAt: s.time(), EndsAt: s.time()}, UpdatedAt: s.time()}
+	return &alert.Alert{Alert: model.Alert{Labels: s.labelSet(), Annotations: s.labelSet(), StartsAt: s.time(), EndsAt: s.time()}, UpdatedAt: s.time()}
 }
 
 func (s *source) grouped() []*eventrecorderpb.GroupedAlert {
@@ -274,11 +274,11 @@ func FuzzConverters(f *testing.F) {
 			checkLabelSet(t, "silence annotations", ann, sp.GetAnnotations())
 		}
 
-		alert := s.alert()
-		ap := event.AlertAsProto(alert)
-		if alert != nil {
-			checkLabelSet(t, "alert labels", alert.Labels, ap.GetLabels())
-			checkLabelSet(t, "alert annotations", alert.Annotations, ap.GetAnnotations())
+		al := s.alert()
+		ap := event.AlertAsProto(al)
+		if al != nil {
+			checkLabelSet(t, "alert labels", al.Labels, ap.GetLabels())
+			checkLabelSet(t, "alert annotations", al.Annotations, ap.GetAnnotations())
 		}
 
 		equal := map[model.LabelName]struct{}{}
@@ -296,8 +296,8 @@ func FuzzConverters(f *testing.F) {
 			fps = append(fps, model.Fingerprint(s.uint64()))
 		}
 		for _, data := range []*eventrecorderpb.EventData{
-			event.NewAlertCreatedEvent(alert),
-			event.NewAlertResolvedEvent(alert, s.uint64(), group),
+			event.NewAlertCreatedEvent(al),
+			event.NewAlertResolvedEvent(al, s.uint64(), group),
 			event.NewAlertGroupedEvent(s.alert(), s.uint64(), group),
 			event.NewSilenceCreatedEvent(sp),
 			event.NewSilenceUpdatedEvent(sp),

@@ -108,7 +108,7 @@ func (r *rig) budget() time.Duration {
 
 // close closes the recorder once, timing it, and fails the test if Close
 // does not return within its budget plus closeSlack.
-func (r *rig) close() (error, time.Duration) {
+func (r *rig) close() (time.Duration, error) {
 	r.closeOnce.Do(func() {
 		done := make(chan error, 1)
 		start := time.Now()
@@ -126,7 +126,7 @@ func (r *rig) close() (error, time.Duration) {
 			r.t.Errorf("Close took %v, over its budget %v + slack %v", r.closeTook, r.budget(), closeSlack)
 		}
 	})
-	return r.closeErr, r.closeTook
+	return r.closeTook, r.closeErr
 }
 
 // tally is what the metrics say became of the events recorded, from one

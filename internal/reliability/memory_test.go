@@ -101,7 +101,7 @@ kafka_outputs: [{brokers: [%q], topic: events, buffer_size: %d}]
 					growth, float64(growth)/(1<<20), float64(hard)/(1<<20))
 			}
 
-			err, closeTook := r.close()
+			closeTook, err := r.close()
 			for _, out := range []string{"webhook:" + rx.url(), "kafka:" + kafkaAddr + "/events"} {
 				c := r.conserved(out)
 				if c.Delivered != 0 || c.OutDrops+c.QueueDrops < events-queueSize-maxBatch-webhookQ-kafkaBuffer-5*workers {

@@ -50,7 +50,7 @@ func TestCloseErrorNamesEachOutputOnce(t *testing.T) {
 	r := newRig(t, cfg, event.Options{CloseTimeout: time.Second})
 	r.record(5)
 	waitFor(t, "a request to hang", func() bool { return rx.requests.Load() > 0 })
-	err, _ := r.close()
+	_, err := r.close()
 	if err == nil {
 		t.Fatal("Close gave up on events and returned nil")
 	}

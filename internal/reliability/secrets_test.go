@@ -167,7 +167,7 @@ kafka_outputs:
 		r.settle(st.Name)
 	}
 	waitFor(t, "the SASL failure to be logged", func() bool { return strings.Contains(r.logs.String(), "cannot connect") })
-	err, _ = r.close()
+	_, err = r.close()
 	if err == nil {
 		t.Error("Close gave up on the Kafka buffers without an error")
 	} else {

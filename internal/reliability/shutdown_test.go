@@ -110,7 +110,7 @@ kafka_outputs: [{brokers: [%q], topic: events, buffer_size: 64}]
 	waitFor(t, "the Kafka output to connect to the hung broker", func() bool { return kb.accepted.Load() >= 1 })
 	r.record(100)
 
-	err, took := r.close()
+	took, err := r.close()
 	for _, out := range []string{webhookOut, kafkaOut} {
 		c := r.conserved(out)
 		if c.Delivered != 0 || c.Failed == 0 {

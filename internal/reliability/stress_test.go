@@ -57,7 +57,7 @@ func TestStressRecordWhileReloading(t *testing.T) {
 	}
 	stop.Store(true)
 	wg.Wait()
-	err, took := r.close()
+	took, err := r.close()
 	if err != nil {
 		t.Errorf("Close: %v", err)
 	}

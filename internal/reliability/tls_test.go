@@ -130,7 +130,7 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 			waitFor(t, "a failed TLS handshake to be logged", func() bool {
 				return strings.Contains(r.logs.String(), "x509: certificate signed by unknown authority")
 			})
-			err, _ := r.close()
+			_, err := r.close()
 			c := r.conserved(out)
 			if c.Delivered != 0 || c.Failed != 10 {
 				t.Errorf("%v; want the 10 buffered events failed at Close", c)
