@@ -276,6 +276,8 @@ func yamlKind(v any) string {
 	switch v.(type) {
 	case string:
 		return "a string"
+	case []any:
+		return "a list"
 	case yaml.MapSlice, map[any]any:
 		return "a mapping"
 	case int, int64, uint64, float64:
@@ -298,37 +300,122 @@ func decodeOutput(k sink.Kind[*eventrecorderpb.Event], raw any) (any, error) {
 	if raw == nil {
 		raw = yaml.MapSlice{}
 	}
-	if _, ok := raw.(yaml.MapSlice); !ok {
+	item, ok := raw.(yaml.MapSlice)
+	if !ok {
 		return nil, fmt.Errorf("must be a mapping, got %s", yamlKind(raw))
 	}
-	b, err := yaml.Marshal(raw)
+	cfg, err := decodeItem(k, item)
 	if err != nil {
-		return nil, err
-	}
-	cfg, err := k.Decode(func(v any) error { return yaml.UnmarshalStrict(b, v) })
-	if err != nil {
-		return nil, cleanYAMLError(err)
+		return nil, explainDecodeError(k, item, err)
 	}
 	return cfg, nil
 }
 
-// cleanYAMLError turns yaml.v2's line-numbered strict-mode complaints
-// (whose line numbers refer to the re-encoded item, not the user's file)
-// into field errors.
-func cleanYAMLError(err error) error {
+func decodeItem(k sink.Kind[*eventrecorderpb.Event], item yaml.MapSlice) (any, error) {
+	b, err := yaml.Marshal(item)
+	if err != nil {
+		return nil, err
+	}
+	return k.Decode(func(v any) error { return yaml.UnmarshalStrict(b, v) })
+}
+
+// explainDecodeError gives every problem a field path. Errors a kind's
+// validation returns already have one. yaml.v2's own complaints ("line 2:
+// field colour not found in type file.Config", "cannot unmarshal !!str
+// `soon` into int") and errors from nested types' decoders (a TLS
+// version, a proxy URL) do not, and their line numbers refer to the
+// re-encoded item rather than the user's file: the field is found by
+// decoding the item's keys one at a time, descending into nested mappings,
+// until the same complaint reappears. Credentials in URLs that a message
+// echoes are masked.
+func explainDecodeError(k sink.Kind[*eventrecorderpb.Event], item yaml.MapSlice, err error) error {
+	var fe *sink.FieldError
+	if errors.As(err, &fe) {
+		return maskErr(err)
+	}
+	var msgs []string
 	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return err
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
 	}
 	var errs []error
-	for _, msg := range te.Errors {
-		if m := yamlFieldNotFound.FindStringSubmatch(msg); m != nil {
-			errs = append(errs, sink.Errorf(m[1], "unknown field"))
-			continue
+	for _, msg := range msgs {
+		msg = yamlLinePrefix.ReplaceAllString(msg, "")
+		unknown := ""
+		if m := yamlFieldNotFound.FindStringSubmatch("line 0: " + msg); m != nil {
+			unknown = m[1]
 		}
-		errs = append(errs, errors.New(yamlLinePrefix.ReplaceAllString(msg, "")))
+		path := locate(k, nil, item, msg)
+		switch {
+		case unknown != "":
+			if len(path) == 0 || path[len(path)-1] != unknown {
+				path = append(path, unknown)
+			}
+			errs = append(errs, sink.Errorf(strings.Join(path, "."), "unknown field"))
+		case len(path) > 0:
+			errs = append(errs, sink.Errorf(strings.Join(path, "."), "%s", maskURLCredentials(msg)))
+		default:
+			errs = append(errs, errors.New(maskURLCredentials(msg)))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// locate returns the path of the deepest key under prefix whose value
+// alone makes decoding fail with msg, or nil.
+func locate(k sink.Kind[*eventrecorderpb.Event], prefix []any, m yaml.MapSlice, msg string) []string {
+	for _, kv := range m {
+		probe := yaml.MapSlice{kv}
+		for i := len(prefix) - 1; i >= 0; i-- {
+			probe = yaml.MapSlice{{Key: prefix[i], Value: probe}}
+		}
+		_, err := decodeItem(k, probe)
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			continue
+		}
+		path := []string{fmt.Sprint(kv.Key)}
+		if sub, ok := kv.Value.(yaml.MapSlice); ok {
+			if deeper := locate(k, append(prefix, kv.Key), sub, msg); deeper != nil {
+				return append(path, deeper...)
+			}
+		}
+		return path
+	}
+	return nil
+}
+
+// urlUserinfo matches the userinfo of a URL inside free text.
+var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s"]*@`)
+
+// maskURLCredentials replaces the userinfo of any URL in s with "xxxxx"
+// (as url.URL.Redacted and the webhook output do), since parse
+// errors quote the URL they could not parse, password included.
+func maskURLCredentials(s string) string {
+	return urlUserinfo.ReplaceAllString(s, "${1}xxxxx@")
+}
+
+// maskErr masks URL credentials in an error's text, keeping field paths.
+func maskErr(err error) error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var errs []error
+		for _, e := range joined.Unwrap() {
+			errs = append(errs, maskErr(e))
+		}
+		return errors.Join(errs...)
+	}
+	var fe *sink.FieldError
+	if errors.As(err, &fe) && fe == err {
+		if masked := maskURLCredentials(fe.Err.Error()); masked != fe.Err.Error() {
+			return &sink.FieldError{Path: fe.Path, Err: errors.New(masked)}
+		}
+		return err
+	}
+	if masked := maskURLCredentials(err.Error()); masked != err.Error() {
+		return errors.New(masked)
+	}
+	return err
 }
 
 // MarshalYAML writes the built-in lists and every registered kind's list.
