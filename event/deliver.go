@@ -13,17 +13,13 @@ import (
 type deliverer struct {
 	types []string
 	times []time.Time
-	// For each format: whether event i is needed, where its encoding
-	// ends in the slab, and why it failed to encode.
-	need [numFormats][]bool
-	ends [numFormats][]int
-	errs [numFormats][]error
-	// slabs hold one batch's encodings, one per format. Values handed to
-	// outputs are capacity-limited sub-slices; a fresh slab is started for
-	// every batch because asynchronous outputs keep the bytes.
-	slabs [numFormats][]byte
-	// perEvent is the average encoded size in the last batch.
-	perEvent [numFormats]int
+	// For each format: whether event i is needed, its encoding, and why
+	// it failed to encode.
+	need   [numFormats][]bool
+	values [numFormats][][]byte
+	errs   [numFormats][]error
+	// scratch is reused to encode into; values are copied out of it.
+	scratch [numFormats][]byte
 }
 
 func (d *deliverer) deliver(r *recorder, set *outputSet, batch []*eventrecorderpb.Event) {
@@ -85,6 +81,9 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, batch []*eventrecorderp
 		}
 		clear(o.batch)
 	}
+	for f := range d.values {
+		clear(d.values[f]) // the outputs own the values now
+	}
 }
 
 func resize(b []bool, n int) []bool {
@@ -97,47 +96,37 @@ func resize(b []bool, n int) []bool {
 }
 
 func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.Event) {
-	ends := d.ends[f][:0]
+	values := d.values[f][:0]
 	errs := d.errs[f][:0]
-	needed := 0
-	for _, n := range d.need[f] {
-		if n {
-			needed++
-		}
-	}
-	var slab []byte
-	if needed > 0 {
-		// Size the slab from what the last batch's events took, so
-		// that it rarely grows (and copies) mid-batch.
-		slab = make([]byte, 0, needed*d.perEvent[f]*5/4+512)
-	}
 	for i, ev := range batch {
-		var err error
+		var (
+			value []byte
+			err   error
+		)
 		if d.need[f][i] {
-			start := len(slab)
 			var out []byte
-			if out, err = r.encode[f](slab, ev); err != nil {
-				slab = slab[:start]
+			if out, err = r.encode[f](d.scratch[f][:0], ev); err != nil {
 				r.metrics.serializeErrors.WithLabelValues(d.types[i]).Inc()
 				r.log.Warn("event recorder: cannot encode event", "event_type", d.types[i], "format", f.String(), "err", err)
 			} else {
-				slab = out
+				// Each value gets its own exact-size copy: an output that
+				// holds one event (a webhook or Kafka buffer) then holds
+				// just that event's bytes, not a whole batch's.
+				d.scratch[f] = out
+				value = append(make([]byte, 0, len(out)), out...)
 			}
 		}
-		ends = append(ends, len(slab))
+		values = append(values, value)
 		errs = append(errs, err)
 	}
-	if needed > 0 && len(slab) > 0 {
-		d.perEvent[f] = len(slab)/needed + 1
+	if cap(d.scratch[f]) > maxScratch {
+		d.scratch[f] = nil
 	}
-	d.slabs[f], d.ends[f], d.errs[f] = slab, ends, errs
+	d.values[f], d.errs[f] = values, errs
 }
 
-func (d *deliverer) value(f sink.Format, i int) []byte {
-	start := 0
-	if i > 0 {
-		start = d.ends[f][i-1]
-	}
-	end := d.ends[f][i]
-	return d.slabs[f][start:end:end]
-}
+// maxScratch bounds the encoding buffer kept between batches, so that one
+// huge event does not pin its size for the life of the recorder.
+const maxScratch = 1 << 20
+
+func (d *deliverer) value(f sink.Format, i int) []byte { return d.values[f][i] }

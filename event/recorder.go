@@ -451,7 +451,7 @@ func (r *recorder) close() error {
 			go func() {
 				defer wg.Done()
 				if err := o.sink.Close(); err != nil {
-					if !strings.HasPrefix(err.Error(), o.name) {
+					if !strings.Contains(err.Error(), o.name) {
 						err = fmt.Errorf("%s: %w", o.name, err)
 					}
 					errs[i] = err
