@@ -54,7 +54,7 @@ func (s *Sink[T]) run() {
 	defer cancel()
 	var pending *record[T] // taken from the buffer, not yet accepted by a producer
 	for reconnect := false; ; reconnect = true {
-		c := s.awaitConn(ctx, reconnect)
+		c := s.awaitConn(ctx, reconnect, func() bool { return pending == nil && len(s.buf) == 0 })
 		if c == nil {
 			err := errNoAnswer
 			if p := s.connErr.Load(); p != nil {
@@ -79,8 +79,10 @@ func (s *Sink[T]) run() {
 }
 
 // awaitConn connects in the background and returns the connection, or
-// nil when Close's deadline passes first.
-func (s *Sink[T]) awaitConn(ctx context.Context, reconnect bool) *conn[T] {
+// nil when Close's deadline passes first, or as soon as Close starts if
+// idle says there is nothing to flush: an output that never connected and
+// holds nothing has no reason to spend the close budget.
+func (s *Sink[T]) awaitConn(ctx context.Context, reconnect bool, idle func() bool) *conn[T] {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a connection made after we stop waiting is closed by its maker
 	out := make(chan *conn[T])
@@ -96,6 +98,9 @@ func (s *Sink[T]) awaitConn(ctx context.Context, reconnect bool) *conn[T] {
 		case c := <-out:
 			return c
 		case <-closing:
+			if idle() {
+				return nil
+			}
 			closing = nil
 			t := time.NewTimer(time.Until(s.deadline))
 			defer t.Stop()
@@ -172,6 +177,18 @@ func (s *Sink[T]) dial(ctx context.Context) (*conn[T], error) {
 	sc := *s.sc
 	sc.Net.Proxy.Enable = true
 	sc.Net.Proxy.Dialer = conns
+	// sarama refreshes metadata in goroutines of its own that sleep
+	// between retries; once Close has started they must not sleep, or
+	// they outlive it.
+	closing := s.closing
+	sc.Metadata.Retry.BackoffFunc = func(int, int) time.Duration {
+		select {
+		case <-closing:
+			return 0
+		default:
+			return timings.metadataBackoff
+		}
+	}
 	client, err := sarama.NewClient(s.cfg.Brokers, &sc)
 	if err != nil {
 		return nil, err
