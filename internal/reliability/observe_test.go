@@ -54,18 +54,10 @@ func TestCloseErrorNamesEachOutputOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("Close gave up on events and returned nil")
 	}
-	var twice []string
 	for _, out := range []string{"webhook:" + rx.url(), "kafka:" + kafkaAddr + "/events"} {
-		switch n := strings.Count(err.Error(), out); n {
-		case 1:
-		case 2:
-			twice = append(twice, out)
-		default:
+		if n := strings.Count(err.Error(), out); n != 1 {
 			t.Errorf("Close error names %s %d times: %v", out, n, err)
 		}
-	}
-	if len(twice) > 0 {
-		t.Skipf("BUG: Close errors name %v twice (the recorder's prefix and the sink's own); see report\n(%v)", twice, err)
 	}
 }
 
@@ -182,7 +174,7 @@ func TestRejectedConfigReturnsPromptly(t *testing.T) {
 	case <-time.After(closeSlack):
 		// Wait for it anyway, so that nothing outlives the test.
 		err := <-done
-		t.Skipf("BUG: an idle Kafka output that never connected waits its whole close budget in Close (%v here), so a rejected configuration blocks the caller; see report (error: %v)", time.Since(start).Round(time.Second), err)
+		t.Errorf("a rejected configuration took %v to return its error (%v): an idle output waited out its close budget", time.Since(start).Round(time.Second), err)
 	}
 }
 
