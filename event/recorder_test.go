@@ -717,3 +717,24 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestConfigEqualIsSemantic(t *testing.T) {
+	a := mustConfig(t, `
+kafka_outputs: [{brokers: [k1:9092, k2:9092], topic: events}]
+file_outputs: [{path: /tmp/a.jsonl}, {path: /tmp/b.jsonl}]
+`)
+	b := mustConfig(t, `
+file_outputs: [{path: /tmp/b.jsonl}, {path: /tmp/a.jsonl, mode: "0644"}]
+kafka_outputs: [{brokers: [k2:9092, k1:9092], topic: events, acks: leader}]
+`)
+	c := mustConfig(t, `
+kafka_outputs: [{brokers: [k1:9092, k2:9092], topic: other}]
+file_outputs: [{path: /tmp/a.jsonl}, {path: /tmp/b.jsonl}]
+`)
+	if !a.Equal(b) || !b.Equal(a) {
+		t.Fatal("configurations differing only in broker order, list order and explicit defaults are not Equal")
+	}
+	if a.Equal(c) {
+		t.Fatal("configurations with different Kafka topics are Equal")
+	}
+}
