@@ -420,7 +420,7 @@ unknown_outputs: []
 		"  " + path + `: webhook_outputs[1].url: scheme "ftp" of "ftp://xxxxx@hooks.example.com/b?xxxxx" is not http or https`,
 		"  " + path + ": kafka_outputs[0].topic: a topic is required",
 		"  " + path + `: stdout_outputs[0].event_types[0]: unknown event type "alert_fired" (known: ` + strings.Join(event.EventTypeNames(), ", ") + ")",
-		"  " + path + ": unknown_outputs: unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)",
+		"  " + path + ": \"unknown_outputs\": unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)",
 	}
 	if !slices.Equal(lines, want) {
 		t.Errorf("stderr:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
