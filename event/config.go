@@ -228,6 +228,10 @@ func (c Config) Equal(o Config) bool {
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	var top yaml.MapSlice
 	if err := unmarshal(&top); err != nil {
+		var v any
+		if unmarshal(&v) == nil {
+			return fmt.Errorf("the configuration must be a mapping of output lists (file_outputs: [...]), got %s", yamlKind(v))
+		}
 		return err
 	}
 	*c = Config{}

@@ -101,7 +101,10 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	return c.Validate()
 }
 
-var linePrefix = regexp.MustCompile(`line \d+: `)
+var (
+	linePrefix    = regexp.MustCompile(`line \d+: `)
+	fieldNotFound = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
 
 // diagnose finds the first key whose value does not decode into its field
 // on its own, so that the error can name the field. nil when every known
@@ -130,9 +133,21 @@ func diagnose(unmarshal func(any) error, t reflect.Type) error {
 			if errors.As(err, &fe) {
 				return err
 			}
-			msg := linePrefix.ReplaceAllString(err.Error(), "")
-			msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
-			return sink.Errorf(key, "%s", msg)
+			var te *yaml.TypeError
+			if !errors.As(err, &te) {
+				return sink.Errorf(key, "%s", linePrefix.ReplaceAllString(err.Error(), ""))
+			}
+			// One error per problem, each with its full path.
+			var errs []error
+			for _, msg := range te.Errors {
+				msg = linePrefix.ReplaceAllString(msg, "")
+				if m := fieldNotFound.FindStringSubmatch(msg); m != nil {
+					errs = append(errs, sink.Errorf(key+"."+m[1], "unknown field"))
+					continue
+				}
+				errs = append(errs, sink.Errorf(key, "%s", msg))
+			}
+			return errors.Join(errs...)
 		}
 	}
 	return nil

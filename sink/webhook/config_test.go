@@ -106,7 +106,7 @@ func TestYAMLInvalidFieldsNameTheField(t *testing.T) {
 		{"url not a string", "url: [a]\n", "url", ""},
 		{"url userinfo and http_config auth", "url: https://u:p@example.com/\nhttp_config: {authorization: {credentials: x}}\n", "url", "authorization"},
 		{"http_config conflict", u + "http_config: {basic_auth: {username: a}, bearer_token: b}\n", "http_config", "at most one"},
-		{"http_config unknown key", u + "http_config: {nope: 1}\n", "http_config", "nope"},
+		{"http_config unknown key", u + "http_config: {nope: 1}\n", "http_config.nope", "nope"},
 		{"http_config tls", u + "http_config: {tls_config: {cert_file: /x}}\n", "http_config", "key_file"},
 		{"timeout syntax", u + "timeout: soon\n", "timeout", "soon"},
 		{"timeout negative", u + "timeout: -1s\n", "timeout", "-1s"},

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"go.yaml.in/yaml/v2"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,9 +124,28 @@ func (s *SecretURL) MarshalYAML() (any, error) {
 func (s *SecretURL) UnmarshalYAML(unmarshal func(any) error) error {
 	var str string
 	if err := unmarshal(&str); err != nil {
-		return sink.Errorf("url", "must be a string: %v", err)
+		var v any
+		_ = unmarshal(&v)
+		return sink.Errorf("url", "must be a string, got %s", yamlKind(v))
 	}
 	return s.set(str)
+}
+
+// yamlKind names the YAML node kind of a decoded value, for messages.
+func yamlKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case yaml.MapSlice, map[any]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	case bool:
+		return "a boolean"
+	case int, int64, uint64, float64:
+		return "a number"
+	}
+	return "a value that is not a string"
 }
 
 // MarshalJSON implements json.Marshaler.
