@@ -48,6 +48,10 @@ type Queue[T any] struct {
 	// slot clears it under mu before the slot counts as free.
 	rejecting atomic.Bool
 
+	// parked is set while the consumer is about to wait or waiting for an
+	// item; producers wake it only then.
+	parked atomic.Bool
+
 	// notify carries at most one pending wake-up for the consumer. Producers
 	// only send when the ring goes from empty to non-empty, since that is
 	// the only state in which a consumer can be waiting; a stale token just
@@ -94,9 +98,12 @@ func (q *Queue[T]) Push(v T) bool {
 	if q.n == len(q.buf) {
 		q.rejecting.Store(true)
 	}
-	wake := q.n == 1
 	q.mu.Unlock()
-	if wake {
+	// Only a parked consumer needs waking; one that is busy will find the
+	// item when it next looks. This keeps the channel operation (and the
+	// consumer's wake-up) off the producer's path while the consumer
+	// keeps up.
+	if q.parked.Load() {
 		select {
 		case q.notify <- struct{}{}:
 		default: // a wake-up is already pending
@@ -118,9 +125,14 @@ func (q *Queue[T]) PopBatch(ctx context.Context, dst []T, max int) ([]T, error) 
 	if err := ctx.Err(); err != nil {
 		return dst, err
 	}
+	defer q.parked.Store(false)
 	for {
+		// Announce the intent to park before looking, so that a producer
+		// that pushes after the look below sees the flag and wakes us.
+		q.parked.Store(true)
 		q.mu.Lock()
 		if q.n > 0 {
+			q.parked.Store(false)
 			dst = q.popLocked(dst, max)
 			return dst, nil // popLocked unlocked q.mu
 		}
