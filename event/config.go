@@ -236,8 +236,16 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	}
 	*c = Config{}
 	var errs []error
+	seen := map[string]bool{}
 	for _, item := range top {
 		key, _ := item.Key.(string)
+		if seen[key] && key != "" {
+			// yaml.v2 accepts a repeated key; merging the lists would
+			// renumber the second one's outputs behind the user's back.
+			errs = append(errs, fmt.Errorf("%q: key appears more than once", key))
+			continue
+		}
+		seen[key] = true
 		name, ok := strings.CutSuffix(key, "_outputs")
 		k, found := kinds.Lookup(name)
 		if !ok || !found {

@@ -709,3 +709,10 @@ file_outputs: [{path: /tmp/a.jsonl}, {path: /tmp/b.jsonl}]
 		t.Fatal("configurations with different Kafka topics are Equal")
 	}
 }
+
+func TestRepeatedTopLevelKeyRejected(t *testing.T) {
+	_, err := event.LoadConfig([]byte("memory_outputs: [{id: a}]\nmemory_outputs: [{id: b}]\n"))
+	if err == nil || err.Error() != `"memory_outputs": key appears more than once` {
+		t.Fatalf("error = %v", err)
+	}
+}
