@@ -125,26 +125,29 @@ func (q *Queue[T]) PopBatch(ctx context.Context, dst []T, max int) ([]T, error) 
 	if err := ctx.Err(); err != nil {
 		return dst, err
 	}
-	defer q.parked.Store(false)
 	for {
-		// Announce the intent to park before looking, so that a producer
-		// that pushes after the look below sees the flag and wakes us.
-		q.parked.Store(true)
 		q.mu.Lock()
 		if q.n > 0 {
-			q.parked.Store(false)
 			dst = q.popLocked(dst, max)
 			return dst, nil // popLocked unlocked q.mu
 		}
-		closed := q.closed
-		q.mu.Unlock()
-		if closed {
+		if q.closed {
+			q.mu.Unlock()
 			return dst, ErrClosed
 		}
+		// Set under the lock: a producer that pushes after we release it
+		// reads the flag after its own unlock, so it sees it and wakes us.
+		// While the consumer is busy the flag stays false and producers
+		// only read it.
+		q.parked.Store(true)
+		q.mu.Unlock()
 		select {
 		case <-q.notify:
+			q.parked.Store(false)
 		case <-q.done:
+			q.parked.Store(false)
 		case <-ctx.Done():
+			q.parked.Store(false)
 			return dst, ctx.Err()
 		}
 	}
