@@ -16,7 +16,7 @@ func TestConfigPrintsWithoutSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := webhook.Config{URL: u, HTTPConfig: &commoncfg.HTTPClientConfig{BearerToken: "bearer-secret"}}
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%s", &c)} {
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprint(&c)} {
 		for _, secret := range []string{"pw-in-url", "tok-in-query", "bearer-secret"} {
 			if strings.Contains(s, secret) {
 				t.Fatalf("printed configuration leaks %q:\n%s", secret, s)
