@@ -49,8 +49,8 @@ var validConfigs = []string{
 var (
 	// An error line names an output list, with or without its index.
 	outputLine = regexp.MustCompile(`^[a-z][a-z0-9_]*_outputs(\[\d+\])?(\.|: |\[)`)
-	// Or it names a top-level key that is not an output list.
-	unknownKeyLine = regexp.MustCompile(`: unknown key \(want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs\)$`)
+	// Or it names a top-level key: one that is not an output list, or one that is repeated.
+	unknownKeyLine = regexp.MustCompile(`^".*": (unknown key \(want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs\)|key appears more than once)$`)
 	// Or the document is not YAML, or not a mapping, which has no field
 	// to name: yaml.v2 says so on the first line and lists what it could
 	// not decode below, by line number.
