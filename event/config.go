@@ -230,7 +230,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal(&top); err != nil {
 		var v any
 		if unmarshal(&v) == nil {
-			return fmt.Errorf("the configuration must be a mapping of output lists (file_outputs: [...]), got %s", yamlKind(v))
+			return fmt.Errorf("the configuration must be a mapping of output lists (file_outputs: [...]), got %s", sink.YAMLKind(v))
 		}
 		return err
 	}
@@ -257,7 +257,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		}
 		list, ok := item.Value.([]any)
 		if !ok {
-			errs = append(errs, fmt.Errorf("%s: must be a list of outputs, got %s", key, yamlKind(item.Value)))
+			errs = append(errs, fmt.Errorf("%s: must be a list of outputs, got %s", key, sink.YAMLKind(item.Value)))
 			continue
 		}
 		for i, raw := range list {
@@ -284,22 +284,6 @@ func outputKeys() []string {
 	return keys
 }
 
-func yamlKind(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case []any:
-		return "a list"
-	case yaml.MapSlice, map[any]any:
-		return "a mapping"
-	case int, int64, uint64, float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 var (
 	yamlFieldNotFound = regexp.MustCompile(`line \d+: field (\S+) not found in type \S+`)
 	yamlLinePrefix    = regexp.MustCompile(`^line \d+: `)
@@ -314,7 +298,7 @@ func decodeOutput(k sink.Kind[*eventrecorderpb.Event], raw any) (any, error) {
 	}
 	item, ok := raw.(yaml.MapSlice)
 	if !ok {
-		return nil, fmt.Errorf("must be a mapping, got %s", yamlKind(raw))
+		return nil, fmt.Errorf("must be a mapping, got %s", sink.YAMLKind(raw))
 	}
 	cfg, err := decodeItem(k, item)
 	if err != nil {

@@ -1,8 +1,6 @@
 package webhook
 
 import (
-	"go.yaml.in/yaml/v2"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,26 +124,9 @@ func (s *SecretURL) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal(&str); err != nil {
 		var v any
 		_ = unmarshal(&v)
-		return sink.Errorf("url", "must be a string, got %s", yamlKind(v))
+		return sink.Errorf("url", "must be a string, got %s", sink.YAMLKind(v))
 	}
 	return s.set(str)
-}
-
-// yamlKind names the YAML node kind of a decoded value, for messages.
-func yamlKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case yaml.MapSlice, map[any]any:
-		return "a mapping"
-	case []any:
-		return "a list"
-	case bool:
-		return "a boolean"
-	case int, int64, uint64, float64:
-		return "a number"
-	}
-	return "a value that is not a string"
 }
 
 // MarshalJSON implements json.Marshaler.
