@@ -610,7 +610,12 @@ func TestConnectionsAreReused(t *testing.T) {
 	conserve(t, rep, 100, 100, 0, 0)
 	mu.Lock()
 	defer mu.Unlock()
-	if conns > cfg.Workers {
-		t.Errorf("%d connections for %d workers: responses are not reused", conns, cfg.Workers)
+	// net/http puts a connection back in its idle pool from its own read
+	// loop, just after the response body is closed; a worker whose next
+	// request starts before that dials a spare connection, which then
+	// stays pooled. So a worker may own two connections, never one per
+	// request: 100 requests must not need more than 2 per worker.
+	if conns > 2*cfg.Workers {
+		t.Errorf("%d connections for %d workers and 100 requests: responses are not reused", conns, cfg.Workers)
 	}
 }
