@@ -11,8 +11,9 @@ import (
 // per format that some output wants it in, and hands every output its
 // share of the batch.
 type deliverer struct {
-	types []string
-	times []time.Time
+	types  []string
+	times  []time.Time
+	events []*eventrecorderpb.Event // nil where no output wants the event
 	// For each format: whether event i is needed, its encoding, and why
 	// it failed to encode.
 	need   [numFormats][]bool
@@ -22,31 +23,50 @@ type deliverer struct {
 	scratch [numFormats][]byte
 }
 
-func (d *deliverer) deliver(r *recorder, set *outputSet, batch []*eventrecorderpb.Event) {
+func (d *deliverer) deliver(r *recorder, set *outputSet, popped []pending) {
 	if set.empty() {
 		// Accepted while outputs existed, removed since: nothing will
 		// ever deliver it, so count it.
-		for _, ev := range batch {
-			r.drop(ev.GetData())
+		for i := range popped {
+			r.drop(popped[i].eventData())
 		}
 		return
 	}
-	d.types, d.times = d.types[:0], d.times[:0]
-	for _, ev := range batch {
-		d.types = append(d.types, EventTypeName(ev.GetData()))
-		d.times = append(d.times, ev.GetTimestamp().AsTime())
+	d.types = d.types[:0]
+	for i := range popped {
+		d.types = append(d.types, EventTypeName(popped[i].eventData()))
 	}
 	for f := range d.need {
-		d.need[f] = resize(d.need[f], len(batch))
+		d.need[f] = resize(d.need[f], len(popped))
 	}
 	for _, o := range set.outputs {
+		o.filter(d.types)
 		need := d.need[o.format]
-		for i, t := range d.types {
-			if o.accepts(t) {
+		for i, ok := range o.takes {
+			if ok {
 				need[i] = true
 			}
 		}
 	}
+	// Build envelopes only for events some output takes: an event every
+	// output filters out costs the consumer a type switch and no more.
+	d.events, d.times = d.events[:0], d.times[:0]
+	for i := range popped {
+		var (
+			ev *eventrecorderpb.Event
+			at time.Time
+		)
+		for f := range d.need {
+			if d.need[f][i] {
+				ev = popped[i].event(r.opts.Instance)
+				at = ev.GetTimestamp().AsTime()
+				break
+			}
+		}
+		d.events = append(d.events, ev)
+		d.times = append(d.times, at)
+	}
+	batch := d.events
 	for f := range d.need {
 		if set.formats[f] {
 			d.encode(r, sink.Format(f), batch)
@@ -58,7 +78,7 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, batch []*eventrecorderp
 		failed = failed[:0]
 		var firstErr error
 		for i, ev := range batch {
-			if !o.accepts(d.types[i]) {
+			if !o.takes[i] {
 				continue
 			}
 			msg := sink.Message[*eventrecorderpb.Event]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i]}
@@ -84,6 +104,7 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, batch []*eventrecorderp
 	for f := range d.values {
 		clear(d.values[f]) // the outputs own the values now
 	}
+	clear(d.events)
 }
 
 func resize(b []bool, n int) []bool {

@@ -2,12 +2,18 @@
 // without ever blocking the code that records them.
 //
 // A Recorder takes an *eventrecorderpb.EventData (built with the generated
-// constructors such as NewAlertCreatedEvent), wraps it in an envelope with
-// the wall-clock time, the instance and the cluster position, and puts it
-// on a bounded queue. RecordEvent returns at once: when the queue is full
-// the event is dropped and counted, never waited for. One goroutine drains
-// the queue in batches, encodes each event once per wire format in use, and
-// hands the bytes to every output whose filter accepts the event type.
+// constructors such as NewAlertCreatedEvent), notes the wall-clock time and
+// the cluster position, and puts both on a bounded queue whose slots are
+// allocated up front: RecordEvent allocates nothing and returns at once.
+// When the queue is full the event is dropped and counted, never waited
+// for. One goroutine drains the queue in batches, wraps each event an
+// output wants in its envelope (timestamp, instance, cluster position),
+// encodes it once per wire format in use, and hands the bytes to every
+// output whose filter accepts the event type.
+//
+// Timestamps cost one monotonic clock read: the recorder adds the elapsed
+// monotonic time to a wall-clock reading it renews every 100 ms, so a step
+// of the system clock shows in timestamps within 100 ms.
 //
 // Outputs are configured per kind (file_outputs, webhook_outputs,
 // kafka_outputs, stdout_outputs, and any kind registered with RegisterKind)

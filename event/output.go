@@ -21,7 +21,10 @@ type output struct {
 	format sink.Format
 	accept map[string]bool // nil: every event type
 
-	batch []sink.Message[*eventrecorderpb.Event] // consumer-owned scratch
+	// Consumer-owned scratch: the messages handed to the sink, and which
+	// events of the current batch the filter takes.
+	batch []sink.Message[*eventrecorderpb.Event]
+	takes []bool
 
 	// byType holds the output's series for each event type, resolved
 	// once so that reporting does no label hashing.
@@ -183,4 +186,19 @@ func counterValue(c prometheus.Counter) float64 {
 
 func (o *output) accepts(eventType string) bool {
 	return o.accept == nil || o.accept[eventType]
+}
+
+// filter sets o.takes for a batch of the given event types. Batches tend
+// to hold runs of one type, and the names are the generated constants, so
+// comparing with the previous name is cheaper than a map lookup per event.
+func (o *output) filter(types []string) {
+	o.takes = resize(o.takes, len(types))
+	var last string
+	var ok bool
+	for i, t := range types {
+		if i == 0 || t != last {
+			last, ok = t, o.accepts(t)
+		}
+		o.takes[i] = ok
+	}
 }

@@ -113,7 +113,7 @@ func New(cfg Config, opts Options) (Recorder, error) {
 	r := &recorder{
 		opts:   opts,
 		log:    opts.Logger,
-		q:      queue.New[*eventrecorderpb.Event](opts.QueueSize),
+		q:      queue.New[pending](opts.QueueSize),
 		done:   make(chan struct{}),
 		encode: encoderFor(opts.JSONEncoder),
 
@@ -140,12 +140,13 @@ type recorder struct {
 	metrics *metrics
 	// dropByType holds the queue-drop counter of each event type.
 	dropByType map[string]prometheus.Counter
-	q          *queue.Queue[*eventrecorderpb.Event]
+	q          *queue.Queue[pending]
 	encode     [numFormats]encodeFunc
 	// instanceKey is the default record key (Kafka): one instance's
 	// events stay in one partition, in order. Shared, read-only.
 	instanceKey []byte
 	peer        atomic.Pointer[ClusterPeer]
+	clock       wallClock
 
 	// outputs is the set the consumer delivers to. apply swaps it under
 	// applyMu, then takes deliverMu once so that no batch still uses the
@@ -163,10 +164,47 @@ type recorder struct {
 	done      chan struct{} // closed when the consumer returns
 }
 
+// pending is what the hot path queues: the caller's data and when it was
+// recorded. The queue's ring holds it by value, so recording copies a few
+// words into memory allocated up front and allocates nothing; the consumer
+// builds the protobuf envelope (see envelope) off the caller's path.
+type pending struct {
+	data *eventrecorderpb.EventData
+	// replay is a whole event from Replay, delivered as it is; the other
+	// fields are then unused.
+	replay  *eventrecorderpb.Event
+	sec     int64
+	nsec    int32
+	cluster uint32
+}
+
+// eventData is the payload, whichever way the event was queued.
+func (p *pending) eventData() *eventrecorderpb.EventData {
+	if p.replay != nil {
+		return p.replay.GetData()
+	}
+	return p.data
+}
+
 // envelope holds an event and its timestamp in one allocation.
 type envelope struct {
 	ev eventrecorderpb.Event
 	ts timestamppb.Timestamp
+}
+
+// event returns the event p stands for, building its envelope with the
+// recorder's instance name.
+func (p *pending) event(instance string) *eventrecorderpb.Event {
+	if p.replay != nil {
+		return p.replay
+	}
+	env := &envelope{}
+	env.ts.Seconds, env.ts.Nanos = p.sec, p.nsec
+	env.ev.Timestamp = &env.ts
+	env.ev.Instance = instance
+	env.ev.Data = p.data
+	env.ev.ClusterPosition = p.cluster
+	return &env.ev
 }
 
 // RecordEvent wraps data in an envelope and queues it for delivery, if ctx
@@ -194,16 +232,12 @@ func (r *recorder) record(data *eventrecorderpb.EventData) {
 	if r.outputs.Load().empty() {
 		return
 	}
-	now := time.Now()
-	env := &envelope{}
-	env.ts.Seconds, env.ts.Nanos = now.Unix(), int32(now.Nanosecond())
-	env.ev.Timestamp = &env.ts
-	env.ev.Instance = r.opts.Instance
-	env.ev.Data = data
-	if p := r.peer.Load(); p != nil {
-		env.ev.ClusterPosition = uint32((*p).Position())
+	p := pending{data: data}
+	p.sec, p.nsec = r.clock.now()
+	if peer := r.peer.Load(); peer != nil {
+		p.cluster = uint32((*peer).Position())
 	}
-	if r.closed.Load() || !r.q.Push(&env.ev) {
+	if r.closed.Load() || !r.q.Push(p) {
 		r.drop(data)
 	}
 }
@@ -225,7 +259,7 @@ func (r Recorder) Replay(ctx context.Context, ev *eventrecorderpb.Event) error {
 		if r.r.closed.Load() {
 			return ErrClosed
 		}
-		if r.r.q.Push(ev) {
+		if r.r.q.Push(pending{replay: ev}) {
 			return nil
 		}
 		t := time.NewTimer(wait)
@@ -337,7 +371,7 @@ func (r *recorder) queueDrops() uint64 {
 
 func (r *recorder) run() {
 	defer close(r.done)
-	batch := make([]*eventrecorderpb.Event, 0, r.opts.MaxBatch)
+	batch := make([]pending, 0, r.opts.MaxBatch)
 	var d deliverer
 	for {
 		var err error
@@ -438,8 +472,8 @@ func (r *recorder) close() error {
 			if len(left) == 0 {
 				break
 			}
-			for _, ev := range left {
-				r.drop(ev.GetData())
+			for i := range left {
+				r.drop(left[i].eventData())
 			}
 			given += len(left)
 		}

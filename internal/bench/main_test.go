@@ -74,8 +74,16 @@ type gate struct {
 func newGate(tb testing.TB) *gate {
 	g := &gate{id: fmt.Sprintf("%s#%d", tb.Name(), gateSeq.Add(1)), entered: make(chan struct{}, 1), open: make(chan struct{})}
 	gates.Store(g.id, g)
-	tb.Cleanup(func() { gates.Delete(g.id) })
+	tb.Cleanup(g.release)
 	return g
+}
+
+// release forgets the gate and its reporter: the gate stays reachable
+// from the test's cleanup list, and its reporter (the recorder's output)
+// would keep the whole recorder, queue included, on the heap.
+func (g *gate) release() {
+	gates.Delete(g.id)
+	g.rep = nil
 }
 
 func (g *gate) config() event.Config {
