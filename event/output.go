@@ -95,17 +95,25 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 	switch outcome {
 	case sink.Delivered:
 		now := time.Now()
-		var n uint64
-		for i := range msgs {
-			m := &msgs[i]
-			s := o.series(m.Type)
-			s.success.Inc()
-			s.bytes.Add(float64(len(m.Value)))
-			n += uint64(len(m.Value))
-			o.latency.Observe(now.Sub(m.Time).Seconds())
+		var total uint64
+		// Counters are added once per run of one event type (batches
+		// are mostly runs), not once per event: each add is an atomic
+		// operation, and every output of a fan-out pays them.
+		for i := 0; i < len(msgs); {
+			t := msgs[i].Type
+			var n, size int
+			for ; i < len(msgs) && msgs[i].Type == t; i++ {
+				n++
+				size += len(msgs[i].Value)
+				o.latency.Observe(now.Sub(msgs[i].Time).Seconds())
+			}
+			s := o.series(t)
+			s.success.Add(float64(n))
+			s.bytes.Add(float64(size))
+			total += uint64(size)
 		}
 		o.delivered.Add(uint64(len(msgs)))
-		o.bytes.Add(n)
+		o.bytes.Add(total)
 	case sink.Dropped:
 		o.dropCounter.Add(float64(len(msgs)))
 		o.dropped.Add(uint64(len(msgs)))

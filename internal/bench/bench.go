@@ -92,11 +92,19 @@ func EncodedReference() []byte {
 // far, every thread included (the consumer, the sinks' goroutines, the
 // garbage collector), which is what a recorder costs its host.
 func CPUTime() (time.Duration, error) {
+	u, s, err := CPUTimes()
+	return u + s, err
+}
+
+// CPUTimes is CPUTime split into user and system time. In a file
+// pipeline the system time is mostly write(2) copying bytes into the page
+// cache, a cost of the destination that every output pays alike.
+func CPUTimes() (user, system time.Duration, err error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
+		return 0, 0, fmt.Errorf("getrusage: %w", err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), nil
 }
 
 // CountLines counts the newline-terminated lines of the file at path and

@@ -172,18 +172,21 @@ func BenchmarkFanOut(b *testing.B) {
 			p := newFileRecorder(b, outputs, b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
-			before, err := bench.CPUTime()
+			userBefore, sysBefore, err := bench.CPUTimes()
 			if err != nil {
 				b.Fatal(err)
 			}
 			err = p.run(b.N, data)
-			after, cpuErr := bench.CPUTime()
+			userAfter, sysAfter, cpuErr := bench.CPUTimes()
 			b.StopTimer()
 			if err != nil || cpuErr != nil {
 				b.Fatal(err, cpuErr)
 			}
 			p.check(b, b.N)
-			b.ReportMetric(float64(after-before)/float64(b.N), "cpu-ns/event")
+			user, sys := userAfter-userBefore, sysAfter-sysBefore
+			b.ReportMetric(float64(user+sys)/float64(b.N), "cpu-ns/event")
+			b.ReportMetric(float64(user)/float64(b.N), "user-ns/event")
+			b.ReportMetric(float64(sys)/float64(b.N), "sys-ns/event")
 		})
 	}
 }
