@@ -148,7 +148,7 @@ func (c Config) specs() ([]outputSpec, error) {
 			sp := outputSpec{kind: k, index: i}
 			cfg, err := k.Check(raw)
 			if err == nil {
-				err = checkFilter(cfg)
+				err = checkCommon(cfg)
 			}
 			if err != nil {
 				errs = append(errs, sink.AtPath(sp.path(), err))
@@ -172,6 +172,12 @@ func (c Config) specs() ([]outputSpec, error) {
 func (c Config) Validate() error {
 	_, err := c.specs()
 	return err
+}
+
+// checkCommon checks the settings the recorder applies to outputs of
+// every kind: the event-type filter and the name.
+func checkCommon(cfg any) error {
+	return errors.Join(checkFilter(cfg), sink.CheckName(cfg))
 }
 
 func checkFilter(cfg any) error {
@@ -264,7 +270,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 			path := fmt.Sprintf("%s[%d]", key, i)
 			cfg, err := decodeOutput(k, raw)
 			if err == nil {
-				err = checkFilter(cfg)
+				err = checkCommon(cfg)
 			}
 			if err != nil {
 				errs = append(errs, sink.AtPath(path, err))
@@ -284,10 +290,7 @@ func outputKeys() []string {
 	return keys
 }
 
-var (
-	yamlFieldNotFound = regexp.MustCompile(`line \d+: field (\S+) not found in type \S+`)
-	yamlLinePrefix    = regexp.MustCompile(`^line \d+: `)
-)
+var yamlLinePrefix = regexp.MustCompile(`^line \d+: `)
 
 // decodeOutput decodes one list item strictly into the kind's
 // configuration type. The item is re-encoded so that each kind's own
@@ -339,10 +342,7 @@ func explainDecodeError(k sink.Kind[*eventrecorderpb.Event], item yaml.MapSlice,
 	var errs []error
 	for _, msg := range msgs {
 		msg = yamlLinePrefix.ReplaceAllString(msg, "")
-		unknown := ""
-		if m := yamlFieldNotFound.FindStringSubmatch("line 0: " + msg); m != nil {
-			unknown = m[1]
-		}
+		unknown, _ := sink.YAMLUnknownField(msg)
 		path := locate(k, nil, item, msg)
 		switch {
 		case unknown != "":

@@ -422,7 +422,7 @@ func (r *recorder) apply(cfg Config) error {
 	seen := map[string]string{}
 	for _, o := range next.outputs {
 		if prev, dup := seen[o.name]; dup {
-			return fail(fmt.Errorf("%s: output %q is already configured by %s", o.path, o.name, prev))
+			return fail(fmt.Errorf("%s: output %q is already configured by %s; outputs need distinct names (set name: on one of them)", o.path, o.name, prev))
 		}
 		seen[o.name] = o.path
 	}

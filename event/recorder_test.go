@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -714,5 +718,63 @@ func TestRepeatedTopLevelKeyRejected(t *testing.T) {
 	_, err := event.LoadConfig([]byte("memory_outputs: [{id: a}]\nmemory_outputs: [{id: b}]\n"))
 	if err == nil || err.Error() != `"memory_outputs": key appears more than once` {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+// A name set in an output's configuration replaces the derived one for
+// every kind: in Stats, in the metric labels and in Describe; and since
+// the name is part of the configuration, renaming an output on reload
+// rebuilds it under its new name.
+func TestConfiguredOutputNames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := t.TempDir()
+	doc := fmt.Sprintf(`
+file_outputs: [{path: %q, name: audit-file}]
+stdout_outputs: [{name: audit-stdout, event_types: [alert_created]}]
+webhook_outputs: [{url: %q, name: audit-webhook}]
+kafka_outputs: [{brokers: ["127.0.0.1:1"], topic: events, name: audit-kafka, event_types: [alert_created]}]
+`, filepath.Join(dir, "events.jsonl"), srv.URL+"/?token=secret")
+	cfg := mustConfig(t, doc)
+	want := []string{"audit-file", "audit-webhook", "audit-kafka", "audit-stdout"}
+	infos, err := cfg.Describe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var described []string
+	for _, info := range infos {
+		described = append(described, info.Name)
+	}
+	if !slices.Equal(described, want) {
+		t.Errorf("Describe names the outputs %q, want %q", described, want)
+	}
+	rec, reg := newRecorder(t, cfg, event.Options{})
+	var names []string
+	for _, st := range rec.Stats() {
+		names = append(names, st.Name)
+	}
+	if !slices.Equal(names, want) {
+		t.Fatalf("output names %q, want %q", names, want)
+	}
+	rec.RecordEvent(ctxOn, seqEvent(1))
+	for deadline := time.Now().Add(time.Minute); metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": "audit-file"}) != 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the file output never counted its event under its configured name")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	renamed := mustConfig(t, strings.Replace(doc, "name: audit-file", "name: audit-log", 1))
+	if renamed.Equal(cfg) {
+		t.Fatal("configurations that differ in an output's name compare equal")
+	}
+	if err := rec.ApplyConfigErr(renamed); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Stats()[0].Name; got != "audit-log" {
+		t.Fatalf("after the rename the first output is %q, want audit-log", got)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

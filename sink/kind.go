@@ -40,7 +40,8 @@ type KindOf[T, C any] struct {
 	// OutputName is what Name() will return for an output built from cfg,
 	// computed without building it (no files created, no connections), so
 	// that tools can list a configuration's outputs. Nil means the kind's
-	// name.
+	// name. A name set in the configuration (see Naming) takes precedence
+	// over both.
 	OutputName func(cfg C) string
 }
 
@@ -107,10 +108,13 @@ func (k KindOf[T, C]) Kind() Kind[T] {
 		},
 		named: func(cfg any) string {
 			c, err := as(cfg)
-			if err != nil || k.OutputName == nil {
+			if err != nil {
 				return k.Name
 			}
-			return k.OutputName(c)
+			if k.OutputName == nil {
+				return NameOr(c, k.Name)
+			}
+			return NameOr(c, k.OutputName(c))
 		},
 		format: func(cfg any) Format {
 			c, err := as(cfg)

@@ -13,7 +13,10 @@ package sink
 
 import (
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Format is the wire format an output wants its events in.
@@ -178,3 +181,54 @@ func (f Filter) EventTypeFilter() []string { return f.EventTypes }
 type Filtered interface {
 	EventTypeFilter() []string
 }
+
+// Naming is embedded, with `yaml:",inline"`, by output configurations to
+// accept the name setting every output supports. An output is otherwise
+// named after its kind and destination with secrets masked
+// ("webhook:https://user:xxxxx@host/path"), so two outputs whose
+// destinations differ only in secrets, such as two webhooks with different
+// tokens, would share a name; a name also keeps metric series stable when
+// a destination moves.
+type Naming struct {
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+}
+
+// ConfiguredName returns the name set in the configuration, or "".
+func (n Naming) ConfiguredName() string { return n.Name }
+
+// Named is implemented by configurations that embed Naming.
+type Named interface {
+	ConfiguredName() string
+}
+
+// NameOr is the name an output built from cfg goes by: the one cfg sets,
+// or derived when it sets none. A sink's Name should return it.
+func NameOr(cfg any, derived string) string {
+	if n, ok := cfg.(Named); ok && n.ConfiguredName() != "" {
+		return n.ConfiguredName()
+	}
+	return derived
+}
+
+// CheckName validates a configured name: it appears in metric labels and
+// log lines, so it must be printable text of reasonable length.
+func CheckName(cfg any) error {
+	n, ok := cfg.(Named)
+	if !ok || n.ConfiguredName() == "" {
+		return nil
+	}
+	name := n.ConfiguredName()
+	switch {
+	case !utf8.ValidString(name):
+		return Errorf("name", "%q is not valid UTF-8", name)
+	case len(name) > maxNameLen:
+		return Errorf("name", "%q is longer than %d bytes", name, maxNameLen)
+	case strings.TrimSpace(name) != name:
+		return Errorf("name", "%q has leading or trailing space", name)
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return Errorf("name", "%q holds a character that is not printable", name)
+	}
+	return nil
+}
+
+const maxNameLen = 128

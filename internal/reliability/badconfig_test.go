@@ -53,11 +53,15 @@ var badConfigs = []struct {
 	{yaml: "file_outputs: [{path: /nonexistent/dir/x.jsonl}]", new: true,
 		want: `file_outputs[0].path: cannot open "/nonexistent/dir/x.jsonl": directory "/nonexistent/dir" does not exist: no such file or directory`},
 	{yaml: "file_outputs: [{path: /tmp}]", new: true, want: `file_outputs[0].path: cannot open "/tmp" for appending: is a directory`},
-	{yaml: "file_outputs: [{path: /tmp/x.jsonl}, {path: /tmp/x.jsonl}]", new: true, want: `file_outputs[1]: output "file:/tmp/x.jsonl" is already configured by file_outputs[0]`},
+	{yaml: "file_outputs: [{path: /tmp/x.jsonl}, {path: /tmp/x.jsonl}]", new: true, want: `file_outputs[1]: output "file:/tmp/x.jsonl" is already configured by file_outputs[0]; outputs need distinct names (set name: on one of them)`},
 
 	// stdout
 	{yaml: "stdout_outputs: [{format: yaml}]", want: "stdout_outputs[0].format: unknown field"},
-	{yaml: "stdout_outputs: [{}, {}]", new: true, want: `stdout_outputs[1]: output "stdout" is already configured by stdout_outputs[0]`},
+	{yaml: "stdout_outputs: [{name: audit}]\nfile_outputs: [{path: /tmp/x.jsonl, name: audit}]", new: true, want: `stdout_outputs[0]: output "audit" is already configured by file_outputs[0]; outputs need distinct names (set name: on one of them)`},
+	{yaml: "stdout_outputs: [{name: \" audit\"}]", want: `stdout_outputs[0].name: " audit" has leading or trailing space`},
+	{yaml: "stdout_outputs: [{name: \"audit\\x07\"}]", want: `stdout_outputs[0].name: "audit\a" holds a character that is not printable`},
+	{yaml: "webhook_outputs: [{url: http://x/, name: \"" + strings.Repeat("n", 129) + "\"}]", want: `webhook_outputs[0].name: "` + strings.Repeat("n", 129) + `" is longer than 128 bytes`},
+	{yaml: "stdout_outputs: [{}, {}]", new: true, want: `stdout_outputs[1]: output "stdout" is already configured by stdout_outputs[0]; outputs need distinct names (set name: on one of them)`},
 
 	// webhook
 	{yaml: "webhook_outputs: [{}]", want: "webhook_outputs[0].url: one of url and url_file is required"},

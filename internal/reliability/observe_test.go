@@ -173,7 +173,7 @@ func TestRejectedConfigReturnsPromptly(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if want := `stdout_outputs[1]: output "stdout" is already configured by stdout_outputs[0]`; err == nil || err.Error() != want {
+		if want := `stdout_outputs[1]: output "stdout" is already configured by stdout_outputs[0]; outputs need distinct names (set name: on one of them)`; err == nil || err.Error() != want {
 			t.Errorf("event.New error %v, want %s", err, want)
 		}
 	case <-time.After(closeSlack):
@@ -185,20 +185,40 @@ func TestRejectedConfigReturnsPromptly(t *testing.T) {
 
 // TestWebhooksDifferingOnlyInSecretsCoexist configures two webhook
 // outputs to the same endpoint that differ only in the token of their
-// query, as two tenants of one receiving service would be: both are
-// distinct outputs and must both run.
+// query, as two tenants of one receiving service would be. Their derived
+// names mask the token, so they would collide: the configuration is
+// rejected with an error that says how to fix it, and with distinct
+// names both run, each under its own metric series, none of which holds a
+// token.
 func TestWebhooksDifferingOnlyInSecretsCoexist(t *testing.T) {
 	rx := newReceiver(t, answerOK, false)
-	cfg := mustLoad(t, fmt.Sprintf("webhook_outputs: [{url: %q}, {url: %q}]", rx.url()+"?token=tenant-a", rx.url()+"?token=tenant-b"))
-	r, err := tryRig(t, cfg, event.Options{})
-	if err != nil {
-		t.Skipf("BUG: output names drop the URL's secret parts, so two webhooks differing only in them collide and the configuration is rejected; see report (%v)", err)
+	urlA, urlB := rx.url()+"?token=tenant-a-secret", rx.url()+"?token=tenant-b-secret"
+
+	_, err := tryRig(t, mustLoad(t, fmt.Sprintf("webhook_outputs: [{url: %q}, {url: %q}]", urlA, urlB)), event.Options{})
+	want := `webhook_outputs[1]: output "webhook:` + rx.url() + `" is already configured by webhook_outputs[0]; outputs need distinct names (set name: on one of them)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("unnamed outputs: error %v, want %s", err, want)
 	}
+
+	r := newRig(t, mustLoad(t, fmt.Sprintf("webhook_outputs: [{url: %q, name: tenant-a}, {url: %q, name: tenant-b}]", urlA, urlB)), event.Options{})
 	r.record(3)
-	for _, st := range r.rec.Stats() {
-		r.settle(st.Name)
+	for _, name := range []string{"tenant-a", "tenant-b"} {
+		if c := r.settle(name); c.Delivered != 3 {
+			t.Errorf("output %s: %v, want 3 delivered", name, c)
+		}
 	}
-	if got := rx.accepted.Load(); got != 6 {
-		t.Errorf("receiver accepted %d events, want 3 per output", got)
+	for _, q := range []string{"token=tenant-a-secret", "token=tenant-b-secret"} {
+		if got := rx.acceptedFor(q); got != 3 {
+			t.Errorf("receiver accepted %d events with %s, want 3", got, q)
+		}
+	}
+	if _, err := r.close(); err != nil {
+		t.Fatal(err)
+	}
+	observable := labelValues(t, r.reg) + r.logs.String()
+	for _, secret := range []string{"tenant-a-secret", "tenant-b-secret"} {
+		if strings.Contains(observable, secret) {
+			t.Errorf("the token %s shows in metric labels or logs:\n%s", secret, observable)
+		}
 	}
 }

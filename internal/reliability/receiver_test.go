@@ -74,6 +74,7 @@ type receiver struct {
 
 	requests atomic.Int64 // requests that reached the handler
 	accepted atomic.Int64 // events in 2xx-answered requests
+	byQuery  sync.Map     // request query → *atomic.Int64 of accepted events
 	bodies   sync.Map     // accepted event versions (sequence numbers) → count
 	badBody  atomic.Int64
 }
@@ -100,6 +101,15 @@ func newReceiver(t testing.TB, act behaviour, down bool) *receiver {
 }
 
 func (r *receiver) url() string { return "http://" + r.addr + "/events" }
+
+// acceptedFor counts the events accepted in requests with the given query.
+func (r *receiver) acceptedFor(query string) int64 {
+	n, ok := r.byQuery.Load(query)
+	if !ok {
+		return 0
+	}
+	return n.(*atomic.Int64).Load()
+}
 
 func (r *receiver) setBehaviour(act behaviour) {
 	r.mu.Lock()
@@ -167,6 +177,8 @@ func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 	} else {
 		evs = []json.RawMessage{body}
 	}
+	n, _ := r.byQuery.LoadOrStore(req.URL.RawQuery, new(atomic.Int64))
+	n.(*atomic.Int64).Add(int64(len(evs)))
 	for _, raw := range evs {
 		var ev struct {
 			Data struct {

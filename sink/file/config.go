@@ -107,6 +107,7 @@ type Config struct {
 	Fsync string `yaml:"fsync,omitempty" json:"fsync,omitempty"`
 
 	sink.Filter `yaml:",inline"`
+	sink.Naming `yaml:",inline"`
 }
 
 // UnmarshalYAML decodes strictly (as the caller's decoder does), applies
@@ -161,7 +162,7 @@ func (c Config) normalized() Config {
 // open file.
 func Equal(a, b Config) bool {
 	a, b = a.normalized(), b.normalized()
-	if a.Path != b.Path || a.Mode != b.Mode || a.Fsync != b.Fsync || len(a.EventTypes) != len(b.EventTypes) {
+	if a.Path != b.Path || a.Mode != b.Mode || a.Fsync != b.Fsync || a.Name != b.Name || len(a.EventTypes) != len(b.EventTypes) {
 		return false
 	}
 	for i := range a.EventTypes {

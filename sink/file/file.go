@@ -48,7 +48,8 @@ const maxKeptBuffer = 1 << 20
 // interleaved with something else, and reports the batch before Deliver
 // returns: it holds no events between calls.
 type Sink[T any] struct {
-	path  string // as configured, for Name and errors
+	path  string // as configured, for errors
+	name  string
 	abs   string // what is opened and stat'ed
 	mode  os.FileMode
 	fsync bool
@@ -90,6 +91,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	}
 	s := &Sink[T]{
 		path:  cfg.Path,
+		name:  sink.NameOr(cfg, "file:"+cfg.Path),
 		abs:   abs,
 		mode:  os.FileMode(cfg.Mode),
 		fsync: cfg.Fsync == FsyncBatch,
@@ -119,7 +121,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 }
 
 // Name is "file:" followed by the path as configured.
-func (s *Sink[T]) Name() string { return "file:" + s.path }
+func (s *Sink[T]) Name() string { return s.name }
 
 // Deliver appends the batch and reports it delivered, or failed when the
 // file cannot be opened or written.

@@ -101,6 +101,7 @@ type Config struct {
 	Key string `yaml:"key,omitempty" json:"key,omitempty"`
 
 	sink.Filter `yaml:",inline"`
+	sink.Naming `yaml:",inline"`
 }
 
 // SASLConfig authenticates the producer with a user name and password.
@@ -141,6 +142,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		Key         string      `yaml:"key,omitempty"`
 
 		sink.Filter `yaml:",inline"`
+		sink.Naming `yaml:",inline"`
 	}
 	var raw Config
 	if err := unmarshal(&raw); err != nil {
@@ -158,6 +160,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		SASL:        raw.SASL,
 		Key:         raw.Key,
 		Filter:      raw.Filter,
+		Naming:      raw.Naming,
 	}
 	return c.Validate()
 }

@@ -132,6 +132,7 @@ sasl:
   password: hunter2
 key: event_type
 event_types: [alert_created]
+name: audit-kafka
 `
 	c, err := decode(doc)
 	if err != nil {
@@ -149,6 +150,7 @@ event_types: [alert_created]
 		SASL:        &kafka.SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "recorder", Password: "hunter2"},
 		Key:         kafka.KeyEventType,
 		Filter:      sink.Filter{EventTypes: []string{"alert_created"}},
+		Naming:      sink.Naming{Name: "audit-kafka"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)

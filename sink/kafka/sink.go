@@ -149,7 +149,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	s := &Sink[T]{
 		cfg:         cfg,
 		env:         env,
-		name:        cfg.name(),
+		name:        sink.NameOr(cfg, cfg.name()),
 		sc:          sc,
 		counter:     map[string]prometheus.Counter{},
 		contentType: []byte(FormatOf(cfg).ContentType()),

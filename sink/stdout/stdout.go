@@ -14,9 +14,11 @@ import (
 )
 
 // Config configures the stdout output; it has no settings of its own
-// (stdout_outputs: [{}]) beyond the event-type filter.
+// (stdout_outputs: [{}]) beyond the event-type filter and the name. Two
+// stdout outputs (with different filters, say) need distinct names.
 type Config struct {
 	sink.Filter `yaml:",inline"`
+	sink.Naming `yaml:",inline"`
 }
 
 // Kind is the table row for stdout outputs: YAML key stdout_outputs, JSON
@@ -43,8 +45,9 @@ var writeMu sync.Mutex
 
 // Sink writes each batch with one Write call.
 type Sink[T any] struct {
-	w   io.Writer
-	env sink.Env[T]
+	w    io.Writer
+	env  sink.Env[T]
+	name string
 
 	mu     sync.Mutex // guards buf, torn and closed
 	buf    []byte
@@ -54,18 +57,20 @@ type Sink[T any] struct {
 
 // New returns an output that writes to os.Stdout.
 func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
-	return NewWriter(os.Stdout, env), nil
+	s := NewWriter(os.Stdout, env)
+	s.name = sink.NameOr(cfg, s.name)
+	return s, nil
 }
 
 // NewWriter returns an output that writes to w instead of standard output.
 // Writes go through the same package-wide lock as stdout's, so w need not
 // be safe for concurrent use.
 func NewWriter[T any](w io.Writer, env sink.Env[T]) *Sink[T] {
-	return &Sink[T]{w: w, env: env.WithDefaults()}
+	return &Sink[T]{w: w, env: env.WithDefaults(), name: "stdout"}
 }
 
-// Name is "stdout".
-func (s *Sink[T]) Name() string { return "stdout" }
+// Name is "stdout", or the name the configuration sets.
+func (s *Sink[T]) Name() string { return s.name }
 
 // maxKeptBuffer bounds the line buffer kept between batches.
 const maxKeptBuffer = 1 << 20

@@ -80,6 +80,7 @@ type Config struct {
 	Compression string `yaml:"compression,omitempty" json:"compression,omitempty"`
 
 	sink.Filter `yaml:",inline"`
+	sink.Naming `yaml:",inline"`
 }
 
 // UnmarshalYAML decodes, fills defaults and validates. Errors name the
@@ -101,10 +102,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	return c.Validate()
 }
 
-var (
-	linePrefix    = regexp.MustCompile(`line \d+: `)
-	fieldNotFound = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-)
+var linePrefix = regexp.MustCompile(`line \d+: `)
 
 // diagnose finds the first key whose value does not decode into its field
 // on its own, so that the error can name the field. nil when every known
@@ -141,8 +139,8 @@ func diagnose(unmarshal func(any) error, t reflect.Type) error {
 			var errs []error
 			for _, msg := range te.Errors {
 				msg = linePrefix.ReplaceAllString(msg, "")
-				if m := fieldNotFound.FindStringSubmatch(msg); m != nil {
-					errs = append(errs, sink.Errorf(key+"."+m[1], "unknown field"))
+				if field, ok := sink.YAMLUnknownField(msg); ok {
+					errs = append(errs, sink.Errorf(key+"."+field, "unknown field"))
 					continue
 				}
 				errs = append(errs, sink.Errorf(key, "%s", msg))

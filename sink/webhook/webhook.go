@@ -172,7 +172,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	}
 
 	s := &Sink[T]{
-		name:        KindName + ":" + u.Redacted(),
+		name:        sink.NameOr(cfg, KindName+":"+u.Redacted()),
 		target:      u.URL().String(),
 		cfg:         cfg,
 		env:         env,
