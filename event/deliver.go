@@ -19,7 +19,9 @@ type deliverer struct {
 	need   [numFormats][]bool
 	values [numFormats][][]byte
 	errs   [numFormats][]error
-	// scratch is reused to encode into; values are copied out of it.
+	// scratch is reused to encode into. Values are copies out of it when
+	// some output may keep them, and slices of it when every output of
+	// the format is synchronous (done with them when Deliver returns).
 	scratch [numFormats][]byte
 }
 
@@ -69,7 +71,7 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, popped []pending) {
 	batch := d.events
 	for f := range d.need {
 		if set.formats[f] {
-			d.encode(r, sink.Format(f), batch)
+			d.encode(r, sink.Format(f), batch, set.copies[f])
 		}
 	}
 	var failed []sink.Message[*eventrecorderpb.Event]
@@ -116,33 +118,44 @@ func resize(b []bool, n int) []bool {
 	return b
 }
 
-func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.Event) {
+func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.Event, copies bool) {
 	values := d.values[f][:0]
 	errs := d.errs[f][:0]
+	buf := d.scratch[f][:0]
 	for i, ev := range batch {
 		var (
 			value []byte
 			err   error
 		)
 		if d.need[f][i] {
+			if copies {
+				buf = buf[:0]
+			}
+			start := len(buf)
 			var out []byte
-			if out, err = r.encode[f](d.scratch[f][:0], ev); err != nil {
+			if out, err = r.encode[f](buf, ev); err != nil {
 				r.metrics.serializeErrors.WithLabelValues(d.types[i]).Inc()
 				r.log.Warn("event recorder: cannot encode event", "event_type", d.types[i], "format", f.String(), "err", err)
-			} else {
+			} else if buf = out; copies {
 				// Each value gets its own exact-size copy: an output that
 				// holds one event (a webhook or Kafka buffer) then holds
 				// just that event's bytes, not a whole batch's.
-				d.scratch[f] = out
-				value = append(make([]byte, 0, len(out)), out...)
+				value = make([]byte, len(out))
+				copy(value, out)
+			} else {
+				// Capped, so that nothing appends into the next value. A
+				// value keeps the array it was written to even if buf
+				// moves on to a larger one.
+				value = out[start:len(out):len(out)]
 			}
 		}
 		values = append(values, value)
 		errs = append(errs, err)
 	}
-	if cap(d.scratch[f]) > maxScratch {
-		d.scratch[f] = nil
+	if cap(buf) > maxScratch {
+		buf = nil
 	}
+	d.scratch[f] = buf
 	d.values[f], d.errs[f] = values, errs
 }
 

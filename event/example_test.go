@@ -77,8 +77,10 @@ func Example_fileOutput() {
 type auditConfig struct {
 	// Prefix starts every line the output prints.
 	Prefix string `yaml:"prefix"`
-	// Filter adds the event_types setting every output supports.
+	// Filter and Naming add the event_types and name settings every
+	// output supports.
 	sink.Filter `yaml:",inline"`
+	sink.Naming `yaml:",inline"`
 }
 
 // Validate is called after decoding; errors name the field relative to
@@ -97,7 +99,9 @@ type auditSink struct {
 	env sink.Env[*eventrecorderpb.Event]
 }
 
-func (s *auditSink) Name() string { return "audit:" + s.cfg.Prefix }
+// Name honours a configured name, so that two audit outputs with the same
+// prefix can coexist.
+func (s *auditSink) Name() string { return sink.NameOr(s.cfg, "audit:"+s.cfg.Prefix) }
 
 func (s *auditSink) Deliver(batch []sink.Message[*eventrecorderpb.Event]) {
 	for _, m := range batch {
@@ -121,6 +125,8 @@ func ExampleRegisterKind() {
 			New: func(cfg auditConfig, env sink.Env[*eventrecorderpb.Event]) (sink.Sink[*eventrecorderpb.Event], error) {
 				return &auditSink{cfg: cfg, env: env}, nil
 			},
+			// Deliver is done with the values when it returns.
+			Synchronous: true,
 		}.Kind())
 		if err != nil {
 			panic(err)

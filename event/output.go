@@ -164,6 +164,10 @@ func (o *output) stats() OutputStats {
 type outputSet struct {
 	outputs []*output
 	formats [numFormats]bool // which encodings the set needs
+	// copies says, per format, whether some output of that format may
+	// keep values after Deliver returns, so that each value needs a copy
+	// of its own rather than a slice of the consumer's reused buffer.
+	copies [numFormats]bool
 }
 
 func (s *outputSet) empty() bool { return s == nil || len(s.outputs) == 0 }
@@ -171,6 +175,9 @@ func (s *outputSet) empty() bool { return s == nil || len(s.outputs) == 0 }
 func (s *outputSet) add(o *output) {
 	s.outputs = append(s.outputs, o)
 	s.formats[o.format] = true
+	if !o.spec.kind.Synchronous() {
+		s.copies[o.format] = true
+	}
 }
 
 // find returns the index of an output not yet kept whose configuration is

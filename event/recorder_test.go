@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
 	"github.com/eventrecorder/eventrecorder/internal/metrictest"
@@ -777,4 +778,119 @@ kafka_outputs: [{brokers: ["127.0.0.1:1"], topic: events, name: audit-kafka, eve
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// syncSink is a synchronous kind: it inspects each value inside Deliver
+// and keeps only what it read there (the sequence number, and where the
+// value's bytes lived), as a file or stdout output would.
+type syncSink struct {
+	env  sink.Env[*eventrecorderpb.Event]
+	mu   sync.Mutex
+	seqs []int
+	at   []uintptr // address of the first byte of each batch's first value
+	bad  []string
+}
+
+var syncSinks sync.Map // id → *syncSink
+
+func init() {
+	must(event.RegisterKind(sink.KindOf[*eventrecorderpb.Event, memoryConfig]{
+		Name: "syncmem",
+		New: func(c memoryConfig, env sink.Env[*eventrecorderpb.Event]) (sink.Sink[*eventrecorderpb.Event], error) {
+			s := &syncSink{env: env}
+			syncSinks.Store(c.ID, s)
+			return s, nil
+		},
+		Synchronous: true,
+	}.Kind()))
+}
+
+func (s *syncSink) Name() string { return fmt.Sprintf("syncmem:%p", s) }
+func (s *syncSink) Close() error { return nil }
+
+func (s *syncSink) Deliver(batch []sink.Message[*eventrecorderpb.Event]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.at = append(s.at, uintptr(unsafe.Pointer(unsafe.SliceData(batch[0].Value))))
+	for _, m := range batch {
+		var ev eventrecorderpb.Event
+		if err := protojson.Unmarshal(m.Value, &ev); err != nil {
+			s.bad = append(s.bad, fmt.Sprintf("%q: %v", m.Value, err))
+			continue
+		}
+		n, _ := strconv.Atoi(ev.GetData().GetAlertmanagerStartupEvent().GetVersion())
+		s.seqs = append(s.seqs, n)
+	}
+	s.env.Reporter.Report(batch, sink.Delivered, nil)
+}
+
+func (s *syncSink) delivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.seqs) + len(s.bad)
+}
+
+// A format that only synchronous outputs use is encoded into one buffer
+// the consumer reuses batch after batch, without a copy per value; as soon
+// as an output that may keep values shares the format, each value is a
+// copy of its own that later batches leave intact.
+func TestSynchronousOutputsBorrowValues(t *testing.T) {
+	const batches = 5
+	run := func(t *testing.T, doc string) (*syncSink, event.Recorder) {
+		rec, _ := newRecorder(t, mustConfig(t, doc), event.Options{})
+		v, _ := syncSinks.Load(t.Name())
+		s := v.(*syncSink)
+		for b := range batches {
+			// One event at a time, each delivered before the next is
+			// recorded, so that every batch holds one event.
+			rec.RecordEvent(ctxOn, seqEvent(b+1))
+			for deadline := time.Now().Add(time.Minute); s.delivered() != b+1; {
+				if time.Now().After(deadline) {
+					t.Fatalf("event %d never delivered", b+1)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		return s, rec
+	}
+	check := func(t *testing.T, s *syncSink) {
+		t.Helper()
+		if len(s.bad) > 0 || !slices.Equal(s.seqs, []int{1, 2, 3, 4, 5}) {
+			t.Fatalf("values read in Deliver: %v, bad: %q", s.seqs, s.bad)
+		}
+	}
+
+	t.Run("synchronous only", func(t *testing.T) {
+		s, rec := run(t, fmt.Sprintf("syncmem_outputs: [{id: %q}]", t.Name()))
+		defer rec.Close()
+		check(t, s)
+		for i, at := range s.at {
+			if at != s.at[0] {
+				t.Fatalf("batch %d's value lives at %#x, batch 0's at %#x: values were copied", i, at, s.at[0])
+			}
+		}
+	})
+	t.Run("shared with a retaining output", func(t *testing.T) {
+		id := strings.ReplaceAll(t.Name(), "/", "-")
+		s, rec := run(t, fmt.Sprintf("syncmem_outputs: [{id: %q}]\nmemory_outputs: [{id: %q}]", t.Name(), id))
+		defer rec.Close()
+		check(t, s)
+		if distinct := len(slices.Compact(slices.Sorted(slices.Values(s.at)))); distinct != batches {
+			t.Errorf("%d distinct value addresses over %d batches, want every value copied", distinct, batches)
+		}
+		// The retaining output's values, read after every batch has
+		// gone through, are still the events they were.
+		var got []int
+		for _, m := range memorySinks(id)[0].messages() {
+			var ev eventrecorderpb.Event
+			if err := protojson.Unmarshal(m.Value, &ev); err != nil {
+				t.Fatalf("retained value %q: %v", m.Value, err)
+			}
+			n, _ := strconv.Atoi(ev.GetData().GetAlertmanagerStartupEvent().GetVersion())
+			got = append(got, n)
+		}
+		if !slices.Equal(got, []int{1, 2, 3, 4, 5}) {
+			t.Fatalf("retained values hold events %v, want 1–5", got)
+		}
+	})
 }

@@ -17,6 +17,7 @@ type Kind[T any] struct {
 	equal  func(a, b any) bool
 	format func(cfg any) Format
 	named  func(cfg any) string
+	sync   bool
 }
 
 // KindOf describes a kind with its configuration type C. C is a struct
@@ -43,6 +44,14 @@ type KindOf[T, C any] struct {
 	// name. A name set in the configuration (see Naming) takes precedence
 	// over both.
 	OutputName func(cfg C) string
+	// Synchronous declares that the kind's sinks are done with every
+	// message's Value when Deliver returns: they write and report within
+	// Deliver, as the file and stdout sinks do, and keep no reference.
+	// Values for such outputs may then point into a buffer the caller
+	// reuses for its next batch, which saves a copy of every event. A
+	// sink that buffers or delivers in the background must leave it
+	// false.
+	Synchronous bool
 }
 
 // Kind erases C so that kinds of different configuration types fit in one
@@ -68,6 +77,7 @@ func (k KindOf[T, C]) Kind() Kind[T] {
 	}
 	return Kind[T]{
 		name: k.Name,
+		sync: k.Synchronous,
 		decode: func(unmarshal func(any) error) (any, error) {
 			var c C
 			if err := unmarshal(&c); err != nil {
@@ -128,6 +138,10 @@ func (k KindOf[T, C]) Kind() Kind[T] {
 
 // Name is the kind's name, such as "webhook".
 func (k Kind[T]) Name() string { return k.name }
+
+// Synchronous reports whether the kind's sinks are done with values when
+// Deliver returns (see KindOf.Synchronous).
+func (k Kind[T]) Synchronous() bool { return k.sync }
 
 // Key is the configuration key of the kind's output list, such as
 // "webhook_outputs".

@@ -54,9 +54,10 @@ func (f Format) ContentType() string {
 // Message is one encoded event on its way to one output.
 //
 // Value is shared between every output that uses the same format and must
-// be treated as read-only; it may be retained after Deliver returns. The
-// batch slice that carries messages is reused by the caller, so a sink that
-// delivers asynchronously copies the Message values it keeps.
+// be treated as read-only; it may be retained after Deliver returns, unless
+// the kind is declared Synchronous (see KindOf). The batch slice that
+// carries messages is reused by the caller, so a sink that delivers
+// asynchronously copies the Message values it keeps.
 type Message[T any] struct {
 	// Event is the caller's handle on the event. Sinks pass it back through
 	// the Reporter and otherwise leave it alone.

@@ -33,6 +33,8 @@ func Kind[T any]() sink.Kind[T] {
 		Equal:      Equal,
 		Format:     func(Config) sink.Format { return sink.JSON },
 		OutputName: func(cfg Config) string { return "file:" + cfg.Path },
+		// Deliver writes the batch and reports it before returning.
+		Synchronous: true,
 	}.Kind()
 }
 
@@ -120,7 +122,8 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	return s, nil
 }
 
-// Name is "file:" followed by the path as configured.
+// Name is "file:" followed by the path as configured, or the name the
+// configuration sets.
 func (s *Sink[T]) Name() string { return s.name }
 
 // Deliver appends the batch and reports it delivered, or failed when the

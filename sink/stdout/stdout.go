@@ -31,6 +31,8 @@ func Kind[T any]() sink.Kind[T] {
 		},
 		Format:     func(Config) sink.Format { return sink.JSON },
 		OutputName: func(Config) string { return "stdout" },
+		// Deliver writes the batch and reports it before returning.
+		Synchronous: true,
 	}.Kind()
 }
 
