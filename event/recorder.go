@@ -207,10 +207,11 @@ func (p *pending) event(instance string) *eventrecorderpb.Event {
 	return &env.ev
 }
 
-// RecordEvent wraps data in an envelope and queues it for delivery, if ctx
-// enables recording and the recorder has outputs. It never blocks: when
-// the queue is full the event is dropped and counted. Encoding happens
-// later, on the consumer.
+// RecordEvent queues data for delivery, stamped with the time, instance
+// and cluster position, if ctx enables recording and the recorder has
+// outputs. It never blocks and allocates nothing: when the queue is full
+// the event is dropped and counted. The envelope is built and encoded
+// later, on the consumer, so data must not be modified once recorded.
 func (r Recorder) RecordEvent(ctx context.Context, data *eventrecorderpb.EventData) {
 	if r.r == nil || !EventRecordingEnabled(ctx) {
 		return
