@@ -235,6 +235,20 @@ func TestFilePipelines(t *testing.T) {
 			}
 		}
 	})
+	t.Run("recorder to /dev/null", func(t *testing.T) {
+		p := newFileRecorderTo(t, 3, n, true)
+		if err := p.run(n, data); err != nil {
+			t.Fatal(err)
+		}
+		p.check(t, n) // every output delivered exactly n
+		// Encodings differ only in the timestamp's fractional digits.
+		want := float64(n * len(bench.EncodedReference()))
+		for _, st := range p.rec.Stats() {
+			if got := float64(st.Bytes); got < 0.99*want || got > 1.01*want {
+				t.Errorf("%s wrote %.0f bytes of events, want about %.0f", st.Name, got, want)
+			}
+		}
+	})
 	t.Run("naive", func(t *testing.T) {
 		p := newNaivePipeline(t, n)
 		if err := p.run(n, data); err != nil {
