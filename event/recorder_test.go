@@ -19,6 +19,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
 	"github.com/eventrecorder/eventrecorder/internal/metrictest"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -659,7 +660,7 @@ kafka_outputs:
 // TestFailureReasonIsLogged: the metrics count failures; the log must say
 // why, without one line per event.
 func TestFailureReasonIsLogged(t *testing.T) {
-	var buf syncBuffer
+	var buf testtool.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	rec, _ := newRecorder(t, mustConfig(t, "memory_outputs: [{id: faillog, fail_every: 1}]"), event.Options{Logger: logger})
 	for i := range 5 {
@@ -675,23 +676,6 @@ func TestFailureReasonIsLogged(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(lines[0], "planned failure") || !strings.Contains(lines[0], "output=memory:faillog") {
 		t.Fatalf("failure log lines = %q, want one naming the output and the reason", lines)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestConfigEqualIsSemantic(t *testing.T) {

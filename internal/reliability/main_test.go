@@ -1,7 +1,6 @@
 package reliability_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
 	"github.com/eventrecorder/eventrecorder/internal/metrictest"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 )
 
 func TestMain(m *testing.M) {
@@ -48,7 +48,7 @@ type rig struct {
 	t        testing.TB
 	rec      event.Recorder
 	reg      *prometheus.Registry
-	logs     *syncBuffer
+	logs     *testtool.SyncBuffer
 	opts     event.Options
 	recorded atomic.Int64
 
@@ -70,7 +70,7 @@ func newRig(t testing.TB, cfg event.Config, opts event.Options) *rig {
 
 func tryRig(t testing.TB, cfg event.Config, opts event.Options) (*rig, error) {
 	t.Helper()
-	r := &rig{t: t, reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	r := &rig{t: t, reg: prometheus.NewRegistry(), logs: &testtool.SyncBuffer{}}
 	if opts.Instance == "" {
 		opts.Instance = "am-0.reliability:9093"
 	}
@@ -206,24 +206,6 @@ func (r *rig) conserved(output string) tally {
 func metricSum(t testing.TB, reg *prometheus.Registry, name string, want map[string]string) float64 {
 	t.Helper()
 	return metrictest.Sum(t, reg, name, want)
-}
-
-// syncBuffer is a log destination that several goroutines write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func mustLoad(t testing.TB, y string) event.Config {

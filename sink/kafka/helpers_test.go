@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
 
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
@@ -39,12 +39,12 @@ const wait = 30 * time.Second
 type harness struct {
 	rep  *sinktest.Reporter[int]
 	reg  *prometheus.Registry
-	logs *syncBuffer
+	logs *testtool.SyncBuffer
 	env  sink.Env[int]
 }
 
 func newHarness(t testing.TB) *harness {
-	h := &harness{rep: sinktest.NewReporter[int](), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	h := &harness{rep: sinktest.NewReporter[int](), reg: prometheus.NewRegistry(), logs: &testtool.SyncBuffer{}}
 	h.env = sinktest.Env(t, h.rep)
 	h.env.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(h.logs, testLog{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.env.Metrics = sink.NewMetrics("test", h.reg)
@@ -152,23 +152,6 @@ func span(first, n int) []int {
 		out[i] = first + i
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 type testLog struct{ t testing.TB }
