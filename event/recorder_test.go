@@ -742,12 +742,9 @@ kafka_outputs: [{brokers: ["127.0.0.1:1"], topic: events, name: audit-kafka, eve
 		t.Fatalf("output names %q, want %q", names, want)
 	}
 	rec.RecordEvent(ctxOn, seqEvent(1))
-	for deadline := time.Now().Add(time.Minute); metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": "audit-file"}) != 1; {
-		if time.Now().After(deadline) {
-			t.Fatal("the file output never counted its event under its configured name")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testtool.WaitFor(t, "the file output to count its event under its configured name", time.Minute, time.Millisecond, func() bool {
+		return metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": "audit-file"}) == 1
+	})
 
 	renamed := mustConfig(t, strings.Replace(doc, "name: audit-file", "name: audit-log", 1))
 	if renamed.Equal(cfg) {
@@ -828,12 +825,9 @@ func TestSynchronousOutputsBorrowValues(t *testing.T) {
 			// One event at a time, each delivered before the next is
 			// recorded, so that every batch holds one event.
 			rec.RecordEvent(ctxOn, seqEvent(b+1))
-			for deadline := time.Now().Add(time.Minute); s.delivered() != b+1; {
-				if time.Now().After(deadline) {
-					t.Fatalf("event %d never delivered", b+1)
-				}
-				time.Sleep(time.Millisecond)
-			}
+			testtool.WaitFor(t, fmt.Sprintf("event %d to be delivered", b+1), time.Minute, time.Millisecond, func() bool {
+				return s.delivered() == b+1
+			})
 		}
 		return s, rec
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
@@ -108,13 +109,7 @@ func (g *gate) Close() error { return nil }
 // block on.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", wait, what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testtool.WaitFor(tb, what, wait, time.Millisecond, cond)
 }
 
 // checkStats fails unless every output of rec delivered exactly want

@@ -182,13 +182,7 @@ func (r *rig) settle(output string) tally {
 // waitFor polls cond until it holds, failing the test after wait.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", wait, what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
+	testtool.WaitFor(t, what, wait, 5*time.Millisecond, cond)
 }
 
 // conserved checks the identity after Close: every recorded event was

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 )
@@ -182,13 +183,7 @@ func (w *writers) Stop() int {
 // waitUntil polls cond until it holds, failing the test at the deadline.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testtool.WaitFor(t, what, waitTimeout, 2*time.Millisecond, cond)
 }
 
 // discard is a Reporter that keeps nothing, for benchmarks.

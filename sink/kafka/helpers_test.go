@@ -164,11 +164,5 @@ func (w testLog) Write(p []byte) (int, error) {
 // waitUntil polls cond, for conditions no channel signals (log contents).
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", wait, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testtool.WaitFor(t, what, wait, 5*time.Millisecond, cond)
 }
