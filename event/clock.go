@@ -29,10 +29,9 @@ type clockAnchor struct {
 
 // now returns the current wall-clock time as Unix seconds and nanoseconds.
 func (c *wallClock) now() (sec int64, nsec int32) {
-	var ns int64
 	if a := c.anchor.Load(); a != nil {
 		if d := time.Since(a.mono); d >= 0 && d < reanchorEvery {
-			ns = a.wall + int64(d)
+			ns := a.wall + int64(d)
 			return ns / 1e9, int32(ns % 1e9)
 		}
 	}

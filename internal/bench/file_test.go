@@ -21,9 +21,8 @@ import (
 // the file sink sustain.
 type fileRecorder struct {
 	rec     event.Recorder
-	paths   []string // the files written, unless null
+	paths   []string // the files written; none for /dev/null
 	outputs int
-	null    bool
 }
 
 func newFileRecorder(tb testing.TB, outputs, events int) *fileRecorder {
@@ -38,18 +37,16 @@ func newFileRecorder(tb testing.TB, outputs, events int) *fileRecorder {
 func newFileRecorderTo(tb testing.TB, outputs, events int, null bool) *fileRecorder {
 	tb.Helper()
 	dir := tb.TempDir()
-	p := &fileRecorder{null: null}
+	p := &fileRecorder{outputs: outputs}
 	var y strings.Builder
 	y.WriteString("file_outputs:\n")
 	for i := range outputs {
 		if null {
 			fmt.Fprintf(&y, "  - {path: /dev/null, name: null-%d}\n", i)
-			p.outputs++
 			continue
 		}
 		path := filepath.Join(dir, fmt.Sprintf("events-%d.jsonl", i))
 		p.paths = append(p.paths, path)
-		p.outputs++
 		fmt.Fprintf(&y, "  - path: %q\n", path)
 	}
 	cfg, err := event.LoadConfig([]byte(y.String()))
