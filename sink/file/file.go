@@ -20,6 +20,7 @@ import (
 	"github.com/rjeczalik/notify"
 
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/internal/lines"
 )
 
 // Kind is the table row for file outputs: YAML key file_outputs, JSON
@@ -40,10 +41,6 @@ func Kind[T any]() sink.Kind[T] {
 
 // ErrClosed is reported for messages delivered after Close.
 var ErrClosed = errors.New("file output is closed")
-
-// maxKeptBuffer bounds the line buffer kept between batches, so that one
-// huge batch does not pin its size in memory for the life of the output.
-const maxKeptBuffer = 1 << 20
 
 // Sink appends each delivered batch to the file with a single write(2),
 // so that concurrent writers and rotation tools never see half a batch
@@ -133,12 +130,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 		return
 	}
 	delivered, err := s.deliver(batch)
-	if delivered > 0 {
-		s.env.Reporter.Report(batch[:delivered], sink.Delivered, nil)
-	}
-	if delivered < len(batch) {
-		s.env.Reporter.Report(batch[delivered:], sink.Failed, err)
-	}
+	lines.Report(s.env.Reporter, batch, delivered, err)
 }
 
 // deliver writes the batch and returns how many of its messages made it
@@ -153,23 +145,9 @@ func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
 		return 0, err
 	}
 
-	buf := s.buf[:0]
-	if s.torn != nil && os.SameFile(s.torn, s.fi) {
-		// End the fragment a short write left so that it does not swallow
-		// the first line of this batch.
-		buf = append(buf, '\n')
-	}
+	// A fragment a short write left is ended only if it is in this file.
+	buf, prefix := lines.Join(&s.buf, batch, s.torn != nil && os.SameFile(s.torn, s.fi))
 	s.torn = nil
-	prefix := len(buf)
-	for _, m := range batch {
-		buf = append(buf, m.Value...)
-		buf = append(buf, '\n')
-	}
-	if cap(buf) <= maxKeptBuffer {
-		s.buf = buf[:0]
-	} else {
-		s.buf = nil
-	}
 
 	n, err := s.write(s.f, buf)
 	if err == nil && n < len(buf) {
@@ -180,14 +158,7 @@ func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
 		if (n == 0 && prefix > 0) || (n > 0 && buf[n-1] != '\n') {
 			s.torn = s.fi
 		}
-		off, whole := prefix, 0
-		for _, m := range batch {
-			off += len(m.Value) + 1
-			if off > n {
-				break
-			}
-			whole++
-		}
+		whole := lines.Whole(batch, prefix, n)
 		// Reopen for the next batch: the descriptor may be what broke.
 		s.closeFile()
 		return whole, fmt.Errorf("write %s: %w", s.path, unwrapPath(err))

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/internal/lines"
 )
 
 // Config configures the stdout output; it has no settings of its own
@@ -74,21 +75,13 @@ func NewWriter[T any](w io.Writer, env sink.Env[T]) *Sink[T] {
 // Name is "stdout", or the name the configuration sets.
 func (s *Sink[T]) Name() string { return s.name }
 
-// maxKeptBuffer bounds the line buffer kept between batches.
-const maxKeptBuffer = 1 << 20
-
 // Deliver writes the batch and reports it before returning.
 func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	if len(batch) == 0 {
 		return
 	}
 	delivered, err := s.deliver(batch)
-	if delivered > 0 {
-		s.env.Reporter.Report(batch[:delivered], sink.Delivered, nil)
-	}
-	if delivered < len(batch) {
-		s.env.Reporter.Report(batch[delivered:], sink.Failed, err)
-	}
+	lines.Report(s.env.Reporter, batch, delivered, err)
 }
 
 func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
@@ -97,22 +90,7 @@ func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
 	if s.closed {
 		return 0, ErrClosed
 	}
-	buf := s.buf[:0]
-	if s.torn {
-		// End the fragment a failed write left, so that the first line of
-		// this batch stays a line of its own.
-		buf = append(buf, '\n')
-	}
-	prefix := len(buf)
-	for _, m := range batch {
-		buf = append(buf, m.Value...)
-		buf = append(buf, '\n')
-	}
-	if cap(buf) <= maxKeptBuffer {
-		s.buf = buf[:0]
-	} else {
-		s.buf = nil
-	}
+	buf, prefix := lines.Join(&s.buf, batch, s.torn)
 
 	writeMu.Lock()
 	n, err := s.w.Write(buf)
@@ -125,15 +103,7 @@ func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
 		return len(batch), nil
 	}
 	s.torn = (s.torn && n == 0) || (n > 0 && buf[n-1] != '\n')
-	off, whole := prefix, 0
-	for _, m := range batch {
-		off += len(m.Value) + 1
-		if off > n {
-			break
-		}
-		whole++
-	}
-	return whole, fmt.Errorf("write to stdout: %w", err)
+	return lines.Whole(batch, prefix, n), fmt.Errorf("write to stdout: %w", err)
 }
 
 // Close marks the output closed. It does not close the writer: standard
