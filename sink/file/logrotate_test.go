@@ -12,6 +12,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink/file"
+	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 )
 
 const rotations = 5
@@ -148,25 +149,7 @@ func (r *logrotateRig) run(s *file.Sink[int], pause bool, wait func(n int)) int 
 // TestLogrotateCreate: logrotate renames the file and creates a new one
 // while batches keep coming; every delivered line is in exactly one file.
 func TestLogrotateCreate(t *testing.T) {
-	r := newLogrotateRig(t, func(string) string { return "    create 0640\n" })
-	s, rep := newSink(t, file.Config{Path: r.path})
-	wait := func(n int) { d, _, _ := rep.Counts(); rep.WaitDelivered(t, d+n, waitTimeout) }
-	sent := r.run(s, false, wait)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	seen := map[int]int{}
-	lines, files := readDir(t, r.logs, "events.jsonl", seen)
-	t.Logf("%d messages in files %v", lines, files)
-	if len(files) != rotations+1 {
-		t.Errorf("files %v, want events.jsonl and %d rotated ones", files, rotations)
-	}
-	assertConservation(t, rep, sent)
-	if _, dr, f := rep.Counts(); dr+f != 0 {
-		t.Errorf("dropped %d failed %d, want none (errors %v)", dr, f, rep.Errors())
-	}
-	assertExactlyDelivered(t, rep, seen, lines)
+	rotateStrictly(t, func(string) string { return "    create 0640\n" }, false)
 }
 
 // TestLogrotateCopytruncate: logrotate copies the file and truncates it in
@@ -178,25 +161,52 @@ func TestLogrotateCreate(t *testing.T) {
 // O_APPEND is what puts writes after the truncation at the start of the
 // file rather than behind a hole of NUL bytes, which parseLines rejects.
 func TestLogrotateCopytruncate(t *testing.T) {
-	r := newLogrotateRig(t, func(dir string) string { return "    copytruncate\n" + pauseScripts(dir) })
+	rotateStrictly(t, func(dir string) string { return "    copytruncate\n" + pauseScripts(dir) }, true)
+}
+
+// rotatedRun is what a logrotate test has to check after rotating under
+// load: what was reported, how many messages were sent, and what the
+// files hold (seen counts each sequence number found).
+type rotatedRun struct {
+	rep   *sinktest.Reporter[int]
+	sent  int
+	seen  map[int]int
+	lines int
+	files []string
+}
+
+// rotateUnderLoad runs logrotate with the given directives while writers
+// deliver (paused around each rotation if pause is set), closes the sink
+// and reads back every file in the log directory.
+func rotateUnderLoad(t *testing.T, directives func(dir string) string, pause bool) rotatedRun {
+	t.Helper()
+	r := newLogrotateRig(t, directives)
 	s, rep := newSink(t, file.Config{Path: r.path})
 	wait := func(n int) { d, _, _ := rep.Counts(); rep.WaitDelivered(t, d+n, waitTimeout) }
-	sent := r.run(s, true, wait)
+	sent := r.run(s, pause, wait)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	run := rotatedRun{rep: rep, sent: sent, seen: map[int]int{}}
+	run.lines, run.files = readDir(t, r.logs, "events.jsonl", run.seen)
+	return run
+}
 
-	seen := map[int]int{}
-	lines, files := readDir(t, r.logs, "events.jsonl", seen)
-	t.Logf("%d messages in files %v", lines, files)
-	if len(files) != rotations+1 {
-		t.Errorf("files %v, want events.jsonl and %d rotated ones", files, rotations)
+// rotateStrictly rotates under load and requires that nothing was lost:
+// one more file than rotations, no drops or failures, and every delivered
+// message in the files exactly once.
+func rotateStrictly(t *testing.T, directives func(dir string) string, pause bool) {
+	t.Helper()
+	run := rotateUnderLoad(t, directives, pause)
+	t.Logf("%d messages in files %v", run.lines, run.files)
+	if len(run.files) != rotations+1 {
+		t.Errorf("files %v, want events.jsonl and %d rotated ones", run.files, rotations)
 	}
-	assertConservation(t, rep, sent)
-	if _, dr, f := rep.Counts(); dr+f != 0 {
-		t.Errorf("dropped %d failed %d, want none (errors %v)", dr, f, rep.Errors())
+	assertConservation(t, run.rep, run.sent)
+	if _, dr, f := run.rep.Counts(); dr+f != 0 {
+		t.Errorf("dropped %d failed %d, want none (errors %v)", dr, f, run.rep.Errors())
 	}
-	assertExactlyDelivered(t, rep, seen, lines)
+	assertExactlyDelivered(t, run.rep, run.seen, run.lines)
 }
 
 // TestLogrotateCopytruncateUnpaused shows what copytruncate costs when
@@ -204,17 +214,9 @@ func TestLogrotateCopytruncate(t *testing.T) {
 // What can still be required is that nothing is duplicated or torn, no
 // line is found that was not delivered, and the file has no NUL hole.
 func TestLogrotateCopytruncateUnpaused(t *testing.T) {
-	r := newLogrotateRig(t, func(string) string { return "    copytruncate\n" })
-	s, rep := newSink(t, file.Config{Path: r.path})
-	wait := func(n int) { d, _, _ := rep.Counts(); rep.WaitDelivered(t, d+n, waitTimeout) }
-	sent := r.run(s, false, wait)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	seen := map[int]int{}
-	lines, files := readDir(t, r.logs, "events.jsonl", seen)
-	assertConservation(t, rep, sent)
+	run := rotateUnderLoad(t, func(string) string { return "    copytruncate\n" }, false)
+	rep, seen, lines, files := run.rep, run.seen, run.lines, run.files
+	assertConservation(t, rep, run.sent)
 	d, dr, f := rep.Counts()
 	if dr+f != 0 {
 		t.Errorf("dropped %d failed %d, want none (errors %v)", dr, f, rep.Errors())
