@@ -174,11 +174,13 @@ func (c *Config) Validate() error {
 	}
 	for i, b := range c.Brokers {
 		field := "brokers[" + strconv.Itoa(i) + "]"
+		// A broker is quoted masked: one written as user:password@host
+		// carries a password, wherever the configuration came from.
 		if err := checkHostPort(b); err != "" {
-			return sink.Errorf(field, "%q is not host:port: %s", b, err)
+			return sink.Errorf(field, "%q is not host:port: %s", sink.MaskAddress(b), err)
 		}
 		if slices.Index(c.Brokers, b) != i {
-			return sink.Errorf(field, "duplicate broker %q", b)
+			return sink.Errorf(field, "duplicate broker %q", sink.MaskAddress(b))
 		}
 	}
 	if c.Topic == "" {
@@ -261,6 +263,14 @@ var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
 // checkHostPort returns why b is not a usable host:port, or "".
 func checkHostPort(b string) string {
+	// "user@host:9092" splits into a valid-looking host, and would put
+	// the user (or a password) in the output's name.
+	if strings.Contains(b, "@") {
+		return "holds credentials (user:password@); configure them under sasl"
+	}
+	if strings.ContainsAny(b, "/?#") {
+		return "holds a scheme, path or query"
+	}
 	host, port, err := net.SplitHostPort(b)
 	if err != nil {
 		return "missing port or malformed address"
