@@ -1,6 +1,7 @@
 package event
 
 import (
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -33,8 +34,7 @@ type output struct {
 
 	delivered, dropped, failed, bytes atomic.Uint64
 	log                               *slog.Logger
-	failedSinceLog                    atomic.Uint64
-	lastFailureLog                    atomic.Int64 // unix nanoseconds
+	failures                          *sink.FailureLog // says why events failed
 	dropCounter                       prometheus.Counter
 	latency                           prometheus.Observer
 }
@@ -64,6 +64,9 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 	}
 	o.sink = s
 	o.name = s.Name()
+	// The metrics count every failure; the log says why, once per
+	// interval per output, however many events an outage fails.
+	o.failures = sink.NewFailureLog(r.log, "event recorder: events failed", "failed", "output", o.name)
 	m := r.metrics
 	series := func(t string) *typeSeries {
 		return &typeSeries{
@@ -126,28 +129,19 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 	}
 }
 
-// failureLogInterval bounds how often one output logs why events failed:
-// an unreachable destination fails every event, and the metrics carry the
-// counts; the log only has to say why.
-const failureLogInterval = 10 * time.Second
-
-// logFailure logs the reason events failed, at most once per interval per
-// output, with how many failed since the last line.
 func (o *output) logFailure(n int, err error) {
-	o.failedSinceLog.Add(uint64(n))
-	now := time.Now().UnixNano()
-	last := o.lastFailureLog.Load()
-	if last != 0 && now-last < int64(failureLogInterval) {
-		return
+	if err == nil {
+		err = errors.New("unknown")
 	}
-	if !o.lastFailureLog.CompareAndSwap(last, now) {
-		return
-	}
-	reason := "unknown"
-	if err != nil {
-		reason = err.Error()
-	}
-	o.log.Warn("event recorder: events failed", "output", o.name, "failed", o.failedSinceLog.Swap(0), "err", reason)
+	o.failures.Add(n, err)
+}
+
+// close closes the sink, then writes the failures not yet logged, so
+// that the logged counts add up to every failure.
+func (o *output) close() error {
+	err := o.sink.Close()
+	o.failures.Flush()
+	return err
 }
 
 func (o *output) stats() OutputStats {

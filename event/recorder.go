@@ -403,7 +403,7 @@ func (r *recorder) apply(cfg Config) error {
 	var started []*output
 	fail := func(err error) error {
 		for _, o := range started {
-			_ = o.sink.Close()
+			_ = o.close()
 		}
 		return err
 	}
@@ -438,7 +438,7 @@ func (r *recorder) apply(cfg Config) error {
 			r.closing.Add(1)
 			go func() {
 				defer r.closing.Done()
-				if err := o.sink.Close(); err != nil {
+				if err := o.close(); err != nil {
 					r.log.Warn("event recorder: closing removed output", "output", o.name, "err", err)
 				}
 			}()
@@ -485,7 +485,7 @@ func (r *recorder) close() error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := o.sink.Close(); err != nil {
+				if err := o.close(); err != nil {
 					if !strings.Contains(err.Error(), o.name) {
 						err = fmt.Errorf("%s: %w", o.name, err)
 					}

@@ -455,16 +455,9 @@ func (s *Sink[T]) errored(c *conn[T], e *sarama.ProducerError) (outage bool) {
 	}
 	typ := classify(cause)
 	s.counter[typ].Inc()
-	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, err))
-	// An outage fails every message in flight; a line per 10s says so
-	// without flooding the log.
-	s.errLog.Lock()
-	s.errLog.unseen++
-	if now := time.Now(); now.Sub(s.errLog.last) >= 10*time.Second {
-		s.env.Logger.Warn("kafka output failed to produce", "output", s.name, "error_type", typ, "failures", s.errLog.unseen, "err", err)
-		s.errLog.last, s.errLog.unseen = now, 0
-	}
-	s.errLog.Unlock()
+	err = fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, err)
+	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, err)
+	s.failures.Add(1, err)
 	// The whole cluster is gone when there is no broker left to ask, or
 	// when the breaker opened over failures to reach one: it would go on
 	// failing every message for ten seconds after the cluster is back,

@@ -109,11 +109,9 @@ type Sink[T any] struct {
 	gaveUp     atomic.Int64   // messages given up at close
 	connErr    atomic.Pointer[error]
 
-	errLog struct { // throttles produce-error logging
-		sync.Mutex
-		last   time.Time
-		unseen int
-	}
+	// An outage fails every message in flight: a line per interval with
+	// a count says so without flooding the log.
+	failures *sink.FailureLog
 
 	// Owned by run.
 	typeHeaders map[string][]byte
@@ -160,6 +158,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		typeHeaders: map[string][]byte{},
 		typeKeys:    map[string]sarama.Encoder{},
 	}
+	s.failures = sink.NewFailureLog(env.Logger, "kafka output failed to produce", "failures", "output", s.name)
 	vec := env.Metrics.CounterVec(ProduceErrorsMetric, "Records that a Kafka output failed to produce, by error type.", "output", "error_type")
 	for _, t := range []string{ErrorNetwork, ErrorTimeout, ErrorBroker, ErrorUnknown} {
 		s.counter[t] = vec.WithLabelValues(s.name, t)
@@ -310,6 +309,7 @@ func (s *Sink[T]) Close() error {
 		s.mu.Unlock()
 		close(s.closing)
 		s.reporting.Wait()
+		s.failures.Flush()
 		if n := s.gaveUp.Load(); n > 0 {
 			s.closeErr = fmt.Errorf("kafka: %s: gave up on %d messages at close", s.name, n)
 		}
