@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,15 +33,19 @@ type output struct {
 	byType map[string]*typeSeries
 	other  func(eventType string) *typeSeries
 
-	delivered, dropped, failed, bytes atomic.Uint64
-	log                               *slog.Logger
-	failures                          *sink.FailureLog // says why events failed
-	dropCounter                       prometheus.Counter
-	latency                           prometheus.Observer
+	delivered, unacked, dropped, failed, bytes atomic.Uint64
+	log                                        *slog.Logger
+	failures                                   *sink.FailureLog // says why events failed
+	dropCounter                                prometheus.Counter
+	latency                                    prometheus.Observer
 }
 
 type typeSeries struct {
 	success, failure, bytes prometheus.Counter
+	// unacked is created on first use: only an output that sends without
+	// acknowledgement (Kafka acks: none) ever has such events, and every
+	// other output would carry a series per event type that stays zero.
+	unacked func() prometheus.Counter
 }
 
 func (r *recorder) newOutput(sp outputSpec) (*output, error) {
@@ -72,7 +77,10 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 		return &typeSeries{
 			success: m.recorded.WithLabelValues(t, o.name, ResultSuccess),
 			failure: m.recorded.WithLabelValues(t, o.name, ResultFailure),
-			bytes:   m.bytesWritten.WithLabelValues(t, o.name),
+			unacked: sync.OnceValue(func() prometheus.Counter {
+				return m.recorded.WithLabelValues(t, o.name, ResultUnacknowledged)
+			}),
+			bytes: m.bytesWritten.WithLabelValues(t, o.name),
 		}
 	}
 	o.byType = map[string]*typeSeries{EventTypeUnknown: series(EventTypeUnknown)}
@@ -96,7 +104,8 @@ func (o *output) series(t string) *typeSeries {
 // the metrics.
 func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sink.Outcome, err error) {
 	switch outcome {
-	case sink.Delivered:
+	case sink.Delivered, sink.Unacknowledged:
+		acked := outcome == sink.Delivered
 		now := time.Now()
 		var total uint64
 		// Counters are added once per run of one event type (batches
@@ -108,14 +117,26 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 			for ; i < len(msgs) && msgs[i].Type == t; i++ {
 				n++
 				size += len(msgs[i].Value)
-				o.latency.Observe(now.Sub(msgs[i].Time).Seconds())
+				if acked {
+					// Latency is to the destination's acknowledgement;
+					// an unacknowledged send has none.
+					o.latency.Observe(now.Sub(msgs[i].Time).Seconds())
+				}
 			}
 			s := o.series(t)
-			s.success.Add(float64(n))
+			if acked {
+				s.success.Add(float64(n))
+			} else {
+				s.unacked().Add(float64(n))
+			}
 			s.bytes.Add(float64(size))
 			total += uint64(size)
 		}
-		o.delivered.Add(uint64(len(msgs)))
+		if acked {
+			o.delivered.Add(uint64(len(msgs)))
+		} else {
+			o.unacked.Add(uint64(len(msgs)))
+		}
 		o.bytes.Add(total)
 	case sink.Dropped:
 		o.dropCounter.Add(float64(len(msgs)))
@@ -146,11 +167,12 @@ func (o *output) close() error {
 
 func (o *output) stats() OutputStats {
 	return OutputStats{
-		Name:      o.name,
-		Delivered: o.delivered.Load(),
-		Dropped:   o.dropped.Load(),
-		Failed:    o.failed.Load(),
-		Bytes:     o.bytes.Load(),
+		Name:           o.name,
+		Delivered:      o.delivered.Load(),
+		Unacknowledged: o.unacked.Load(),
+		Dropped:        o.dropped.Load(),
+		Failed:         o.failed.Load(),
+		Bytes:          o.bytes.Load(),
 	}
 }
 

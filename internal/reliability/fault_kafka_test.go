@@ -280,3 +280,54 @@ func TestKafkaFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestKafkaAcksNoneIsUnacknowledged: with acks: none the broker never
+// says whether it stored a record, so what the output sends is counted
+// as unacknowledged, never as delivered; the second row shows why, with a
+// broker that rejects (and so drops) every record while the output can
+// only report them sent.
+func TestKafkaAcksNoneIsUnacknowledged(t *testing.T) {
+	for _, row := range []struct {
+		name   string
+		reject bool
+	}{{"healthy broker", false}, {"broker rejects every record", true}} {
+		t.Run(row.name, func(t *testing.T) {
+			f := &kafkaFixture{port: kafkatest.FreePort(t), dir: t.TempDir()}
+			f.addr = fmt.Sprintf("127.0.0.1:%d", f.port)
+			f.startBroker(t)
+			if row.reject {
+				f.kf.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "events", Err: kerr.MessageTooLarge, Count: -1})
+			}
+			cfg := mustLoad(t, fmt.Sprintf("kafka_outputs: [{brokers: [%q], topic: events, acks: none}]", f.addr))
+			f.webhookFixture = &webhookFixture{
+				rig: newRig(t, cfg, event.Options{QueueSize: 64, MaxBatch: 16, CloseTimeout: 2 * time.Second}),
+				out: "kafka:" + f.addr + "/events",
+			}
+			_, after := f.paced(64)
+			if after.Unacked != 64 || after.Delivered != 0 || after.Failed != 0 {
+				t.Errorf("%v; want all 64 unacknowledged, none delivered", after)
+			}
+			if _, err := f.close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			c := f.conserved(f.out)
+			st := f.rec.Stats()[0]
+			if st.Unacknowledged != 64 || st.Delivered != 0 || st.Accounted() != 64 {
+				t.Errorf("Stats %+v; want 64 unacknowledged, none delivered", st)
+			}
+			stored := 64
+			if row.reject {
+				stored = 0
+			}
+			var got map[int]int
+			waitFor(t, fmt.Sprintf("the topic to hold %d records", stored), func() bool {
+				got = f.topicSeqs()
+				return sum(got) >= stored
+			})
+			if sum(got) != stored {
+				t.Errorf("the topic holds %d records, want %d", sum(got), stored)
+			}
+			t.Logf("FIGURES kafka acks=none %q: %v; topic holds %d", row.name, c, sum(got))
+		})
+	}
+}

@@ -28,10 +28,13 @@ type Acks string
 
 // Acknowledgement levels.
 const (
-	// AcksNone does not wait for the broker: a record counts as delivered
-	// once written to the connection.
+	// AcksNone does not wait for the broker: a record is reported
+	// sink.Unacknowledged once written to the connection, never
+	// Delivered, since the broker may drop it (a leader that fails, a
+	// rejected record) and says nothing either way.
 	AcksNone Acks = "none"
-	// AcksLeader waits for the partition leader to write the record.
+	// AcksLeader waits for the partition leader to write the record: it
+	// is lost if the leader fails before a replica has copied it.
 	AcksLeader Acks = "leader"
 	// AcksAll waits for every in-sync replica and turns on the idempotent
 	// producer, so retries cannot duplicate or reorder records.

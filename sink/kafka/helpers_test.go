@@ -80,11 +80,12 @@ func (h *harness) closeAll(t testing.TB, s *kafka.Sink[int], sent int) error {
 func (h *harness) checkTotal(t testing.TB, sent int) {
 	t.Helper()
 	d, dr, f := h.rep.Counts()
-	if d+dr+f != sent {
-		t.Fatalf("delivered %d + dropped %d + failed %d = %d, want %d sent", d, dr, f, d+dr+f, sent)
+	u := len(h.rep.Unacknowledged())
+	if d+u+dr+f != sent {
+		t.Fatalf("delivered %d + unacknowledged %d + dropped %d + failed %d = %d, want %d sent", d, u, dr, f, d+u+dr+f, sent)
 	}
 	seen := map[int]int{}
-	for _, m := range append(h.rep.Delivered(), h.rep.Failed()...) {
+	for _, m := range slices.Concat(h.rep.Delivered(), h.rep.Unacknowledged(), h.rep.Failed()) {
 		seen[m.Event]++
 		if seen[m.Event] > 1 {
 			t.Fatalf("message %d reported more than once", m.Event)

@@ -409,7 +409,9 @@ func (s *Sink[T]) abandon(c *conn[T]) {
 const maxReportBatch = 256
 
 // succeeded reports m and whatever other successes are already waiting
-// on more, as one batch.
+// on more, as one batch: Delivered, or with acks: none Unacknowledged,
+// because sarama then returns a message as a success once it is written
+// to the connection, and the broker never says whether it stored it.
 func (s *Sink[T]) succeeded(m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage) {
 	if m == nil {
 		return
@@ -431,7 +433,7 @@ gather:
 			break gather
 		}
 	}
-	s.env.Reporter.Report(batch, sink.Delivered, nil)
+	s.env.Reporter.Report(batch, s.sent, nil)
 }
 
 // errored reports e's message Failed and counts the error. It returns

@@ -92,6 +92,7 @@ type Sink[T any] struct {
 
 	contentType []byte
 	key         sarama.Encoder // the record key when it is the same for all
+	sent        sink.Outcome   // what a success from sarama means: Delivered or Unacknowledged
 
 	mu     sync.RWMutex // Deliver holds it shared, Close exclusive
 	closed bool
@@ -151,6 +152,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		sc:          sc,
 		counter:     map[string]prometheus.Counter{},
 		contentType: []byte(FormatOf(cfg).ContentType()),
+		sent:        sink.Delivered,
 		buf:         make(chan sink.Message[T], cfg.BufferSize),
 		closing:     make(chan struct{}),
 		drained:     make(chan struct{}),
@@ -162,6 +164,9 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	vec := env.Metrics.CounterVec(ProduceErrorsMetric, "Records that a Kafka output failed to produce, by error type.", "output", "error_type")
 	for _, t := range []string{ErrorNetwork, ErrorTimeout, ErrorBroker, ErrorUnknown} {
 		s.counter[t] = vec.WithLabelValues(s.name, t)
+	}
+	if cfg.Acks == AcksNone {
+		s.sent = sink.Unacknowledged
 	}
 	if cfg.Key == KeyInstance && env.Instance != "" {
 		s.key = sarama.ByteEncoder(env.Instance)
