@@ -97,7 +97,7 @@ func (h *harness) checkTotal(t testing.TB, sent int) {
 func (h *harness) produceErrors(output string) map[string]float64 {
 	out := map[string]float64{}
 	vec := h.env.Metrics.CounterVec(kafka.ProduceErrorsMetric, "", "output", "error_type")
-	for _, typ := range []string{kafka.ErrorNetwork, kafka.ErrorTimeout, kafka.ErrorBroker, kafka.ErrorUnknown} {
+	for _, typ := range []string{kafka.ErrorNetwork, kafka.ErrorTimeout, kafka.ErrorBroker, kafka.ErrorMessageTooLarge, kafka.ErrorUnknown} {
 		out[typ] = testutil.ToFloat64(vec.WithLabelValues(output, typ))
 	}
 	return out

@@ -541,8 +541,10 @@ func TestProduceErrorTypes(t *testing.T) {
 		err  *kerr.Error
 		want string
 	}{
-		{kerr.MessageTooLarge, kafka.ErrorBroker},
+		{kerr.MessageTooLarge, kafka.ErrorMessageTooLarge},
+		{kerr.RecordListTooLarge, kafka.ErrorMessageTooLarge},
 		{kerr.RequestTimedOut, kafka.ErrorTimeout},
+		{kerr.NotEnoughReplicas, kafka.ErrorBroker},
 	} {
 		t.Run(tc.err.Message, func(t *testing.T) {
 			kf := kafkatest.StartFake(t, kfake.SeedTopics(1, "events"))
@@ -610,7 +612,9 @@ func TestClassify(t *testing.T) {
 		{&net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, kafka.ErrorTimeout},
 		{context.DeadlineExceeded, kafka.ErrorTimeout},
 		{sarama.ErrNotLeaderForPartition, kafka.ErrorBroker},
-		{sarama.ErrMessageSizeTooLarge, kafka.ErrorBroker},
+		{sarama.ErrMessageSizeTooLarge, kafka.ErrorMessageTooLarge},
+		{sarama.ErrMessageSetSizeTooLarge, kafka.ErrorMessageTooLarge},
+		{fmt.Errorf("wrapped: %w", sarama.ErrMessageSizeTooLarge), kafka.ErrorMessageTooLarge},
 		{sarama.ErrShuttingDown, kafka.ErrorUnknown},
 		{breaker.ErrBreakerOpen, kafka.ErrorUnknown}, // the sink classifies by what opened it
 		{errors.New("something else"), kafka.ErrorUnknown},
