@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
@@ -97,5 +99,43 @@ func TestFailuresLoggedOncePerInterval(t *testing.T) {
 				t.Errorf("the first line counts %d events, want the 1 that failed first", lines[0].Events)
 			}
 		})
+	}
+}
+
+// TestDropsLoggedOncePerInterval: a full queue drops events at every
+// Deliver; the log says so once per interval, with counts that add up to
+// every drop.
+func TestDropsLoggedOncePerInterval(t *testing.T) {
+	var buf testtool.SyncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg := config(t, refusedURL(t))
+	cfg.Workers, cfg.QueueSize = 1, 1
+	cfg.RetryBackoff = model.Duration(time.Hour) // the worker parks on its first event
+	s, rep := start(t, cfg, sink.Env[int]{Logger: logger, CloseTimeout: 100 * time.Millisecond})
+	s.SetLogInterval(time.Hour)
+	for i := range 10 {
+		s.Deliver(sinktest.Messages(i*100, 100))
+	}
+	_ = s.Close()
+	_, dropped, _ := rep.Counts()
+	if dropped < 10*100-2 {
+		t.Fatalf("%d dropped, want all but the 1 or 2 the worker and queue hold", dropped)
+	}
+	var lines, counted int
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var line struct {
+			Msg     string
+			Dropped int
+		}
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line.Msg == "webhook queue full, events dropped" {
+			lines++
+			counted += line.Dropped
+		}
+	}
+	if lines != 2 || counted != dropped {
+		t.Errorf("%d drop lines counting %d, want 2 counting the %d dropped:\n%s", lines, counted, dropped, buf.String())
 	}
 }
