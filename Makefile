@@ -16,6 +16,11 @@ demo:
 test:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+## test-alertmanager-versions: go vet ./... and test ./event/... against every supported Alertmanager release
+.PHONY: test-alertmanager-versions
+test-alertmanager-versions:
+	GO=$(GO) .ci/alertmanager-versions
+
 ## test-short: the fast subset (skips the extension proof and long fault tests)
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -61,4 +66,4 @@ bench:
 	$(GO) run ./internal/benchreport
 
 ## ci: what .ci/run does after installing system packages
-ci: check-generated lint buf-lint buf-breaking buf-breaking-selftest test fuzz
+ci: check-generated lint buf-lint buf-breaking buf-breaking-selftest test test-alertmanager-versions fuzz

@@ -71,7 +71,9 @@ const (
 
 // Defaults applied to unset fields.
 const (
-	DefaultClientID   = "eventrecorder"
+	// DefaultClientID is the reference's default: brokers key ACLs and
+	// quotas by client id, so switching recorders must not change it.
+	DefaultClientID   = "alertmanager"
 	DefaultBufferSize = 1024
 )
 

@@ -90,7 +90,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := kafka.Config{
 		Brokers:     []string{"kafka-2:9093", "kafka-1:9093"},
 		Topic:       "events",
-		ClientID:    "eventrecorder",
+		ClientID:    "alertmanager", // the reference's default
 		Format:      kafka.FormatJSON,
 		Acks:        kafka.AcksLeader,
 		Compression: kafka.CompressionNone,
@@ -117,7 +117,7 @@ func TestConfigEveryField(t *testing.T) {
 	doc := `
 brokers: ["kafka-1:9093", "kafka-2:9093"]
 topic: events
-client_id: alertmanager
+client_id: am-eu-west
 format: protobuf
 acks: all
 compression: snappy
@@ -141,7 +141,7 @@ name: audit-kafka
 	want := kafka.Config{
 		Brokers:     []string{"kafka-1:9093", "kafka-2:9093"},
 		Topic:       "events",
-		ClientID:    "alertmanager",
+		ClientID:    "am-eu-west",
 		Format:      kafka.FormatProtobuf,
 		Acks:        kafka.AcksAll,
 		Compression: kafka.CompressionSnappy,
@@ -174,7 +174,7 @@ name: audit-kafka
 func TestConfigEqualFormatName(t *testing.T) {
 	k := kafka.Kind[int]()
 	a := kafka.Config{Brokers: []string{"b:2", "a:1"}, Topic: "t"}
-	b := kafka.Config{Brokers: []string{"a:1", "b:2"}, Topic: "t", Acks: kafka.AcksLeader, ClientID: "eventrecorder", Filter: sink.Filter{EventTypes: []string{}}}
+	b := kafka.Config{Brokers: []string{"a:1", "b:2"}, Topic: "t", Acks: kafka.AcksLeader, ClientID: "alertmanager", Filter: sink.Filter{EventTypes: []string{}}}
 	if !k.Equal(a, b) {
 		t.Error("broker order or explicit defaults made configurations unequal")
 	}
