@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eventrecorder/eventrecorder/event"
@@ -312,11 +313,16 @@ func TestGoldenFilesMatchEventTypes(t *testing.T) {
 	}
 }
 
+// schemaPackage is the schema's proto package, read from its descriptor
+// rather than spelled again here.
+var schemaPackage = pb.File_eventrecorderpb_eventrecorder_proto.Package()
+
 // notPopulated lists, per event type, fields whose natural value in the
-// golden event is the zero value (which protojson omits).
+// golden event is the zero value (which protojson omits), by name relative
+// to schemaPackage.
 var notPopulated = map[string][]string{
 	// An alert joining a group is firing.
-	event.EventTypeAlertGrouped: {"eventrecorderpb.Alert.resolved"},
+	event.EventTypeAlertGrouped: {"Alert.resolved"},
 }
 
 // requireFullyPopulated fails when some field of a message type reachable
@@ -327,7 +333,11 @@ func requireFullyPopulated(t *testing.T, ev *pb.Event, exempt ...string) {
 	t.Helper()
 	set := map[protoreflect.FullName]bool{}
 	for _, name := range exempt {
-		set[protoreflect.FullName(name)] = true
+		full := protoreflect.FullName(string(schemaPackage) + "." + name)
+		if _, err := protoregistry.GlobalFiles.FindDescriptorByName(full); err != nil {
+			t.Errorf("exemption %q names no field of the schema: %v", name, err)
+		}
+		set[full] = true
 	}
 	var walk func(m protoreflect.Message)
 	walk = func(m protoreflect.Message) {
@@ -350,7 +360,7 @@ func requireFullyPopulated(t *testing.T, ev *pb.Event, exempt ...string) {
 	seen := map[protoreflect.FullName]bool{}
 	var check func(md protoreflect.MessageDescriptor)
 	check = func(md protoreflect.MessageDescriptor) {
-		if seen[md.FullName()] || md.ParentFile().Package() != "eventrecorderpb" {
+		if seen[md.FullName()] || md.ParentFile().Package() != schemaPackage {
 			return // well-known types are encoded by protojson, not by us
 		}
 		seen[md.FullName()] = true
