@@ -13,6 +13,13 @@
 // 	protoc        (unknown)
 // source: eventrecorderpb/eventrecorder.proto
 
+// The proto package is this module's own, not Alertmanager's
+// (eventrecorderpb in v0.33 and v0.34, events.v2 in v0.35): it never reaches
+// the wire, since no field is an Any, and a distinct name lets one program
+// link both schemas without a protobuf registration conflict. The Go import
+// path and package name stay eventrecorderpb (option go_package), which the
+// reference API spells.
+
 package eventrecorderpb
 
 import (
@@ -1074,7 +1081,7 @@ type NotificationEvent struct {
 	MutedAlerts    []*GroupedAlert        `protobuf:"bytes,4,rep,name=muted_alerts,json=mutedAlerts,proto3" json:"muted_alerts,omitempty"`
 	GroupInfo      *AlertGroupInfo        `protobuf:"bytes,5,opt,name=group_info,json=groupInfo,proto3" json:"group_info,omitempty"`
 	RepeatInterval *durationpb.Duration   `protobuf:"bytes,6,opt,name=repeat_interval,json=repeatInterval,proto3" json:"repeat_interval,omitempty"`
-	Reason         NotifyReason           `protobuf:"varint,7,opt,name=reason,proto3,enum=eventrecorderpb.NotifyReason" json:"reason,omitempty"`
+	Reason         NotifyReason           `protobuf:"varint,7,opt,name=reason,proto3,enum=eventrecorder.v1.NotifyReason" json:"reason,omitempty"`
 	FlushId        uint64                 `protobuf:"varint,8,opt,name=flush_id,json=flushId,proto3" json:"flush_id,omitempty"`
 	Integration    *Integration           `protobuf:"bytes,9,opt,name=integration,proto3" json:"integration,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -1288,7 +1295,7 @@ func (x *Silence) GetMatcherSets() []*MatcherSet {
 // Matcher is one label matcher.
 type Matcher struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
-	Type    Matcher_Type           `protobuf:"varint,1,opt,name=type,proto3,enum=eventrecorderpb.Matcher_Type" json:"type,omitempty"`
+	Type    Matcher_Type           `protobuf:"varint,1,opt,name=type,proto3,enum=eventrecorder.v1.Matcher_Type" json:"type,omitempty"`
 	Name    string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Pattern string                 `protobuf:"bytes,3,opt,name=pattern,proto3" json:"pattern,omitempty"`
 	// The matcher as Alertmanager renders it, e.g. env=~"prod.*".
@@ -1731,25 +1738,25 @@ var File_eventrecorderpb_eventrecorder_proto protoreflect.FileDescriptor
 
 const file_eventrecorderpb_eventrecorder_proto_rawDesc = "" +
 	"\n" +
-	"#eventrecorderpb/eventrecorder.proto\x12\x0feventrecorderpb\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x01\n" +
+	"#eventrecorderpb/eventrecorder.proto\x12\x10eventrecorder.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n" +
 	"\x05Event\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"@timestamp\x12\x1a\n" +
-	"\binstance\x18\x02 \x01(\tR\binstance\x12.\n" +
-	"\x04data\x18\x03 \x01(\v2\x1a.eventrecorderpb.EventDataR\x04data\x12)\n" +
-	"\x10cluster_position\x18\x04 \x01(\rR\x0fclusterPosition\"\x81\a\n" +
-	"\tEventData\x12i\n" +
-	"\x1aalertmanager_startup_event\x18\x01 \x01(\v2).eventrecorderpb.AlertmanagerStartupEventH\x00R\x18alertmanagerStartupEvent\x12l\n" +
-	"\x1balertmanager_shutdown_event\x18\x02 \x01(\v2*.eventrecorderpb.AlertmanagerShutdownEventH\x00R\x19alertmanagerShutdownEvent\x12I\n" +
-	"\ralert_created\x18\x03 \x01(\v2\".eventrecorderpb.AlertCreatedEventH\x00R\falertCreated\x12L\n" +
-	"\x0ealert_resolved\x18\x04 \x01(\v2#.eventrecorderpb.AlertResolvedEventH\x00R\ralertResolved\x12I\n" +
-	"\ralert_grouped\x18\x05 \x01(\v2\".eventrecorderpb.AlertGroupedEventH\x00R\falertGrouped\x12H\n" +
-	"\fnotification\x18\x06 \x01(\v2\".eventrecorderpb.NotificationEventH\x00R\fnotification\x12O\n" +
-	"\x0fsilence_created\x18\a \x01(\v2$.eventrecorderpb.SilenceCreatedEventH\x00R\x0esilenceCreated\x12O\n" +
-	"\x0fsilence_updated\x18\b \x01(\v2$.eventrecorderpb.SilenceUpdatedEventH\x00R\x0esilenceUpdated\x12Y\n" +
-	"\x13silence_muted_alert\x18\t \x01(\v2'.eventrecorderpb.SilenceMutedAlertEventH\x00R\x11silenceMutedAlert\x12b\n" +
+	"\binstance\x18\x02 \x01(\tR\binstance\x12/\n" +
+	"\x04data\x18\x03 \x01(\v2\x1b.eventrecorder.v1.EventDataR\x04data\x12)\n" +
+	"\x10cluster_position\x18\x04 \x01(\rR\x0fclusterPosition\"\x8b\a\n" +
+	"\tEventData\x12j\n" +
+	"\x1aalertmanager_startup_event\x18\x01 \x01(\v2*.eventrecorder.v1.AlertmanagerStartupEventH\x00R\x18alertmanagerStartupEvent\x12m\n" +
+	"\x1balertmanager_shutdown_event\x18\x02 \x01(\v2+.eventrecorder.v1.AlertmanagerShutdownEventH\x00R\x19alertmanagerShutdownEvent\x12J\n" +
+	"\ralert_created\x18\x03 \x01(\v2#.eventrecorder.v1.AlertCreatedEventH\x00R\falertCreated\x12M\n" +
+	"\x0ealert_resolved\x18\x04 \x01(\v2$.eventrecorder.v1.AlertResolvedEventH\x00R\ralertResolved\x12J\n" +
+	"\ralert_grouped\x18\x05 \x01(\v2#.eventrecorder.v1.AlertGroupedEventH\x00R\falertGrouped\x12I\n" +
+	"\fnotification\x18\x06 \x01(\v2#.eventrecorder.v1.NotificationEventH\x00R\fnotification\x12P\n" +
+	"\x0fsilence_created\x18\a \x01(\v2%.eventrecorder.v1.SilenceCreatedEventH\x00R\x0esilenceCreated\x12P\n" +
+	"\x0fsilence_updated\x18\b \x01(\v2%.eventrecorder.v1.SilenceUpdatedEventH\x00R\x0esilenceUpdated\x12Z\n" +
+	"\x13silence_muted_alert\x18\t \x01(\v2(.eventrecorder.v1.SilenceMutedAlertEventH\x00R\x11silenceMutedAlert\x12c\n" +
 	"\x16inhibition_muted_alert\x18\n" +
-	" \x01(\v2*.eventrecorderpb.InhibitionMutedAlertEventH\x00R\x14inhibitionMutedAlertB\f\n" +
+	" \x01(\v2+.eventrecorder.v1.InhibitionMutedAlertEventH\x00R\x14inhibitionMutedAlertB\f\n" +
 	"\n" +
 	"event_type\"Y\n" +
 	"\x18AlertmanagerStartupEvent\x12\x18\n" +
@@ -1758,68 +1765,68 @@ const file_eventrecorderpb_eventrecorder_proto_rawDesc = "" +
 	"\x19AlertmanagerShutdownEvent\"3\n" +
 	"\tLabelPair\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\">\n" +
-	"\bLabelSet\x122\n" +
-	"\x06labels\x18\x01 \x03(\v2\x1a.eventrecorderpb.LabelPairR\x06labels\"\xb7\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"?\n" +
+	"\bLabelSet\x123\n" +
+	"\x06labels\x18\x01 \x03(\v2\x1b.eventrecorder.v1.LabelPairR\x06labels\"\xb9\x02\n" +
 	"\x05Alert\x12 \n" +
 	"\vfingerprint\x18\x01 \x01(\x04R\vfingerprint\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
-	"\x06labels\x18\x03 \x01(\v2\x19.eventrecorderpb.LabelSetR\x06labels\x12;\n" +
-	"\vannotations\x18\x04 \x01(\v2\x19.eventrecorderpb.LabelSetR\vannotations\x127\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x122\n" +
+	"\x06labels\x18\x03 \x01(\v2\x1a.eventrecorder.v1.LabelSetR\x06labels\x12<\n" +
+	"\vannotations\x18\x04 \x01(\v2\x1a.eventrecorder.v1.LabelSetR\vannotations\x127\n" +
 	"\tstarts_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x12\x1a\n" +
-	"\bresolved\x18\a \x01(\bR\bresolved\"e\n" +
+	"\bresolved\x18\a \x01(\bR\bresolved\"f\n" +
 	"\fGroupedAlert\x12\x12\n" +
-	"\x04hash\x18\x01 \x01(\x04R\x04hash\x125\n" +
-	"\adetails\x18\x02 \x01(\v2\x16.eventrecorderpb.AlertH\x00R\adetails\x88\x01\x01B\n" +
+	"\x04hash\x18\x01 \x01(\x04R\x04hash\x126\n" +
+	"\adetails\x18\x02 \x01(\v2\x17.eventrecorder.v1.AlertH\x00R\adetails\x88\x01\x01B\n" +
 	"\n" +
-	"\b_details\"\x80\x02\n" +
+	"\b_details\"\x82\x02\n" +
 	"\x0eAlertGroupInfo\x12\x1b\n" +
-	"\tgroup_key\x18\x01 \x01(\tR\bgroupKey\x12<\n" +
-	"\fgroup_labels\x18\x02 \x01(\v2\x19.eventrecorderpb.LabelSetR\vgroupLabels\x12\x19\n" +
+	"\tgroup_key\x18\x01 \x01(\tR\bgroupKey\x12=\n" +
+	"\fgroup_labels\x18\x02 \x01(\v2\x1a.eventrecorder.v1.LabelSetR\vgroupLabels\x12\x19\n" +
 	"\bgroup_id\x18\x03 \x01(\tR\agroupId\x12#\n" +
-	"\rreceiver_name\x18\x04 \x01(\tR\freceiverName\x124\n" +
-	"\bmatchers\x18\x05 \x03(\v2\x18.eventrecorderpb.MatcherR\bmatchers\x12\x1d\n" +
+	"\rreceiver_name\x18\x04 \x01(\tR\freceiverName\x125\n" +
+	"\bmatchers\x18\x05 \x03(\v2\x19.eventrecorder.v1.MatcherR\bmatchers\x12\x1d\n" +
 	"\n" +
-	"group_uuid\x18\x06 \x01(\tR\tgroupUuid\"A\n" +
-	"\x11AlertCreatedEvent\x12,\n" +
-	"\x05alert\x18\x01 \x01(\v2\x16.eventrecorderpb.AlertR\x05alert\"\x89\x01\n" +
-	"\x12AlertResolvedEvent\x123\n" +
-	"\x05alert\x18\x01 \x01(\v2\x1d.eventrecorderpb.GroupedAlertR\x05alert\x12>\n" +
+	"group_uuid\x18\x06 \x01(\tR\tgroupUuid\"B\n" +
+	"\x11AlertCreatedEvent\x12-\n" +
+	"\x05alert\x18\x01 \x01(\v2\x17.eventrecorder.v1.AlertR\x05alert\"\x8b\x01\n" +
+	"\x12AlertResolvedEvent\x124\n" +
+	"\x05alert\x18\x01 \x01(\v2\x1e.eventrecorder.v1.GroupedAlertR\x05alert\x12?\n" +
 	"\n" +
-	"group_info\x18\x02 \x01(\v2\x1f.eventrecorderpb.AlertGroupInfoR\tgroupInfo\"\x88\x01\n" +
-	"\x11AlertGroupedEvent\x123\n" +
-	"\x05alert\x18\x01 \x01(\v2\x1d.eventrecorderpb.GroupedAlertR\x05alert\x12>\n" +
+	"group_info\x18\x02 \x01(\v2 .eventrecorder.v1.AlertGroupInfoR\tgroupInfo\"\x8a\x01\n" +
+	"\x11AlertGroupedEvent\x124\n" +
+	"\x05alert\x18\x01 \x01(\v2\x1e.eventrecorder.v1.GroupedAlertR\x05alert\x12?\n" +
 	"\n" +
-	"group_info\x18\x02 \x01(\v2\x1f.eventrecorderpb.AlertGroupInfoR\tgroupInfo\"7\n" +
+	"group_info\x18\x02 \x01(\v2 .eventrecorder.v1.AlertGroupInfoR\tgroupInfo\"7\n" +
 	"\vIntegration\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x03R\x05index\"\xae\x04\n" +
-	"\x11NotificationEvent\x125\n" +
-	"\x06alerts\x18\x01 \x03(\v2\x1d.eventrecorderpb.GroupedAlertR\x06alerts\x12B\n" +
-	"\rfiring_alerts\x18\x02 \x03(\v2\x1d.eventrecorderpb.GroupedAlertR\ffiringAlerts\x12F\n" +
-	"\x0fresolved_alerts\x18\x03 \x03(\v2\x1d.eventrecorderpb.GroupedAlertR\x0eresolvedAlerts\x12@\n" +
-	"\fmuted_alerts\x18\x04 \x03(\v2\x1d.eventrecorderpb.GroupedAlertR\vmutedAlerts\x12>\n" +
+	"\x05index\x18\x02 \x01(\x03R\x05index\"\xb5\x04\n" +
+	"\x11NotificationEvent\x126\n" +
+	"\x06alerts\x18\x01 \x03(\v2\x1e.eventrecorder.v1.GroupedAlertR\x06alerts\x12C\n" +
+	"\rfiring_alerts\x18\x02 \x03(\v2\x1e.eventrecorder.v1.GroupedAlertR\ffiringAlerts\x12G\n" +
+	"\x0fresolved_alerts\x18\x03 \x03(\v2\x1e.eventrecorder.v1.GroupedAlertR\x0eresolvedAlerts\x12A\n" +
+	"\fmuted_alerts\x18\x04 \x03(\v2\x1e.eventrecorder.v1.GroupedAlertR\vmutedAlerts\x12?\n" +
 	"\n" +
-	"group_info\x18\x05 \x01(\v2\x1f.eventrecorderpb.AlertGroupInfoR\tgroupInfo\x12B\n" +
-	"\x0frepeat_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0erepeatInterval\x125\n" +
-	"\x06reason\x18\a \x01(\x0e2\x1d.eventrecorderpb.NotifyReasonR\x06reason\x12\x19\n" +
-	"\bflush_id\x18\b \x01(\x04R\aflushId\x12>\n" +
-	"\vintegration\x18\t \x01(\v2\x1c.eventrecorderpb.IntegrationR\vintegration\"\xae\x03\n" +
+	"group_info\x18\x05 \x01(\v2 .eventrecorder.v1.AlertGroupInfoR\tgroupInfo\x12B\n" +
+	"\x0frepeat_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0erepeatInterval\x126\n" +
+	"\x06reason\x18\a \x01(\x0e2\x1e.eventrecorder.v1.NotifyReasonR\x06reason\x12\x19\n" +
+	"\bflush_id\x18\b \x01(\x04R\aflushId\x12?\n" +
+	"\vintegration\x18\t \x01(\v2\x1d.eventrecorder.v1.IntegrationR\vintegration\"\xb1\x03\n" +
 	"\aSilence\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x124\n" +
-	"\bmatchers\x18\x02 \x03(\v2\x18.eventrecorderpb.MatcherR\bmatchers\x12;\n" +
-	"\vannotations\x18\x03 \x01(\v2\x19.eventrecorderpb.LabelSetR\vannotations\x127\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x125\n" +
+	"\bmatchers\x18\x02 \x03(\v2\x19.eventrecorder.v1.MatcherR\bmatchers\x12<\n" +
+	"\vannotations\x18\x03 \x01(\v2\x1a.eventrecorder.v1.LabelSetR\vannotations\x127\n" +
 	"\tstarts_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x129\n" +
 	"\n" +
 	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1d\n" +
 	"\n" +
 	"created_by\x18\a \x01(\tR\tcreatedBy\x12\x18\n" +
-	"\acomment\x18\b \x01(\tR\acomment\x12>\n" +
-	"\fmatcher_sets\x18\t \x03(\v2\x1b.eventrecorderpb.MatcherSetR\vmatcherSets\"\xee\x01\n" +
-	"\aMatcher\x121\n" +
-	"\x04type\x18\x01 \x01(\x0e2\x1d.eventrecorderpb.Matcher.TypeR\x04type\x12\x12\n" +
+	"\acomment\x18\b \x01(\tR\acomment\x12?\n" +
+	"\fmatcher_sets\x18\t \x03(\v2\x1c.eventrecorder.v1.MatcherSetR\vmatcherSets\"\xef\x01\n" +
+	"\aMatcher\x122\n" +
+	"\x04type\x18\x01 \x01(\x0e2\x1e.eventrecorder.v1.Matcher.TypeR\x04type\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\apattern\x18\x03 \x01(\tR\apattern\x12\x1a\n" +
 	"\brendered\x18\x04 \x01(\tR\brendered\"f\n" +
@@ -1829,30 +1836,30 @@ const file_eventrecorderpb_eventrecorder_proto_rawDesc = "" +
 	"TYPE_EQUAL\x10\x01\x12\x0f\n" +
 	"\vTYPE_REGEXP\x10\x02\x12\x12\n" +
 	"\x0eTYPE_NOT_EQUAL\x10\x03\x12\x13\n" +
-	"\x0fTYPE_NOT_REGEXP\x10\x04\"B\n" +
+	"\x0fTYPE_NOT_REGEXP\x10\x04\"C\n" +
 	"\n" +
-	"MatcherSet\x124\n" +
-	"\bmatchers\x18\x01 \x03(\v2\x18.eventrecorderpb.MatcherR\bmatchers\"I\n" +
-	"\x13SilenceCreatedEvent\x122\n" +
-	"\asilence\x18\x01 \x01(\v2\x18.eventrecorderpb.SilenceR\asilence\"I\n" +
-	"\x13SilenceUpdatedEvent\x122\n" +
-	"\asilence\x18\x01 \x01(\v2\x18.eventrecorderpb.SilenceR\asilence\"a\n" +
+	"MatcherSet\x125\n" +
+	"\bmatchers\x18\x01 \x03(\v2\x19.eventrecorder.v1.MatcherR\bmatchers\"J\n" +
+	"\x13SilenceCreatedEvent\x123\n" +
+	"\asilence\x18\x01 \x01(\v2\x19.eventrecorder.v1.SilenceR\asilence\"J\n" +
+	"\x13SilenceUpdatedEvent\x123\n" +
+	"\asilence\x18\x01 \x01(\v2\x19.eventrecorder.v1.SilenceR\asilence\"b\n" +
 	"\n" +
-	"MutedAlert\x121\n" +
-	"\x06labels\x18\x01 \x01(\v2\x19.eventrecorderpb.LabelSetR\x06labels\x12 \n" +
-	"\vfingerprint\x18\x02 \x01(\x04R\vfingerprint\"\x8a\x01\n" +
-	"\x16SilenceMutedAlertEvent\x122\n" +
-	"\asilence\x18\x01 \x01(\v2\x18.eventrecorderpb.SilenceR\asilence\x12<\n" +
-	"\vmuted_alert\x18\x02 \x01(\v2\x1b.eventrecorderpb.MutedAlertR\n" +
-	"mutedAlert\"\xca\x01\n" +
-	"\vInhibitRule\x12A\n" +
-	"\x0fsource_matchers\x18\x01 \x03(\v2\x18.eventrecorderpb.MatcherR\x0esourceMatchers\x12A\n" +
-	"\x0ftarget_matchers\x18\x02 \x03(\v2\x18.eventrecorderpb.MatcherR\x0etargetMatchers\x12!\n" +
+	"MutedAlert\x122\n" +
+	"\x06labels\x18\x01 \x01(\v2\x1a.eventrecorder.v1.LabelSetR\x06labels\x12 \n" +
+	"\vfingerprint\x18\x02 \x01(\x04R\vfingerprint\"\x8c\x01\n" +
+	"\x16SilenceMutedAlertEvent\x123\n" +
+	"\asilence\x18\x01 \x01(\v2\x19.eventrecorder.v1.SilenceR\asilence\x12=\n" +
+	"\vmuted_alert\x18\x02 \x01(\v2\x1c.eventrecorder.v1.MutedAlertR\n" +
+	"mutedAlert\"\xcc\x01\n" +
+	"\vInhibitRule\x12B\n" +
+	"\x0fsource_matchers\x18\x01 \x03(\v2\x19.eventrecorder.v1.MatcherR\x0esourceMatchers\x12B\n" +
+	"\x0ftarget_matchers\x18\x02 \x03(\v2\x19.eventrecorder.v1.MatcherR\x0etargetMatchers\x12!\n" +
 	"\fequal_labels\x18\x03 \x03(\tR\vequalLabels\x12\x12\n" +
-	"\x04name\x18\x04 \x01(\tR\x04name\"\xd5\x01\n" +
-	"\x19InhibitionMutedAlertEvent\x12A\n" +
-	"\rinhibit_rules\x18\x01 \x03(\v2\x1c.eventrecorderpb.InhibitRuleR\finhibitRules\x12<\n" +
-	"\vmuted_alert\x18\x02 \x01(\v2\x1b.eventrecorderpb.MutedAlertR\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"\xd7\x01\n" +
+	"\x19InhibitionMutedAlertEvent\x12B\n" +
+	"\rinhibit_rules\x18\x01 \x03(\v2\x1d.eventrecorder.v1.InhibitRuleR\finhibitRules\x12=\n" +
+	"\vmuted_alert\x18\x02 \x01(\v2\x1c.eventrecorder.v1.MutedAlertR\n" +
 	"mutedAlert\x127\n" +
 	"\x17inhibiting_fingerprints\x18\x03 \x03(\x04R\x16inhibitingFingerprints*\xf3\x01\n" +
 	"\fNotifyReason\x12\x1d\n" +
@@ -1878,85 +1885,85 @@ func file_eventrecorderpb_eventrecorder_proto_rawDescGZIP() []byte {
 var file_eventrecorderpb_eventrecorder_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_eventrecorderpb_eventrecorder_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_eventrecorderpb_eventrecorder_proto_goTypes = []any{
-	(NotifyReason)(0),                 // 0: eventrecorderpb.NotifyReason
-	(Matcher_Type)(0),                 // 1: eventrecorderpb.Matcher.Type
-	(*Event)(nil),                     // 2: eventrecorderpb.Event
-	(*EventData)(nil),                 // 3: eventrecorderpb.EventData
-	(*AlertmanagerStartupEvent)(nil),  // 4: eventrecorderpb.AlertmanagerStartupEvent
-	(*AlertmanagerShutdownEvent)(nil), // 5: eventrecorderpb.AlertmanagerShutdownEvent
-	(*LabelPair)(nil),                 // 6: eventrecorderpb.LabelPair
-	(*LabelSet)(nil),                  // 7: eventrecorderpb.LabelSet
-	(*Alert)(nil),                     // 8: eventrecorderpb.Alert
-	(*GroupedAlert)(nil),              // 9: eventrecorderpb.GroupedAlert
-	(*AlertGroupInfo)(nil),            // 10: eventrecorderpb.AlertGroupInfo
-	(*AlertCreatedEvent)(nil),         // 11: eventrecorderpb.AlertCreatedEvent
-	(*AlertResolvedEvent)(nil),        // 12: eventrecorderpb.AlertResolvedEvent
-	(*AlertGroupedEvent)(nil),         // 13: eventrecorderpb.AlertGroupedEvent
-	(*Integration)(nil),               // 14: eventrecorderpb.Integration
-	(*NotificationEvent)(nil),         // 15: eventrecorderpb.NotificationEvent
-	(*Silence)(nil),                   // 16: eventrecorderpb.Silence
-	(*Matcher)(nil),                   // 17: eventrecorderpb.Matcher
-	(*MatcherSet)(nil),                // 18: eventrecorderpb.MatcherSet
-	(*SilenceCreatedEvent)(nil),       // 19: eventrecorderpb.SilenceCreatedEvent
-	(*SilenceUpdatedEvent)(nil),       // 20: eventrecorderpb.SilenceUpdatedEvent
-	(*MutedAlert)(nil),                // 21: eventrecorderpb.MutedAlert
-	(*SilenceMutedAlertEvent)(nil),    // 22: eventrecorderpb.SilenceMutedAlertEvent
-	(*InhibitRule)(nil),               // 23: eventrecorderpb.InhibitRule
-	(*InhibitionMutedAlertEvent)(nil), // 24: eventrecorderpb.InhibitionMutedAlertEvent
+	(NotifyReason)(0),                 // 0: eventrecorder.v1.NotifyReason
+	(Matcher_Type)(0),                 // 1: eventrecorder.v1.Matcher.Type
+	(*Event)(nil),                     // 2: eventrecorder.v1.Event
+	(*EventData)(nil),                 // 3: eventrecorder.v1.EventData
+	(*AlertmanagerStartupEvent)(nil),  // 4: eventrecorder.v1.AlertmanagerStartupEvent
+	(*AlertmanagerShutdownEvent)(nil), // 5: eventrecorder.v1.AlertmanagerShutdownEvent
+	(*LabelPair)(nil),                 // 6: eventrecorder.v1.LabelPair
+	(*LabelSet)(nil),                  // 7: eventrecorder.v1.LabelSet
+	(*Alert)(nil),                     // 8: eventrecorder.v1.Alert
+	(*GroupedAlert)(nil),              // 9: eventrecorder.v1.GroupedAlert
+	(*AlertGroupInfo)(nil),            // 10: eventrecorder.v1.AlertGroupInfo
+	(*AlertCreatedEvent)(nil),         // 11: eventrecorder.v1.AlertCreatedEvent
+	(*AlertResolvedEvent)(nil),        // 12: eventrecorder.v1.AlertResolvedEvent
+	(*AlertGroupedEvent)(nil),         // 13: eventrecorder.v1.AlertGroupedEvent
+	(*Integration)(nil),               // 14: eventrecorder.v1.Integration
+	(*NotificationEvent)(nil),         // 15: eventrecorder.v1.NotificationEvent
+	(*Silence)(nil),                   // 16: eventrecorder.v1.Silence
+	(*Matcher)(nil),                   // 17: eventrecorder.v1.Matcher
+	(*MatcherSet)(nil),                // 18: eventrecorder.v1.MatcherSet
+	(*SilenceCreatedEvent)(nil),       // 19: eventrecorder.v1.SilenceCreatedEvent
+	(*SilenceUpdatedEvent)(nil),       // 20: eventrecorder.v1.SilenceUpdatedEvent
+	(*MutedAlert)(nil),                // 21: eventrecorder.v1.MutedAlert
+	(*SilenceMutedAlertEvent)(nil),    // 22: eventrecorder.v1.SilenceMutedAlertEvent
+	(*InhibitRule)(nil),               // 23: eventrecorder.v1.InhibitRule
+	(*InhibitionMutedAlertEvent)(nil), // 24: eventrecorder.v1.InhibitionMutedAlertEvent
 	(*timestamppb.Timestamp)(nil),     // 25: google.protobuf.Timestamp
 	(*durationpb.Duration)(nil),       // 26: google.protobuf.Duration
 }
 var file_eventrecorderpb_eventrecorder_proto_depIdxs = []int32{
-	25, // 0: eventrecorderpb.Event.timestamp:type_name -> google.protobuf.Timestamp
-	3,  // 1: eventrecorderpb.Event.data:type_name -> eventrecorderpb.EventData
-	4,  // 2: eventrecorderpb.EventData.alertmanager_startup_event:type_name -> eventrecorderpb.AlertmanagerStartupEvent
-	5,  // 3: eventrecorderpb.EventData.alertmanager_shutdown_event:type_name -> eventrecorderpb.AlertmanagerShutdownEvent
-	11, // 4: eventrecorderpb.EventData.alert_created:type_name -> eventrecorderpb.AlertCreatedEvent
-	12, // 5: eventrecorderpb.EventData.alert_resolved:type_name -> eventrecorderpb.AlertResolvedEvent
-	13, // 6: eventrecorderpb.EventData.alert_grouped:type_name -> eventrecorderpb.AlertGroupedEvent
-	15, // 7: eventrecorderpb.EventData.notification:type_name -> eventrecorderpb.NotificationEvent
-	19, // 8: eventrecorderpb.EventData.silence_created:type_name -> eventrecorderpb.SilenceCreatedEvent
-	20, // 9: eventrecorderpb.EventData.silence_updated:type_name -> eventrecorderpb.SilenceUpdatedEvent
-	22, // 10: eventrecorderpb.EventData.silence_muted_alert:type_name -> eventrecorderpb.SilenceMutedAlertEvent
-	24, // 11: eventrecorderpb.EventData.inhibition_muted_alert:type_name -> eventrecorderpb.InhibitionMutedAlertEvent
-	6,  // 12: eventrecorderpb.LabelSet.labels:type_name -> eventrecorderpb.LabelPair
-	7,  // 13: eventrecorderpb.Alert.labels:type_name -> eventrecorderpb.LabelSet
-	7,  // 14: eventrecorderpb.Alert.annotations:type_name -> eventrecorderpb.LabelSet
-	25, // 15: eventrecorderpb.Alert.starts_at:type_name -> google.protobuf.Timestamp
-	25, // 16: eventrecorderpb.Alert.ends_at:type_name -> google.protobuf.Timestamp
-	8,  // 17: eventrecorderpb.GroupedAlert.details:type_name -> eventrecorderpb.Alert
-	7,  // 18: eventrecorderpb.AlertGroupInfo.group_labels:type_name -> eventrecorderpb.LabelSet
-	17, // 19: eventrecorderpb.AlertGroupInfo.matchers:type_name -> eventrecorderpb.Matcher
-	8,  // 20: eventrecorderpb.AlertCreatedEvent.alert:type_name -> eventrecorderpb.Alert
-	9,  // 21: eventrecorderpb.AlertResolvedEvent.alert:type_name -> eventrecorderpb.GroupedAlert
-	10, // 22: eventrecorderpb.AlertResolvedEvent.group_info:type_name -> eventrecorderpb.AlertGroupInfo
-	9,  // 23: eventrecorderpb.AlertGroupedEvent.alert:type_name -> eventrecorderpb.GroupedAlert
-	10, // 24: eventrecorderpb.AlertGroupedEvent.group_info:type_name -> eventrecorderpb.AlertGroupInfo
-	9,  // 25: eventrecorderpb.NotificationEvent.alerts:type_name -> eventrecorderpb.GroupedAlert
-	9,  // 26: eventrecorderpb.NotificationEvent.firing_alerts:type_name -> eventrecorderpb.GroupedAlert
-	9,  // 27: eventrecorderpb.NotificationEvent.resolved_alerts:type_name -> eventrecorderpb.GroupedAlert
-	9,  // 28: eventrecorderpb.NotificationEvent.muted_alerts:type_name -> eventrecorderpb.GroupedAlert
-	10, // 29: eventrecorderpb.NotificationEvent.group_info:type_name -> eventrecorderpb.AlertGroupInfo
-	26, // 30: eventrecorderpb.NotificationEvent.repeat_interval:type_name -> google.protobuf.Duration
-	0,  // 31: eventrecorderpb.NotificationEvent.reason:type_name -> eventrecorderpb.NotifyReason
-	14, // 32: eventrecorderpb.NotificationEvent.integration:type_name -> eventrecorderpb.Integration
-	17, // 33: eventrecorderpb.Silence.matchers:type_name -> eventrecorderpb.Matcher
-	7,  // 34: eventrecorderpb.Silence.annotations:type_name -> eventrecorderpb.LabelSet
-	25, // 35: eventrecorderpb.Silence.starts_at:type_name -> google.protobuf.Timestamp
-	25, // 36: eventrecorderpb.Silence.ends_at:type_name -> google.protobuf.Timestamp
-	25, // 37: eventrecorderpb.Silence.updated_at:type_name -> google.protobuf.Timestamp
-	18, // 38: eventrecorderpb.Silence.matcher_sets:type_name -> eventrecorderpb.MatcherSet
-	1,  // 39: eventrecorderpb.Matcher.type:type_name -> eventrecorderpb.Matcher.Type
-	17, // 40: eventrecorderpb.MatcherSet.matchers:type_name -> eventrecorderpb.Matcher
-	16, // 41: eventrecorderpb.SilenceCreatedEvent.silence:type_name -> eventrecorderpb.Silence
-	16, // 42: eventrecorderpb.SilenceUpdatedEvent.silence:type_name -> eventrecorderpb.Silence
-	7,  // 43: eventrecorderpb.MutedAlert.labels:type_name -> eventrecorderpb.LabelSet
-	16, // 44: eventrecorderpb.SilenceMutedAlertEvent.silence:type_name -> eventrecorderpb.Silence
-	21, // 45: eventrecorderpb.SilenceMutedAlertEvent.muted_alert:type_name -> eventrecorderpb.MutedAlert
-	17, // 46: eventrecorderpb.InhibitRule.source_matchers:type_name -> eventrecorderpb.Matcher
-	17, // 47: eventrecorderpb.InhibitRule.target_matchers:type_name -> eventrecorderpb.Matcher
-	23, // 48: eventrecorderpb.InhibitionMutedAlertEvent.inhibit_rules:type_name -> eventrecorderpb.InhibitRule
-	21, // 49: eventrecorderpb.InhibitionMutedAlertEvent.muted_alert:type_name -> eventrecorderpb.MutedAlert
+	25, // 0: eventrecorder.v1.Event.timestamp:type_name -> google.protobuf.Timestamp
+	3,  // 1: eventrecorder.v1.Event.data:type_name -> eventrecorder.v1.EventData
+	4,  // 2: eventrecorder.v1.EventData.alertmanager_startup_event:type_name -> eventrecorder.v1.AlertmanagerStartupEvent
+	5,  // 3: eventrecorder.v1.EventData.alertmanager_shutdown_event:type_name -> eventrecorder.v1.AlertmanagerShutdownEvent
+	11, // 4: eventrecorder.v1.EventData.alert_created:type_name -> eventrecorder.v1.AlertCreatedEvent
+	12, // 5: eventrecorder.v1.EventData.alert_resolved:type_name -> eventrecorder.v1.AlertResolvedEvent
+	13, // 6: eventrecorder.v1.EventData.alert_grouped:type_name -> eventrecorder.v1.AlertGroupedEvent
+	15, // 7: eventrecorder.v1.EventData.notification:type_name -> eventrecorder.v1.NotificationEvent
+	19, // 8: eventrecorder.v1.EventData.silence_created:type_name -> eventrecorder.v1.SilenceCreatedEvent
+	20, // 9: eventrecorder.v1.EventData.silence_updated:type_name -> eventrecorder.v1.SilenceUpdatedEvent
+	22, // 10: eventrecorder.v1.EventData.silence_muted_alert:type_name -> eventrecorder.v1.SilenceMutedAlertEvent
+	24, // 11: eventrecorder.v1.EventData.inhibition_muted_alert:type_name -> eventrecorder.v1.InhibitionMutedAlertEvent
+	6,  // 12: eventrecorder.v1.LabelSet.labels:type_name -> eventrecorder.v1.LabelPair
+	7,  // 13: eventrecorder.v1.Alert.labels:type_name -> eventrecorder.v1.LabelSet
+	7,  // 14: eventrecorder.v1.Alert.annotations:type_name -> eventrecorder.v1.LabelSet
+	25, // 15: eventrecorder.v1.Alert.starts_at:type_name -> google.protobuf.Timestamp
+	25, // 16: eventrecorder.v1.Alert.ends_at:type_name -> google.protobuf.Timestamp
+	8,  // 17: eventrecorder.v1.GroupedAlert.details:type_name -> eventrecorder.v1.Alert
+	7,  // 18: eventrecorder.v1.AlertGroupInfo.group_labels:type_name -> eventrecorder.v1.LabelSet
+	17, // 19: eventrecorder.v1.AlertGroupInfo.matchers:type_name -> eventrecorder.v1.Matcher
+	8,  // 20: eventrecorder.v1.AlertCreatedEvent.alert:type_name -> eventrecorder.v1.Alert
+	9,  // 21: eventrecorder.v1.AlertResolvedEvent.alert:type_name -> eventrecorder.v1.GroupedAlert
+	10, // 22: eventrecorder.v1.AlertResolvedEvent.group_info:type_name -> eventrecorder.v1.AlertGroupInfo
+	9,  // 23: eventrecorder.v1.AlertGroupedEvent.alert:type_name -> eventrecorder.v1.GroupedAlert
+	10, // 24: eventrecorder.v1.AlertGroupedEvent.group_info:type_name -> eventrecorder.v1.AlertGroupInfo
+	9,  // 25: eventrecorder.v1.NotificationEvent.alerts:type_name -> eventrecorder.v1.GroupedAlert
+	9,  // 26: eventrecorder.v1.NotificationEvent.firing_alerts:type_name -> eventrecorder.v1.GroupedAlert
+	9,  // 27: eventrecorder.v1.NotificationEvent.resolved_alerts:type_name -> eventrecorder.v1.GroupedAlert
+	9,  // 28: eventrecorder.v1.NotificationEvent.muted_alerts:type_name -> eventrecorder.v1.GroupedAlert
+	10, // 29: eventrecorder.v1.NotificationEvent.group_info:type_name -> eventrecorder.v1.AlertGroupInfo
+	26, // 30: eventrecorder.v1.NotificationEvent.repeat_interval:type_name -> google.protobuf.Duration
+	0,  // 31: eventrecorder.v1.NotificationEvent.reason:type_name -> eventrecorder.v1.NotifyReason
+	14, // 32: eventrecorder.v1.NotificationEvent.integration:type_name -> eventrecorder.v1.Integration
+	17, // 33: eventrecorder.v1.Silence.matchers:type_name -> eventrecorder.v1.Matcher
+	7,  // 34: eventrecorder.v1.Silence.annotations:type_name -> eventrecorder.v1.LabelSet
+	25, // 35: eventrecorder.v1.Silence.starts_at:type_name -> google.protobuf.Timestamp
+	25, // 36: eventrecorder.v1.Silence.ends_at:type_name -> google.protobuf.Timestamp
+	25, // 37: eventrecorder.v1.Silence.updated_at:type_name -> google.protobuf.Timestamp
+	18, // 38: eventrecorder.v1.Silence.matcher_sets:type_name -> eventrecorder.v1.MatcherSet
+	1,  // 39: eventrecorder.v1.Matcher.type:type_name -> eventrecorder.v1.Matcher.Type
+	17, // 40: eventrecorder.v1.MatcherSet.matchers:type_name -> eventrecorder.v1.Matcher
+	16, // 41: eventrecorder.v1.SilenceCreatedEvent.silence:type_name -> eventrecorder.v1.Silence
+	16, // 42: eventrecorder.v1.SilenceUpdatedEvent.silence:type_name -> eventrecorder.v1.Silence
+	7,  // 43: eventrecorder.v1.MutedAlert.labels:type_name -> eventrecorder.v1.LabelSet
+	16, // 44: eventrecorder.v1.SilenceMutedAlertEvent.silence:type_name -> eventrecorder.v1.Silence
+	21, // 45: eventrecorder.v1.SilenceMutedAlertEvent.muted_alert:type_name -> eventrecorder.v1.MutedAlert
+	17, // 46: eventrecorder.v1.InhibitRule.source_matchers:type_name -> eventrecorder.v1.Matcher
+	17, // 47: eventrecorder.v1.InhibitRule.target_matchers:type_name -> eventrecorder.v1.Matcher
+	23, // 48: eventrecorder.v1.InhibitionMutedAlertEvent.inhibit_rules:type_name -> eventrecorder.v1.InhibitRule
+	21, // 49: eventrecorder.v1.InhibitionMutedAlertEvent.muted_alert:type_name -> eventrecorder.v1.MutedAlert
 	50, // [50:50] is the sub-list for method output_type
 	50, // [50:50] is the sub-list for method input_type
 	50, // [50:50] is the sub-list for extension type_name

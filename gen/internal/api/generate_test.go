@@ -221,7 +221,7 @@ func TestMappingErrors(t *testing.T) {
 			name: "unknown field",
 			old:  "      resolved: a.Resolved()\n",
 			new:  "      resolved: a.Resolved()\n      resolvd: true\n",
-			want: "converters: AlertAsProto: eventrecorderpb.Alert has no field resolvd",
+			want: "converters: AlertAsProto: eventrecorder.v1.Alert has no field resolvd",
 		},
 		{
 			name: "unmapped field",
@@ -265,7 +265,7 @@ func TestMappingErrors(t *testing.T) {
 			name: "unknown enum value",
 			old:  "      TYPE_EQUAL: labels.MatchEqual\n",
 			new:  "      TYPE_EQUAL: labels.MatchEqual\n      TYPE_FUZZY: labels.MatchEqual\n",
-			want: "enums: matchTypeAsProto: values: TYPE_FUZZY not in enum eventrecorderpb.Matcher.Type",
+			want: "enums: matchTypeAsProto: values: TYPE_FUZZY not in enum eventrecorder.v1.Matcher.Type",
 		},
 		{
 			name: "unknown key",
