@@ -56,9 +56,10 @@ message ConfigReloadedEvent {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
-	// The generators are pinned in go.mod and run with go run, so with a
-	// warm module cache this works offline; GOWORK=off keeps a workspace
-	// outside the copy from redirecting the build.
+	// buf and the generators are pinned in gen/go.mod (protoc-gen-go in
+	// go.mod) and run with go tool and go run, so with a warm module cache
+	// this works offline; GOWORK=off keeps a workspace outside the copy
+	// from redirecting the build.
 	env := append(os.Environ(), "GOWORK=off")
 	run := func(dir string, args ...string) string {
 		t.Helper()
