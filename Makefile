@@ -4,7 +4,9 @@
 # inherit the tools. `go -C gen tool X` builds X from gen/go.mod on demand
 # (cached by Go); nothing needs installing by hand.
 GO        ?= go
-MODULES   := . gen
+# Every module in the repository, for lint and fuzz: the library, gen/, and
+# the compatibility test module (whose tests test-compat runs).
+MODULES   := . gen internal/compat/am034
 # buf runs from gen/, so paths given to it are relative to gen/.
 BUF       := $(GO) -C gen tool buf
 FUZZTIME  ?= 20s
@@ -49,7 +51,7 @@ check-generated: generate
 check-footprint:
 	bash .ci/check-footprint
 
-## lint: go vet, staticcheck and go mod tidy in both modules, gofmt
+## lint: go vet, staticcheck and go mod tidy in every module, gofmt
 lint:
 	@set -e; staticcheck=$$($(GO) -C gen tool -n staticcheck); for mod in $(MODULES); do \
 	  echo "lint module $$mod"; \
@@ -76,7 +78,7 @@ buf-breaking-selftest:
 	  printf 'buf breaking failed, but not on the renumbered field:\n%s\n' "$$out" >&2; exit 1; fi; \
 	echo "buf breaking rejects a renumbered field: ok"
 
-## fuzz: run every fuzz target of both modules for FUZZTIME each
+## fuzz: run every fuzz target of every module for FUZZTIME each
 fuzz:
 	@set -e; for mod in $(MODULES); do \
 	  for dir in $$($(GO) -C $$mod list -f '{{.Dir}}' ./...); do \
