@@ -1,8 +1,8 @@
-# Two modules: the root (the library) and gen/ (the generators and the
-# pinned build tools: buf, staticcheck, benchstat, as tool directives in
-# gen/go.mod), kept apart so that a module importing the library does not
-# inherit the tools. `go -C gen tool X` builds X from gen/go.mod on demand
-# (cached by Go); nothing needs installing by hand.
+# The root module is the library; gen/ is a module of its own holding the
+# generators and the pinned build tools (buf, staticcheck, benchstat, as
+# tool directives in gen/go.mod), so that a module importing the library
+# does not inherit them. `go -C gen tool X` builds X from gen/go.mod on
+# demand (cached by Go); nothing needs installing by hand.
 GO        ?= go
 # Every module in the repository, for lint and fuzz: the library, gen/, and
 # the compatibility test module (whose tests test-compat runs).
