@@ -145,7 +145,7 @@ func TestBadConfigMessages(t *testing.T) {
 			name = name[:80]
 		}
 		t.Run(name, func(t *testing.T) {
-			cfg, err := event.LoadConfig([]byte(row.yaml))
+			cfg, err := loadConfig(t, row.yaml)
 			if row.new {
 				if err != nil {
 					t.Fatalf("LoadConfig: %v; want it to load and fail only in event.New", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 )
 
 // validConfigs seed FuzzLoadConfig with configurations that load, so that
@@ -59,7 +60,8 @@ var (
 )
 
 // FuzzLoadConfig feeds arbitrary bytes to LoadConfig: it must never
-// panic; every line of an error must name the output list (kind and index)
+// panic; every other way of decoding them (both yaml.v2 drivers, strict or
+// not, whole or embedded in a larger struct) must agree with it; every line of an error must name the output list (kind and index)
 // or the top-level key it is about, unless the document is not a YAML
 // mapping at all; a configuration that loads must describe itself without
 // panicking and equal itself.
@@ -71,7 +73,7 @@ func FuzzLoadConfig(f *testing.F) {
 		f.Add([]byte(row.yaml))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		cfg, err := event.LoadConfig(b)
+		cfg, err := yamltest.DecodeAnyDoc(t, string(b), yamltest.Way[event.Config]{Name: "LoadConfig", Decode: event.LoadConfig})
 		if err != nil {
 			msg := err.Error()
 			document := documentLine.MatchString(msg)
