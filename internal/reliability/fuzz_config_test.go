@@ -52,10 +52,11 @@ var (
 	outputLine = regexp.MustCompile(`^[a-z][a-z0-9_]*_outputs(\[\d+\])?(\.|: |\[)`)
 	// Or it names a top-level key: one that is not an output list, or one that is repeated.
 	unknownKeyLine = regexp.MustCompile(`^".*": (unknown key \(want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs\)|key appears more than once)$`)
-	// Or the document is not YAML, or not a mapping, which has no field
-	// to name: yaml.v2 says so on the first line and lists what it could
-	// not decode below, by line number.
-	documentLine = regexp.MustCompile(`^(yaml: |the configuration must be a mapping of output lists)`)
+	// Or the document is not YAML, or not a mapping, or nests deeper than
+	// yamltree.MaxDepth, which has no field to name: yaml.v2 says so on
+	// the first line and lists what it could not decode below, by line
+	// number.
+	documentLine = regexp.MustCompile(`^(yaml: |the configuration must be a mapping of output lists|mappings and lists nest more than \d+ levels deep$)`)
 	documentItem = regexp.MustCompile(`^  line \d+: `)
 )
 

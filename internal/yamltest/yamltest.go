@@ -242,3 +242,112 @@ func indent(s string) string {
 	}
 	return b.String()
 }
+
+// driverPackages are the import paths of the drivers' own types.
+var driverPackages = []string{"go.yaml.in/yaml/v2", "gopkg.in/yaml.v2"}
+
+func isDriverType(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	for _, p := range driverPackages {
+		if t.PkgPath() == p {
+			return true
+		}
+	}
+	return false
+}
+
+// DriverTypesIn lists the types from either driver's package (MapSlice,
+// MapItem, ...) that a value of type t can hold, following pointers,
+// slices, maps and struct fields. A type handed to a driver's unmarshal
+// function must have none, since the other driver would not know it.
+// Interface-typed parts are not followed: check the values they hold
+// with DriverTypesInValue.
+func DriverTypesIn(t reflect.Type) []string {
+	var out []string
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		if isDriverType(t) {
+			out = append(out, t.String())
+			return
+		}
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			walk(t.Elem())
+		case reflect.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case reflect.Struct:
+			for i := range t.NumField() {
+				walk(t.Field(i).Type)
+			}
+		}
+	}
+	walk(t)
+	return out
+}
+
+// DriverTypesInValue lists the driver types in v's dynamic value, looking
+// inside interfaces, pointers, slices, maps and struct fields: what a
+// MarshalYAML method returns must have none.
+func DriverTypesInValue(v any) []string {
+	var out []string
+	var walk func(reflect.Value, int)
+	walk = func(v reflect.Value, depth int) {
+		if !v.IsValid() || depth > 100 {
+			return
+		}
+		if isDriverType(v.Type()) {
+			out = append(out, v.Type().String())
+			return
+		}
+		switch v.Kind() {
+		case reflect.Interface, reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), depth+1)
+			}
+		case reflect.Slice, reflect.Array:
+			for i := range v.Len() {
+				walk(v.Index(i), depth+1)
+			}
+		case reflect.Map:
+			it := v.MapRange()
+			for it.Next() {
+				walk(it.Key(), depth+1)
+				walk(it.Value(), depth+1)
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				walk(v.Field(i), depth+1)
+			}
+		}
+	}
+	walk(reflect.ValueOf(v), 0)
+	return out
+}
+
+// Spy records the types an UnmarshalYAML method hands the driver's
+// unmarshal function: decode into a Spy[T] and it calls T's method with
+// a recording unmarshal.
+type Spy[T any, PT interface {
+	*T
+	UnmarshalYAML(func(any) error) error
+}] struct {
+	Value T
+	Types []reflect.Type
+}
+
+// UnmarshalYAML calls the spied type's UnmarshalYAML, recording the type
+// of each value it asks unmarshal to fill.
+func (s *Spy[T, PT]) UnmarshalYAML(unmarshal func(any) error) error {
+	return PT(&s.Value).UnmarshalYAML(func(v any) error {
+		s.Types = append(s.Types, reflect.TypeOf(v))
+		return unmarshal(v)
+	})
+}

@@ -45,23 +45,23 @@ func Unmarshal(unmarshal func(any) error, v any, paths Paths) error {
 }
 
 // Decode decodes n into v, a pointer, with go.yaml.in/yaml/v2's
-// UnmarshalStrict: repeated keys and unknown fields are errors. Every
+// UnmarshalStrict: repeated keys (the second and later of which are left
+// out of the decode, so that its other problems are reported too) and
+// unknown fields are errors. Every
 // error that can be tied to a key is a *sink.FieldError at its path
 // (relative to n) without the line numbers, which would refer to the
 // re-encoded node rather than the user's file; URL credentials that a
 // message quotes are masked.
 func (n Node) Decode(v any, paths Paths) error {
-	if err := n.Duplicates(); err != nil {
-		return err
-	}
+	n, errs := n.withoutRepeats("", nil)
 	b, err := yaml.Marshal(n.Value())
 	if err != nil {
 		return err
 	}
 	if err := yaml.UnmarshalStrict(b, v); err != nil {
-		return explain(reflect.TypeOf(v).Elem(), n, err, paths)
+		errs = append(errs, explain(reflect.TypeOf(v).Elem(), n, err, paths))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 var linePrefix = regexp.MustCompile(`^line \d+: `)

@@ -17,7 +17,6 @@ package yamltree
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -242,14 +241,16 @@ func (n *Node) grow() error {
 	return nil
 }
 
-// duplicates reports every repeated scalar key below n, each at its path
-// (a.b[2].c). yaml.v2 keeps the last of two equal keys without a word
-// unless decoding strictly, and then names a Go type and a line of the
-// re-encoded document.
-func (n Node) duplicates(path string, errs []error) []error {
+// withoutRepeats returns n without the second and later entries of each
+// repeated scalar key in its mappings, and appends an error for each at
+// its path (a.b[2].c). yaml.v2 keeps the last of two equal keys without a
+// word unless decoding strictly, and then names a Go type and a line of
+// the re-encoded document.
+func (n Node) withoutRepeats(path string, errs []error) (Node, []error) {
 	switch n.kind {
 	case Mapping:
 		seen := make(map[any]bool, len(n.pairs))
+		pairs := make([]Pair, 0, len(n.pairs))
 		for _, p := range n.pairs {
 			sub := joinPath(path, fmt.Sprint(p.Key.Value()))
 			if p.Key.kind == Scalar || p.Key.kind == Null {
@@ -259,14 +260,18 @@ func (n Node) duplicates(path string, errs []error) []error {
 				}
 				seen[p.Key.scalar] = true
 			}
-			errs = p.Value.duplicates(sub, errs)
+			p.Value, errs = p.Value.withoutRepeats(sub, errs)
+			pairs = append(pairs, p)
 		}
+		n.pairs = pairs
 	case Sequence:
+		items := make([]Node, len(n.items))
 		for i, it := range n.items {
-			errs = it.duplicates(fmt.Sprintf("%s[%d]", path, i), errs)
+			items[i], errs = it.withoutRepeats(fmt.Sprintf("%s[%d]", path, i), errs)
 		}
+		n.items = items
 	}
-	return errs
+	return n, errs
 }
 
 func joinPath(path, key string) string {
@@ -275,6 +280,3 @@ func joinPath(path, key string) string {
 	}
 	return path + "." + key
 }
-
-// Duplicates reports every repeated scalar key below n, joined, or nil.
-func (n Node) Duplicates() error { return errors.Join(n.duplicates("", nil)...) }

@@ -249,6 +249,19 @@ func Equal(a, b Config) bool {
 	return reflect.DeepEqual(na, nb)
 }
 
+// configuredProxy is what p configures. ProxyConfig caches a function
+// once used, which is left out; and an empty proxy URL is no proxy (as
+// ProxyConfig.Proxy takes it): JSON renders an unset proxy_url as null,
+// which prometheus/common reads back as an empty URL.
+func configuredProxy(p commoncfg.ProxyConfig) commoncfg.ProxyConfig {
+	out := commoncfg.ProxyConfig{ProxyURL: p.ProxyURL, NoProxy: p.NoProxy,
+		ProxyFromEnvironment: p.ProxyFromEnvironment, ProxyConnectHeader: p.ProxyConnectHeader}
+	if out.ProxyURL.URL != nil && out.ProxyURL.String() == "" {
+		out.ProxyURL = commoncfg.URL{}
+	}
+	return out
+}
+
 type normalConfig struct {
 	url string
 	cfg Config
@@ -267,11 +280,12 @@ func (c Config) normalized() (normalConfig, error) {
 	if c.HTTPConfig != nil {
 		hc = *c.HTTPConfig
 	}
-	// ProxyConfig caches a function once used; compare only what was
-	// configured.
-	p := hc.ProxyConfig
-	hc.ProxyConfig = commoncfg.ProxyConfig{ProxyURL: p.ProxyURL, NoProxy: p.NoProxy,
-		ProxyFromEnvironment: p.ProxyFromEnvironment, ProxyConnectHeader: p.ProxyConnectHeader}
+	hc.ProxyConfig = configuredProxy(hc.ProxyConfig)
+	if hc.OAuth2 != nil {
+		o := *hc.OAuth2
+		o.ProxyConfig = configuredProxy(o.ProxyConfig)
+		hc.OAuth2 = &o
+	}
 	c.HTTPConfig = &hc
 	if c.Compression == CompressionNone {
 		c.Compression = ""
