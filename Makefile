@@ -1,58 +1,90 @@
-# Every tool runs through `go run` at the version pinned in go.mod (see
-# tools.go); nothing needs installing by hand.
+# The root module is the library; gen/ is a module of its own holding the
+# generators and the pinned build tools (buf, staticcheck, benchstat, as
+# tool directives in gen/go.mod), so that a module importing the library
+# does not inherit them. `go -C gen tool X` builds X from gen/go.mod on
+# demand (cached by Go); nothing needs installing by hand.
 GO        ?= go
-BUF       := $(GO) run github.com/bufbuild/buf/cmd/buf
-STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck
-BENCHSTAT := $(GO) run golang.org/x/perf/cmd/benchstat
+# Every module in the repository, for lint and fuzz: the library, gen/, and
+# the compatibility test module (whose tests test-compat runs).
+MODULES   := . gen internal/compat/am034
+# buf runs from gen/, so paths given to it are relative to gen/.
+BUF       := $(GO) -C gen tool buf
 FUZZTIME  ?= 20s
 
-.PHONY: demo test test-short generate check-generated lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
+.PHONY: demo test test-compat test-short generate check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
 
 ## demo: record a realistic alert lifecycle into ./events.jsonl and stdout (no external service)
 demo:
 	$(GO) run ./tools/cmd/eventrecorder demo
 
-## test: every test, with the race detector
+## test: every test of both modules, with the race detector
 test:
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) -C gen test -race -count=1 -timeout 20m ./...
+
+## test-alertmanager-versions: go vet ./... and test ./event/... against every supported Alertmanager release
+.PHONY: test-alertmanager-versions
+test-alertmanager-versions:
+	GO=$(GO) .ci/alertmanager-versions
+
+## test-compat: link Alertmanager v0.34's schema package beside ours and decode each other's
+## events; a module of its own (internal/compat/am034), as the root requires Alertmanager v0.33
+test-compat:
+	cd internal/compat/am034 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## test-short: the fast subset (skips the extension proof and long fault tests)
 test-short:
 	$(GO) test -short -count=1 ./...
+	$(GO) -C gen test -short -count=1 ./...
 
 ## generate: regenerate protobuf types, constructors, converters and encoders from the schema
 generate:
 	$(GO) generate ./...
+	$(GO) -C gen generate ./...
 
 ## check-generated: fail if checked-in generated code is stale
 check-generated: generate
 	git diff --exit-code -- . || (echo "generated code is stale: run 'make generate' and commit" >&2; exit 1)
 	test -z "$$(git status --porcelain --untracked-files=all -- event gen)" || (git status --porcelain -- event gen; echo "generation left untracked files" >&2; exit 1)
 
-## lint: go vet, staticcheck, gofmt
+## check-footprint: a module importing event keeps its go directive and gets none of our tools (.ci/check-footprint)
+check-footprint:
+	bash .ci/check-footprint
+
+## lint: go vet, staticcheck and go mod tidy in every module, gofmt
 lint:
-	$(GO) vet ./...
-	$(STATICCHECK) ./...
+	@set -e; staticcheck=$$($(GO) -C gen tool -n staticcheck); for mod in $(MODULES); do \
+	  echo "lint module $$mod"; \
+	  (cd $$mod && $(GO) vet ./... && $$staticcheck ./... && $(GO) mod tidy -diff); \
+	done
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
 buf-lint:
-	cd event && $(BUF) lint
+	$(BUF) lint ../event
 
 ## buf-breaking: the schema must stay wire- and JSON-compatible with the last released schema image
 buf-breaking:
-	cd event && $(BUF) breaking --against schema/released.binpb
+	$(BUF) breaking ../event --against ../event/schema/released.binpb
 
-## buf-breaking-selftest: prove buf-breaking can fail: renumbering a field in a copy must be rejected
+## buf-breaking-selftest: prove buf-breaking can fail: renumbering a field in a copy must be rejected,
+## and for that field: failing for another reason (buf not running, or a baseline with
+## another proto package, against which no field is compared) proves nothing
 buf-breaking-selftest:
 	@tmp=$$(mktemp -d) && cp -r event/buf.yaml event/eventrecorderpb $$tmp/ && mkdir -p $$tmp/schema && cp event/schema/released.binpb $$tmp/schema/ && \
 	sed -i 's/string instance = 2;/string instance = 5;/' $$tmp/eventrecorderpb/eventrecorder.proto && \
-	if (cd $$tmp && $(BUF) breaking --against schema/released.binpb >/dev/null 2>&1); then echo "buf breaking accepted a renumbered field" >&2; rm -rf $$tmp; exit 1; else echo "buf breaking rejects a renumbered field: ok"; rm -rf $$tmp; fi
+	out=$$($(BUF) breaking $$tmp --against $$tmp/schema/released.binpb 2>&1); rc=$$?; rm -rf $$tmp; \
+	if [ $$rc -eq 0 ]; then echo "buf breaking accepted a renumbered field" >&2; exit 1; fi; \
+	if ! printf '%s\n' "$$out" | grep -q 'field "2" with name "instance" on message "Event"'; then \
+	  printf 'buf breaking failed, but not on the renumbered field:\n%s\n' "$$out" >&2; exit 1; fi; \
+	echo "buf breaking rejects a renumbered field: ok"
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target of every module for FUZZTIME each
 fuzz:
-	@for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
-	  for f in $$(grep -h '^func Fuzz' $$spec/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	    echo "fuzz $$spec $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$spec || exit 1; \
+	@set -e; for mod in $(MODULES); do \
+	  for dir in $$($(GO) -C $$mod list -f '{{.Dir}}' ./...); do \
+	    for f in $$(cat $$dir/*_test.go 2>/dev/null | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/p'); do \
+	      echo "fuzz $${dir#$(CURDIR)/} $$f"; (cd $$dir && $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) .); \
+	    done; \
 	  done; \
 	done
 
@@ -61,4 +93,4 @@ bench:
 	$(GO) run ./internal/benchreport
 
 ## ci: what .ci/run does after installing system packages
-ci: check-generated lint buf-lint buf-breaking buf-breaking-selftest test fuzz
+ci: check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest test test-alertmanager-versions test-compat fuzz

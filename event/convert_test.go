@@ -334,8 +334,6 @@ func TestGroupedAlertAsProto(t *testing.T) {
 func TestConstructors(t *testing.T) {
 	sil := &pb.Silence{Id: "s1"}
 	group := &pb.AlertGroupInfo{GroupKey: "{}:{alertname=\"HighLatency\"}", ReceiverName: "team-a"}
-	// alert.Alert is what types.Alert (the reference signatures' spelling)
-	// aliases.
 	am := &alert.Alert{}
 	am.Labels = model.LabelSet{"alertname": "HighLatency", "service": "api"}
 	am.StartsAt = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)

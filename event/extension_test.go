@@ -17,9 +17,10 @@ import (
 
 // TestExtensionProof makes "add an event type = edit the schema + go
 // generate" executable: in a copy of the repository it adds an event type
-// to the schema, runs `go generate ./event/` (buf, protoc-gen-go and our
-// plugins, all via go run from the module cache), then builds and runs a
-// program that uses the generated constructor. Nothing else is edited.
+// to the schema, runs `go generate ./event/` (buf from the gen module,
+// protoc-gen-go and our plugins, all via go tool or go run from the module
+// cache), then builds and runs a program that uses the generated
+// constructor. Nothing else is edited.
 func TestExtensionProof(t *testing.T) {
 	if testing.Short() {
 		t.Skip("copies the repository and runs buf; skipped with -short")
@@ -56,9 +57,10 @@ message ConfigReloadedEvent {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
-	// The generators are pinned in go.mod and run with go run, so with a
-	// warm module cache this works offline; GOWORK=off keeps a workspace
-	// outside the copy from redirecting the build.
+	// buf and the generators are pinned in gen/go.mod (protoc-gen-go in
+	// go.mod) and run with go tool and go run, so with a warm module cache
+	// this works offline; GOWORK=off keeps a workspace outside the copy
+	// from redirecting the build.
 	env := append(os.Environ(), "GOWORK=off")
 	run := func(dir string, args ...string) string {
 		t.Helper()

@@ -1,6 +1,8 @@
 package event_test
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,14 +20,16 @@ import (
 	"github.com/prometheus/alertmanager/silence/silencepb"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eventrecorder/eventrecorder/event"
 	pb "github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite testdata/golden/*.json from the current encoding")
+var updateGolden = flag.Bool("update", false, "rewrite testdata/golden/ from the current encodings")
 
 const goldenDir = "testdata/golden"
 
@@ -48,6 +52,8 @@ func goldenEvents(t *testing.T) map[string]*pb.Event {
 		}
 		return m
 	}
+	// Built as literals (alert.New is v0.35 only), so fingerprints come
+	// from the labels: a.Fingerprint() is 0 for these on v0.35.
 	newAlert := func(name string, starts, ends time.Time) *alert.Alert {
 		a := &alert.Alert{}
 		a.Labels = model.LabelSet{"alertname": model.LabelValue(name), "service": "api", "team": "a"}
@@ -116,9 +122,9 @@ func goldenEvents(t *testing.T) map[string]*pb.Event {
 		}),
 		event.NewSilenceCreatedEvent(sil),
 		event.NewSilenceUpdatedEvent(sil),
-		event.NewSilenceMutedAlertEvent(sil, firing.Fingerprint(), firing.Labels),
-		event.NewInhibitionMutedAlertEvent([]*pb.InhibitRule{rule}, firing.Fingerprint(), firing.Labels,
-			[]model.Fingerprint{resolved.Fingerprint(), muted.Fingerprint()}),
+		event.NewSilenceMutedAlertEvent(sil, firing.Labels.Fingerprint(), firing.Labels),
+		event.NewInhibitionMutedAlertEvent([]*pb.InhibitRule{rule}, firing.Labels.Fingerprint(), firing.Labels,
+			[]model.Fingerprint{resolved.Labels.Fingerprint(), muted.Labels.Fingerprint()}),
 	}
 	out := map[string]*pb.Event{}
 	for _, d := range data {
@@ -132,12 +138,29 @@ func goldenEvents(t *testing.T) map[string]*pb.Event {
 	return out
 }
 
-// TestGoldenJSON compares the protojson encoding of each event type with a
-// file reviewed by hand against the wire reference (schema.md): "@timestamp",
-// lowerCamelCase keys, 64-bit integers as strings, enums by name. The files
-// are compared as decoded JSON, key by key, because protojson deliberately
-// varies its whitespace.
-func TestGoldenJSON(t *testing.T) {
+// Golden files, one pair per event type: the JSON encoding as indented
+// JSON, and the deterministic binary encoding as hex, 32 bytes a line, so
+// that a change to either shows in a review diff.
+const (
+	goldenJSONExt   = ".json"
+	goldenBinaryExt = ".pb.hex"
+)
+
+// TestGolden pins, for every event type, the two encodings consumers read.
+// JSON, from protojson and from the generated encoder that outputs use by
+// default, must equal testdata/golden/<type>.json, a file reviewed by hand
+// against the wire reference (schema.md): "@timestamp", lowerCamelCase keys,
+// 64-bit integers as strings, enums by name. It is compared as a decoded
+// value, key by key, because protojson deliberately varies its whitespace.
+// The binary encoding must equal <type>.pb.hex byte for byte; it comes from
+// a deterministic marshal, so a map field, should one be added, cannot make
+// it vary. Each file must also decode back to the golden event, so what was
+// pinned stays readable.
+//
+// Neither encoding mentions the proto package (the schema has no Any), so a
+// change meant to be wire-neutral, such as renaming the package, must leave
+// every file as it is.
+func TestGolden(t *testing.T) {
 	events := goldenEvents(t)
 	if got, want := len(events), len(event.EventTypeNames()); got != want {
 		t.Fatalf("%d golden events for %d event types", got, want)
@@ -149,44 +172,130 @@ func TestGoldenJSON(t *testing.T) {
 				t.Fatalf("no golden event for %s", name)
 			}
 			requireFullyPopulated(t, ev, notPopulated[name]...)
-			b, err := protojson.Marshal(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got map[string]any
-			if err := json.Unmarshal(b, &got); err != nil {
-				t.Fatal(err)
-			}
-			file := filepath.Join(goldenDir, name+".json")
-			if *updateGolden {
-				pretty, err := json.MarshalIndent(got, "", "  ")
+			jsonFile := filepath.Join(goldenDir, name+goldenJSONExt)
+			// protojson runs first: with -update it rewrites the file the
+			// generated encoder is then compared with.
+			t.Run("protojson", func(t *testing.T) {
+				b, err := protojson.Marshal(ev)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+				checkGoldenJSON(t, jsonFile, ev, b, *updateGolden)
+			})
+			t.Run("generated", func(t *testing.T) {
+				b, err := ev.AppendJSON(nil)
+				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(file, append(pretty, '\n'), 0o644); err != nil {
+				checkGoldenJSON(t, jsonFile, ev, b, false)
+			})
+			t.Run("binary", func(t *testing.T) {
+				b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (run `go test ./event/ -run TestGoldenJSON -update` and review the file)", err)
-			}
-			var want map[string]any
-			if err := json.Unmarshal(raw, &want); err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%s differs from the encoding:\n%s", file, strings.Join(jsonDiff("", want, got), "\n"))
-			}
+				checkGoldenBinary(t, filepath.Join(goldenDir, name+goldenBinaryExt), ev, b)
+			})
 		})
 	}
 }
 
-// TestGoldenFilesMatchEventTypes keeps testdata/golden free of files for
-// event types that no longer exist (or were renamed).
+const goldenHint = "run `go test ./event/ -run TestGolden -update` and review the diff"
+
+// checkGoldenJSON compares the JSON encoding b of ev with file (rewriting
+// the file first when update is set), and decodes the file back into ev.
+func checkGoldenJSON(t *testing.T, file string, ev *pb.Event, b []byte, update bool) {
+	t.Helper()
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("encoding is not JSON: %v\n%s", err, b)
+	}
+	if update {
+		pretty, err := json.MarshalIndent(got, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeGolden(t, file, append(pretty, '\n'))
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (%s)", err, goldenHint)
+	}
+	var want map[string]any
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s differs from the encoding (%s):\n%s", file, goldenHint, strings.Join(jsonDiff("", want, got), "\n"))
+	}
+	back := &pb.Event{}
+	if err := protojson.Unmarshal(raw, back); err != nil {
+		t.Fatalf("protojson cannot read %s: %v", file, err)
+	}
+	if !proto.Equal(back, ev) {
+		t.Errorf("%s decodes to a different event:\n got %v\nwant %v", file, back, ev)
+	}
+}
+
+// checkGoldenBinary compares the binary encoding b of ev with file
+// (rewriting the file first under -update), and decodes the file back into
+// ev.
+func checkGoldenBinary(t *testing.T, file string, ev *pb.Event, b []byte) {
+	t.Helper()
+	if *updateGolden {
+		writeGolden(t, file, formatGoldenHex(b))
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (%s)", err, goldenHint)
+	}
+	want, err := hex.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	back := &pb.Event{}
+	if err := proto.Unmarshal(want, back); err != nil {
+		t.Fatalf("%s does not decode as an Event: %v", file, err)
+	}
+	decodesToEvent := proto.Equal(back, ev)
+	if !bytes.Equal(b, want) {
+		at := 0
+		for at < min(len(b), len(want)) && b[at] == want[at] {
+			at++
+		}
+		t.Errorf("%s differs from the encoding from byte %d on (file %d bytes, encoding %d; the file decodes to the same event: %t) (%s)",
+			file, at, len(want), len(b), decodesToEvent, goldenHint)
+	}
+	if !decodesToEvent {
+		t.Errorf("%s decodes to a different event:\n got %v\nwant %v", file, back, ev)
+	}
+}
+
+// formatGoldenHex writes b as lowercase hex, 32 bytes a line.
+func formatGoldenHex(b []byte) []byte {
+	var out []byte
+	for len(b) > 0 {
+		n := min(32, len(b))
+		out = hex.AppendEncode(out, b[:n])
+		out = append(out, '\n')
+		b = b[n:]
+	}
+	return out
+}
+
+func writeGolden(t *testing.T, file string, content []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGoldenFilesMatchEventTypes keeps testdata/golden to exactly one JSON
+// and one binary file per event type, none for types that no longer exist
+// (or were renamed).
 func TestGoldenFilesMatchEventTypes(t *testing.T) {
 	entries, err := os.ReadDir(goldenDir)
 	if err != nil {
@@ -194,20 +303,28 @@ func TestGoldenFilesMatchEventTypes(t *testing.T) {
 	}
 	var files []string
 	for _, e := range entries {
-		files = append(files, strings.TrimSuffix(e.Name(), ".json"))
+		files = append(files, e.Name())
 	}
-	want := event.EventTypeNames()
+	var want []string
+	for _, name := range event.EventTypeNames() {
+		want = append(want, name+goldenJSONExt, name+goldenBinaryExt)
+	}
 	slices.Sort(want)
 	if !slices.Equal(files, want) {
-		t.Errorf("golden files %v, want one per event type %v", files, want)
+		t.Errorf("golden files %v, want %v", files, want)
 	}
 }
 
+// schemaPackage is the schema's proto package, read from its descriptor
+// rather than spelled again here.
+var schemaPackage = pb.File_eventrecorderpb_eventrecorder_proto.Package()
+
 // notPopulated lists, per event type, fields whose natural value in the
-// golden event is the zero value (which protojson omits).
+// golden event is the zero value (which protojson omits), by name relative
+// to schemaPackage.
 var notPopulated = map[string][]string{
 	// An alert joining a group is firing.
-	event.EventTypeAlertGrouped: {"eventrecorderpb.Alert.resolved"},
+	event.EventTypeAlertGrouped: {"Alert.resolved"},
 }
 
 // requireFullyPopulated fails when some field of a message type reachable
@@ -218,7 +335,11 @@ func requireFullyPopulated(t *testing.T, ev *pb.Event, exempt ...string) {
 	t.Helper()
 	set := map[protoreflect.FullName]bool{}
 	for _, name := range exempt {
-		set[protoreflect.FullName(name)] = true
+		full := protoreflect.FullName(string(schemaPackage) + "." + name)
+		if _, err := protoregistry.GlobalFiles.FindDescriptorByName(full); err != nil {
+			t.Errorf("exemption %q names no field of the schema: %v", name, err)
+		}
+		set[full] = true
 	}
 	var walk func(m protoreflect.Message)
 	walk = func(m protoreflect.Message) {
@@ -241,7 +362,7 @@ func requireFullyPopulated(t *testing.T, ev *pb.Event, exempt ...string) {
 	seen := map[protoreflect.FullName]bool{}
 	var check func(md protoreflect.MessageDescriptor)
 	check = func(md protoreflect.MessageDescriptor) {
-		if seen[md.FullName()] || md.ParentFile().Package() != "eventrecorderpb" {
+		if seen[md.FullName()] || md.ParentFile().Package() != schemaPackage {
 			return // well-known types are encoded by protojson, not by us
 		}
 		seen[md.FullName()] = true

@@ -1,14 +1,12 @@
-//lint:file-ignore SA1019 the reference API spells the alert type types.Alert (an alias of alert.Alert); pinning that spelling is the point.
-
 package event_test
 
 import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/silence/silencepb"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 
@@ -20,6 +18,9 @@ import (
 // compatibility target: code written against it must compile unchanged
 // after switching its import. Each line pins one name to the reference's
 // signature, so a change to any of them fails the build of this test.
+// The reference writes *types.Alert; types.Alert is an alias of
+// alert.Alert in v0.33 and v0.34 and gone in v0.35, so *alert.Alert is the
+// same type wherever the reference's spelling still compiles.
 var (
 	_ func(context.Context) context.Context                                          = event.WithEventRecording
 	_ func(context.Context) bool                                                     = event.EventRecordingEnabled
@@ -29,14 +30,14 @@ var (
 	_ func(event.Recorder, event.Config)                                             = event.Recorder.ApplyConfig
 	_ func(event.Recorder) error                                                     = event.Recorder.Close
 
-	_ func(*types.Alert) *eventrecorderpb.Alert                                                                               = event.AlertAsProto
+	_ func(*alert.Alert) *eventrecorderpb.Alert                                                                               = event.AlertAsProto
 	_ func(model.LabelSet) *eventrecorderpb.LabelSet                                                                          = event.LabelSetAsProto
 	_ func(*labels.Matcher) *eventrecorderpb.Matcher                                                                          = event.MatcherAsProto
 	_ func(labels.Matchers) []*eventrecorderpb.Matcher                                                                        = event.MatchersAsProto
 	_ func(*silencepb.Matcher) *eventrecorderpb.Matcher                                                                       = event.SilenceMatcherAsProto
 	_ func(*silencepb.Silence) *eventrecorderpb.Silence                                                                       = event.SilenceAsProto
 	_ func(labels.Matchers, labels.Matchers, map[model.LabelName]struct{}) *eventrecorderpb.InhibitRule                       = event.InhibitRuleAsProto
-	_ func(*types.Alert) *eventrecorderpb.EventData                                                                           = event.NewAlertCreatedEvent
+	_ func(*alert.Alert) *eventrecorderpb.EventData                                                                           = event.NewAlertCreatedEvent
 	_ func(*eventrecorderpb.Silence) *eventrecorderpb.EventData                                                               = event.NewSilenceCreatedEvent
 	_ func(*eventrecorderpb.Silence) *eventrecorderpb.EventData                                                               = event.NewSilenceUpdatedEvent
 	_ func(*eventrecorderpb.Silence, model.Fingerprint, model.LabelSet) *eventrecorderpb.EventData                            = event.NewSilenceMutedAlertEvent

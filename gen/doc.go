@@ -10,6 +10,14 @@
 //     logic lives in internal/api.
 //   - cmd/protoc-gen-eventrecorder-json writes the JSON encoders.
 //
+// gen is a module of its own (gen/go.mod) that also pins the repository's
+// build tools as tool directives: buf, staticcheck and benchstat (run as
+// `go -C gen tool buf` and so on). Keeping them, jennifer and protogen's
+// pre-release protobuf out of the root module's go.mod is what keeps them
+// out of the module graph of everyone who imports the event package. gen
+// imports nothing of the root module at run time; its tests use the
+// generated eventrecorderpb through a replace directive.
+//
 // # Adding an event type
 //
 // Add a payload message and an EventData arm with the next free number,
@@ -25,8 +33,9 @@
 //
 // event/mapping.yaml says how constructors and converters fill the schema's
 // messages. It is YAML, decoded strictly (an unknown key is an error). The
-// plugin reads it from the directory buf runs in; the plugin option
-// mapping=<file> names another file. Top-level keys:
+// plugin reads the file its option mapping=<file> names, relative to the
+// directory buf runs in (default mapping.yaml); buf runs from gen/, so
+// event/buf.gen.yaml gives mapping=../event/mapping.yaml. Top-level keys:
 //
 //	package:      import path of the generated package (its last element
 //	              is the package name)

@@ -39,7 +39,7 @@ func (x *Event) appendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Instance != "" {
 		b = append(b, `"instance":`...)
-		if b, err = jsonencString(b, x.Instance, "eventrecorderpb.Event.instance"); err != nil {
+		if b, err = jsonencString(b, x.Instance, "eventrecorder.v1.Event.instance"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -190,14 +190,14 @@ func (x *AlertmanagerStartupEvent) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	if x.Version != "" {
 		b = append(b, `"version":`...)
-		if b, err = jsonencString(b, x.Version, "eventrecorderpb.AlertmanagerStartupEvent.version"); err != nil {
+		if b, err = jsonencString(b, x.Version, "eventrecorder.v1.AlertmanagerStartupEvent.version"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
 	}
 	if x.BuildContext != "" {
 		b = append(b, `"buildContext":`...)
-		if b, err = jsonencString(b, x.BuildContext, "eventrecorderpb.AlertmanagerStartupEvent.build_context"); err != nil {
+		if b, err = jsonencString(b, x.BuildContext, "eventrecorder.v1.AlertmanagerStartupEvent.build_context"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -253,14 +253,14 @@ func (x *LabelPair) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	if x.Key != "" {
 		b = append(b, `"key":`...)
-		if b, err = jsonencString(b, x.Key, "eventrecorderpb.LabelPair.key"); err != nil {
+		if b, err = jsonencString(b, x.Key, "eventrecorder.v1.LabelPair.key"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
 	}
 	if x.Value != "" {
 		b = append(b, `"value":`...)
-		if b, err = jsonencString(b, x.Value, "eventrecorderpb.LabelPair.value"); err != nil {
+		if b, err = jsonencString(b, x.Value, "eventrecorder.v1.LabelPair.value"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -333,7 +333,7 @@ func (x *Alert) appendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Name != "" {
 		b = append(b, `"name":`...)
-		if b, err = jsonencString(b, x.Name, "eventrecorderpb.Alert.name"); err != nil {
+		if b, err = jsonencString(b, x.Name, "eventrecorder.v1.Alert.name"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -433,7 +433,7 @@ func (x *AlertGroupInfo) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	if x.GroupKey != "" {
 		b = append(b, `"groupKey":`...)
-		if b, err = jsonencString(b, x.GroupKey, "eventrecorderpb.AlertGroupInfo.group_key"); err != nil {
+		if b, err = jsonencString(b, x.GroupKey, "eventrecorder.v1.AlertGroupInfo.group_key"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -447,14 +447,14 @@ func (x *AlertGroupInfo) appendJSON(b []byte) ([]byte, error) {
 	}
 	if x.GroupId != "" {
 		b = append(b, `"groupId":`...)
-		if b, err = jsonencString(b, x.GroupId, "eventrecorderpb.AlertGroupInfo.group_id"); err != nil {
+		if b, err = jsonencString(b, x.GroupId, "eventrecorder.v1.AlertGroupInfo.group_id"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
 	}
 	if x.ReceiverName != "" {
 		b = append(b, `"receiverName":`...)
-		if b, err = jsonencString(b, x.ReceiverName, "eventrecorderpb.AlertGroupInfo.receiver_name"); err != nil {
+		if b, err = jsonencString(b, x.ReceiverName, "eventrecorder.v1.AlertGroupInfo.receiver_name"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -472,7 +472,7 @@ func (x *AlertGroupInfo) appendJSON(b []byte) ([]byte, error) {
 	}
 	if x.GroupUuid != "" {
 		b = append(b, `"groupUuid":`...)
-		if b, err = jsonencString(b, x.GroupUuid, "eventrecorderpb.AlertGroupInfo.group_uuid"); err != nil {
+		if b, err = jsonencString(b, x.GroupUuid, "eventrecorder.v1.AlertGroupInfo.group_uuid"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -614,7 +614,7 @@ func (x *Integration) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	if x.Name != "" {
 		b = append(b, `"name":`...)
-		if b, err = jsonencString(b, x.Name, "eventrecorderpb.Integration.name"); err != nil {
+		if b, err = jsonencString(b, x.Name, "eventrecorder.v1.Integration.name"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -709,7 +709,7 @@ func (x *NotificationEvent) appendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Reason != 0 {
 		b = append(b, `"reason":`...)
-		b = jsonencEnum_eventrecorderpb_NotifyReason(b, x.Reason)
+		b = jsonencEnum_eventrecorder_v1_NotifyReason(b, x.Reason)
 		b = append(b, ',')
 	}
 	if x.FlushId != 0 {
@@ -751,7 +751,7 @@ func (x *Silence) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	if x.Id != "" {
 		b = append(b, `"id":`...)
-		if b, err = jsonencString(b, x.Id, "eventrecorderpb.Silence.id"); err != nil {
+		if b, err = jsonencString(b, x.Id, "eventrecorder.v1.Silence.id"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -797,14 +797,14 @@ func (x *Silence) appendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreatedBy != "" {
 		b = append(b, `"createdBy":`...)
-		if b, err = jsonencString(b, x.CreatedBy, "eventrecorderpb.Silence.created_by"); err != nil {
+		if b, err = jsonencString(b, x.CreatedBy, "eventrecorder.v1.Silence.created_by"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
 	}
 	if x.Comment != "" {
 		b = append(b, `"comment":`...)
-		if b, err = jsonencString(b, x.Comment, "eventrecorderpb.Silence.comment"); err != nil {
+		if b, err = jsonencString(b, x.Comment, "eventrecorder.v1.Silence.comment"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -847,26 +847,26 @@ func (x *Matcher) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	if x.Type != 0 {
 		b = append(b, `"type":`...)
-		b = jsonencEnum_eventrecorderpb_Matcher_Type(b, x.Type)
+		b = jsonencEnum_eventrecorder_v1_Matcher_Type(b, x.Type)
 		b = append(b, ',')
 	}
 	if x.Name != "" {
 		b = append(b, `"name":`...)
-		if b, err = jsonencString(b, x.Name, "eventrecorderpb.Matcher.name"); err != nil {
+		if b, err = jsonencString(b, x.Name, "eventrecorder.v1.Matcher.name"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
 	}
 	if x.Pattern != "" {
 		b = append(b, `"pattern":`...)
-		if b, err = jsonencString(b, x.Pattern, "eventrecorderpb.Matcher.pattern"); err != nil {
+		if b, err = jsonencString(b, x.Pattern, "eventrecorder.v1.Matcher.pattern"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
 	}
 	if x.Rendered != "" {
 		b = append(b, `"rendered":`...)
-		if b, err = jsonencString(b, x.Rendered, "eventrecorderpb.Matcher.rendered"); err != nil {
+		if b, err = jsonencString(b, x.Rendered, "eventrecorder.v1.Matcher.rendered"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -1097,7 +1097,7 @@ func (x *InhibitRule) appendJSON(b []byte) ([]byte, error) {
 	if len(x.EqualLabels) != 0 {
 		b = append(b, `"equalLabels":[`...)
 		for _, v := range x.EqualLabels {
-			if b, err = jsonencString(b, v, "eventrecorderpb.InhibitRule.equal_labels"); err != nil {
+			if b, err = jsonencString(b, v, "eventrecorder.v1.InhibitRule.equal_labels"); err != nil {
 				return b, err
 			}
 			b = append(b, ',')
@@ -1107,7 +1107,7 @@ func (x *InhibitRule) appendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Name != "" {
 		b = append(b, `"name":`...)
-		if b, err = jsonencString(b, x.Name, "eventrecorderpb.InhibitRule.name"); err != nil {
+		if b, err = jsonencString(b, x.Name, "eventrecorder.v1.InhibitRule.name"); err != nil {
 			return b, err
 		}
 		b = append(b, ',')
@@ -1172,8 +1172,8 @@ func (x *InhibitionMutedAlertEvent) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// jsonencEnum_eventrecorderpb_Matcher_Type appends v's name, or its number if it has none, as protojson does.
-func jsonencEnum_eventrecorderpb_Matcher_Type(b []byte, v Matcher_Type) []byte {
+// jsonencEnum_eventrecorder_v1_Matcher_Type appends v's name, or its number if it has none, as protojson does.
+func jsonencEnum_eventrecorder_v1_Matcher_Type(b []byte, v Matcher_Type) []byte {
 	switch v {
 	case 0:
 		return append(b, `"TYPE_UNSPECIFIED"`...)
@@ -1189,8 +1189,8 @@ func jsonencEnum_eventrecorderpb_Matcher_Type(b []byte, v Matcher_Type) []byte {
 	return strconv.AppendInt(b, int64(v), 10)
 }
 
-// jsonencEnum_eventrecorderpb_NotifyReason appends v's name, or its number if it has none, as protojson does.
-func jsonencEnum_eventrecorderpb_NotifyReason(b []byte, v NotifyReason) []byte {
+// jsonencEnum_eventrecorder_v1_NotifyReason appends v's name, or its number if it has none, as protojson does.
+func jsonencEnum_eventrecorder_v1_NotifyReason(b []byte, v NotifyReason) []byte {
 	switch v {
 	case 0:
 		return append(b, `"NOTIFY_REASON_UNSPECIFIED"`...)

@@ -10,7 +10,7 @@ import (
 // its baseline, on the reference event in the same run. Summarise with
 //
 //	go test -run '^$' -bench Encode -count 6 ./event/eventrecorderpb/ > /tmp/enc.txt
-//	go run golang.org/x/perf/cmd/benchstat -col /impl /tmp/enc.txt
+//	go -C gen tool benchstat -col /impl /tmp/enc.txt
 //
 // Target: the generated encoder ≥ 5× faster and ≥ 5× fewer allocations.
 func BenchmarkEncode(b *testing.B) {

@@ -145,7 +145,7 @@ func TestAllArmsCovered(t *testing.T) {
 	}
 	var check func(md protoreflect.MessageDescriptor, done map[protoreflect.FullName]bool)
 	check = func(md protoreflect.MessageDescriptor, done map[protoreflect.FullName]bool) {
-		if done[md.FullName()] || md.ParentFile().Package() != "eventrecorderpb" {
+		if done[md.FullName()] || md.ParentFile().Package() != File_eventrecorderpb_eventrecorder_proto.Package() {
 			return
 		}
 		done[md.FullName()] = true
@@ -165,7 +165,7 @@ func TestAllArmsCovered(t *testing.T) {
 // walkMessages calls fn for every message of the schema's package in m's
 // tree, m included.
 func walkMessages(m protoreflect.Message, fn func(protoreflect.Message)) {
-	if m.Descriptor().ParentFile().Package() != "eventrecorderpb" {
+	if m.Descriptor().ParentFile().Package() != File_eventrecorderpb_eventrecorder_proto.Package() {
 		return
 	}
 	fn(m)

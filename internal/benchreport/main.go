@@ -153,8 +153,10 @@ func run(o options) error {
 		}
 		bins[pkg] = bin
 	}
+	// benchstat is pinned in the gen module, which holds the build tools so
+	// that library users do not inherit them; build it from there.
 	benchstat := filepath.Join(work, "benchstat")
-	if out, err := command(root, "go", "build", "-o", benchstat, "golang.org/x/perf/cmd/benchstat"); err != nil {
+	if out, err := command(filepath.Join(root, "gen"), "go", "build", "-o", benchstat, "golang.org/x/perf/cmd/benchstat"); err != nil {
 		return fmt.Errorf("building benchstat: %v\n%s", err, out)
 	}
 
@@ -262,7 +264,7 @@ func benchstatArgs(v view, file string) []string {
 }
 
 func benchstatCommand(v view, file string) string {
-	cmd := "go run golang.org/x/perf/cmd/benchstat"
+	cmd := "benchstat"
 	if v.Filter != "" {
 		cmd += fmt.Sprintf(" -filter '%s'", v.Filter)
 	}

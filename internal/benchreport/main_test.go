@@ -167,7 +167,7 @@ func TestMarkdownIsDeterministicAndComplete(t *testing.T) {
 		"| File output throughput vs naive pipeline | 143k events/s | 14.3k events/s | 10.0× (recorder ÷ naive) | ≥ 10× | PASS |",
 		"| Kafka throughput vs bare sarama | missing | missing | missing (recorder ÷ sarama) | — | MISSING |",
 		"go test -run '^$' -bench '^BenchmarkFileThroughput$' -benchtime 200000x -benchmem -count 1 ./internal/bench",
-		"go run golang.org/x/perf/cmd/benchstat -col '/impl@(naive recorder)' file.txt",
+		"`benchstat -col '/impl@(naive recorder)' file.txt`", "`go -C gen tool benchstat`",
 		"benchstat table", "cpu top", "cum top", "alloc top", "objects top",
 	} {
 		if !strings.Contains(md, want) {

@@ -60,8 +60,8 @@ func writeMarkdown(w io.Writer, r *report) {
 	p("`go run ./internal/benchreport -count %d` (`make bench`) builds each package's test binary once\n", r.Rounds)
 	p("(`go test -c`), then runs each group's binary once per round in the package's directory. One round\n")
 	p("of a group is equivalent to its `go test` command below. The raw outputs of the rounds, concatenated,\n")
-	p("are `<group>.txt`, and benchstat summarises them with the command under each table\n")
-	p("(`-dir DIR` keeps the files).\n\n")
+	p("are `<group>.txt`, and benchstat (the version pinned in gen/go.mod: `go -C gen tool benchstat`)\n")
+	p("summarises them with the command under each table (`-dir DIR` keeps the files).\n\n")
 
 	p("## Results\n\n")
 	for _, g := range r.Groups {

@@ -8,6 +8,7 @@ package kafkatest
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -135,6 +136,81 @@ func HungBroker(t testing.TB) (addr string, accepted func() int64) {
 		wg.Wait()
 	})
 	return l.Addr().String(), n.Load
+}
+
+// ClientIDBroker listens on loopback and, for each connection, reads the
+// header of the first request, records the client id it carries and hangs
+// up: enough to see what a producer calls itself on the wire, which kfake
+// does not expose. clientIDs returns the ids in the order the connections
+// came. It stops when the test ends.
+func ClientIDBroker(t testing.TB) (addr string, clientIDs func() []string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("kafkatest: client id broker: %v", err)
+	}
+	var (
+		mu    sync.Mutex
+		ids   []string
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				if id, err := readClientID(c); err == nil {
+					mu.Lock()
+					ids = append(ids, id)
+					mu.Unlock()
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close() // ends a read still waiting for a header
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return l.Addr().String(), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), ids...)
+	}
+}
+
+// readClientID reads a request's size, api key, api version and
+// correlation id, then the client id: a nullable string (int16 length,
+// -1 for null) in every request header version.
+func readClientID(r io.Reader) (string, error) {
+	var head [4 + 2 + 2 + 4 + 2]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return "", err
+	}
+	n := int16(binary.BigEndian.Uint16(head[12:]))
+	if n < 0 {
+		return "", nil
+	}
+	id := make([]byte, n)
+	if _, err := io.ReadFull(r, id); err != nil {
+		return "", err
+	}
+	return string(id), nil
 }
 
 var topicSeq atomic.Int64

@@ -147,7 +147,7 @@ kafka_outputs:
 		outputs + "- {brokers: [\"" + secretBrokerUser + ":" + secretBrokerPass + "@127.0.0.1:9092\"], topic: events}\n",
 		outputs + "- {brokers: [\"127.0.0.1:9093\", \"" + secretBrokerPass + "@127.0.0.1:9092\"], topic: events}\n",
 	} {
-		c, err := event.LoadConfig([]byte(bad))
+		c, err := loadConfig(t, bad)
 		if err == nil {
 			var rec event.Recorder
 			rec, err = event.New(c, event.Options{CloseTimeout: time.Second})

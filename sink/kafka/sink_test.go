@@ -457,6 +457,31 @@ func TestCloseHungBroker(t *testing.T) {
 	}
 }
 
+// TestClientIDOnTheWire checks that the brokers see the configured client
+// id, and Alertmanager's when none is set: ACLs and quotas are keyed by it,
+// so it is part of what must not change when switching recorders.
+func TestClientIDOnTheWire(t *testing.T) {
+	for _, tc := range []struct{ name, set, want string }{
+		{"default", "", "alertmanager"},
+		{"set", "am-eu-west", "am-eu-west"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, ids := kafkatest.ClientIDBroker(t)
+			h := newHarness(t)
+			s := h.open(t, kafka.Config{Brokers: []string{addr}, Topic: "events", ClientID: tc.set})
+			waitUntil(t, "a request from the output", func() bool { return len(ids()) > 0 })
+			if err := h.closeAll(t, s, 0); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			for i, id := range ids() {
+				if id != tc.want {
+					t.Fatalf("request on connection %d has client id %q, want %q", i, id, tc.want)
+				}
+			}
+		})
+	}
+}
+
 // TestCloseGivesUpInFlight makes the broker swallow produce requests, so
 // messages stay in flight: Close gives up on them at its deadline, reports
 // them Failed once, and late answers change nothing.

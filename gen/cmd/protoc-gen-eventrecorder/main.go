@@ -7,7 +7,8 @@
 // Options (opt: in buf.gen.yaml):
 //
 //	mapping=<file>  the mapping file, relative to the directory buf runs in
-//	                (default mapping.yaml, i.e. event/mapping.yaml)
+//	                (default mapping.yaml; event/buf.gen.yaml, run from
+//	                gen/, gives ../event/mapping.yaml)
 package main
 
 import (

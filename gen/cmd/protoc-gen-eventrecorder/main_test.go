@@ -27,13 +27,14 @@ func TestPluginIsDeterministic(t *testing.T) {
 		t.Skip("builds the plugin binary")
 	}
 	bin := buildPlugin(t)
-	req, err := proto.Marshal(schematest.Request(t, schematest.Schema(t)))
+	// As event/buf.gen.yaml runs it: from gen/, naming the mapping file.
+	req, err := proto.Marshal(schematest.Request(t, schematest.Schema(t), "mapping=../event/mapping.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := func() []byte {
 		cmd := exec.Command(bin)
-		cmd.Dir = filepath.Join(schematest.RepoRoot(t), "event") // where buf runs it
+		cmd.Dir = filepath.Join(schematest.RepoRoot(t), "gen")
 		cmd.Stdin = bytes.NewReader(req)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr

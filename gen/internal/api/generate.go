@@ -314,7 +314,7 @@ func (g *generator) constructor(f *jen.File, arm *protogen.Field) error {
 		}
 	} else {
 		var err error
-		if params, err = g.tr.params(c.Params); err != nil {
+		if params, err = g.params(c.Params); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		spec = &Spec{Fields: c.Fields, Omit: c.Omit}
@@ -340,6 +340,25 @@ func (g *generator) constructor(f *jen.File, arm *protogen.Field) error {
 	f.Add(docOr(c.Doc, defaultDoc))
 	f.Func().Id(name).Params(renderParams(params)...).Op("*").Add(qual(g.eventData.GoIdent)).Block(body...)
 	return nil
+}
+
+// params parses a parameter list written in the mapping. A parameter named
+// like an import is rejected: in the body the name would mean the
+// parameter, but the mapping's expressions resolve it as the package
+// (alert.Name() would become a call into package alert).
+func (g *generator) params(src string) ([]param, error) {
+	ps, err := g.tr.params(src)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		for _, n := range p.names {
+			if imp := g.imports[n]; imp != "" {
+				return nil, fmt.Errorf("parameters %q: %s would shadow the import %s (%s)", src, n, n, imp)
+			}
+		}
+	}
+	return ps, nil
 }
 
 // defaultParams makes one parameter per payload field, so that adding an
@@ -441,7 +460,7 @@ func (g *generator) converters(f *jen.File) error {
 
 func (g *generator) converter(f *jen.File, c *Converter) error {
 	where := "converters: " + c.Name
-	params, err := g.tr.params(c.Params)
+	params, err := g.params(c.Params)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}

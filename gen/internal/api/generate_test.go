@@ -166,7 +166,9 @@ func TestNewEventTypeNeedsNoMapping(t *testing.T) {
 }
 
 // TestReferenceSignatures pins the generated API to the reference (the
-// names and signatures Alertmanager's callers compile against).
+// names and signatures Alertmanager's callers compile against). The
+// reference spells alerts *types.Alert, an alias of *alert.Alert before
+// v0.35; parameter names are not part of a function's type, so a is ours.
 func TestReferenceSignatures(t *testing.T) {
 	out := mustRun(t, schematest.Schema(t), realMapping(t))
 	all := map[string]string{}
@@ -176,12 +178,12 @@ func TestReferenceSignatures(t *testing.T) {
 		}
 	}
 	want := []string{
-		"func AlertAsProto(alert *types.Alert) *eventrecorderpb.Alert",
+		"func AlertAsProto(a *alert.Alert) *eventrecorderpb.Alert",
 		"func InhibitRuleAsProto(sourceMatchers, targetMatchers labels.Matchers, equal map[model.LabelName]struct{}) *eventrecorderpb.InhibitRule",
 		"func LabelSetAsProto(ls model.LabelSet) *eventrecorderpb.LabelSet",
 		"func MatcherAsProto(m *labels.Matcher) *eventrecorderpb.Matcher",
 		"func MatchersAsProto(matchers labels.Matchers) []*eventrecorderpb.Matcher",
-		"func NewAlertCreatedEvent(alert *types.Alert) *eventrecorderpb.EventData",
+		"func NewAlertCreatedEvent(a *alert.Alert) *eventrecorderpb.EventData",
 		"func NewInhibitionMutedAlertEvent(rules []*eventrecorderpb.InhibitRule, fp model.Fingerprint, lset model.LabelSet, inhibitingFPs []model.Fingerprint) *eventrecorderpb.EventData",
 		"func NewSilenceCreatedEvent(silence *eventrecorderpb.Silence) *eventrecorderpb.EventData",
 		"func NewSilenceMutedAlertEvent(silence *eventrecorderpb.Silence, fp model.Fingerprint, lset model.LabelSet) *eventrecorderpb.EventData",
@@ -191,8 +193,8 @@ func TestReferenceSignatures(t *testing.T) {
 		// Ours, for the other arms and for the recorder.
 		"func NewAlertmanagerStartupEvent(version, buildContext string) *eventrecorderpb.EventData",
 		"func NewAlertmanagerShutdownEvent() *eventrecorderpb.EventData",
-		"func NewAlertGroupedEvent(alert *types.Alert, hash uint64, group *eventrecorderpb.AlertGroupInfo) *eventrecorderpb.EventData",
-		"func NewAlertResolvedEvent(alert *types.Alert, hash uint64, group *eventrecorderpb.AlertGroupInfo) *eventrecorderpb.EventData",
+		"func NewAlertGroupedEvent(a *alert.Alert, hash uint64, group *eventrecorderpb.AlertGroupInfo) *eventrecorderpb.EventData",
+		"func NewAlertResolvedEvent(a *alert.Alert, hash uint64, group *eventrecorderpb.AlertGroupInfo) *eventrecorderpb.EventData",
 		"func NewNotificationEvent(n NotificationParams) *eventrecorderpb.EventData",
 		"func EventTypeName(d *eventrecorderpb.EventData) string",
 		"func EventTypeNames() []string",
@@ -217,13 +219,13 @@ func TestMappingErrors(t *testing.T) {
 	}{
 		{
 			name: "unknown field",
-			old:  "      resolved: alert.Resolved()\n",
-			new:  "      resolved: alert.Resolved()\n      resolvd: true\n",
-			want: "converters: AlertAsProto: eventrecorderpb.Alert has no field resolvd",
+			old:  "      resolved: a.Resolved()\n",
+			new:  "      resolved: a.Resolved()\n      resolvd: true\n",
+			want: "converters: AlertAsProto: eventrecorder.v1.Alert has no field resolvd",
 		},
 		{
 			name: "unmapped field",
-			old:  "      resolved: alert.Resolved()\n",
+			old:  "      resolved: a.Resolved()\n",
 			new:  "",
 			want: "converters: AlertAsProto: field Alert.resolved is neither mapped nor listed under omit",
 		},
@@ -243,9 +245,9 @@ func TestMappingErrors(t *testing.T) {
 		},
 		{
 			name: "bad expression",
-			old:  "      name: alert.Name()\n",
-			new:  "      name: alert.Name(\n",
-			want: "converters: AlertAsProto: Alert.name: expression \"alert.Name(\"",
+			old:  "      name: a.Name()\n",
+			new:  "      name: a.Name(\n",
+			want: "converters: AlertAsProto: Alert.name: expression \"a.Name(\"",
 		},
 		{
 			name: "loop variable shadows a parameter",
@@ -254,20 +256,26 @@ func TestMappingErrors(t *testing.T) {
 			want: `inhibiting_fingerprints: as: "fp" would shadow a name already in use`,
 		},
 		{
+			name: "parameter shadows an import",
+			old:  "    params: a *alert.Alert\n    nil: a\n",
+			new:  "    params: alert *alert.Alert\n    nil: alert\n",
+			want: `converters: AlertAsProto: parameters "alert *alert.Alert": alert would shadow the import alert (github.com/prometheus/alertmanager/alert)`,
+		},
+		{
 			name: "unknown enum value",
 			old:  "      TYPE_EQUAL: labels.MatchEqual\n",
 			new:  "      TYPE_EQUAL: labels.MatchEqual\n      TYPE_FUZZY: labels.MatchEqual\n",
-			want: "enums: matchTypeAsProto: values: TYPE_FUZZY not in enum eventrecorderpb.Matcher.Type",
+			want: "enums: matchTypeAsProto: values: TYPE_FUZZY not in enum eventrecorder.v1.Matcher.Type",
 		},
 		{
 			name: "unknown key",
-			old:  "    nil: alert\n",
-			new:  "    nill: alert\n",
+			old:  "    nil: a\n",
+			new:  "    nill: a\n",
 			want: "field nill not found",
 		},
 		{
 			name: "nil names no parameter",
-			old:  "    nil: alert\n",
+			old:  "    nil: a\n",
 			new:  "    nil: alrt\n",
 			want: `converters: AlertAsProto: nil: "alrt" is not a parameter`,
 		},

@@ -66,7 +66,7 @@ func TestGenerateEventSchema(t *testing.T) {
 		"func (x *AlertmanagerShutdownEvent) AppendJSON(b []byte) ([]byte, error)",
 		"func (x *MatcherSet) AppendJSON(b []byte) ([]byte, error)",
 		"`\"@timestamp\":`",
-		"func jsonencEnum_eventrecorderpb_Matcher_Type(",
+		"func jsonencEnum_eventrecorder_v1_Matcher_Type(",
 	} {
 		if !bytes.Contains(got, []byte(want)) {
 			t.Errorf("generated code lacks %s", want)

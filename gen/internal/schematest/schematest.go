@@ -22,8 +22,10 @@ import (
 // module in event/.
 const SchemaPath = "eventrecorderpb/eventrecorder.proto"
 
-// RepoRoot returns the module's root directory, found by walking up from
-// the test's working directory to go.mod.
+// RepoRoot returns the repository's root directory: the parent of the gen
+// module, whose go.mod is found by walking up from the test's working
+// directory. gen/ is a module nested in the repository, so the first go.mod
+// up is gen's own, not the root module's.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -32,7 +34,7 @@ func RepoRoot(t testing.TB) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+			break
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -40,6 +42,11 @@ func RepoRoot(t testing.TB) string {
 		}
 		dir = parent
 	}
+	root := filepath.Dir(dir)
+	if _, err := os.Stat(filepath.Join(root, "event", SchemaPath)); err != nil {
+		t.Fatalf("%s is not the gen module nested in the repository: %v", dir, err)
+	}
+	return root
 }
 
 // Schema returns the checked-in schema source.

@@ -45,6 +45,8 @@ type Step struct {
 //   - Alertmanager shuts down.
 func Steps(now time.Time) []Step {
 	started := now.Add(-15 * time.Minute)
+	// Literals, since alert.New exists only from v0.35 on; so fingerprints
+	// are taken from the labels (a.Fingerprint() is 0 here on v0.35).
 	nodeDown := &alert.Alert{Alert: model.Alert{
 		Labels: model.LabelSet{
 			"alertname": "NodeDown", "severity": "critical",
@@ -77,7 +79,7 @@ func Steps(now time.Time) []Step {
 		Matchers:     event.MatchersAsProto(labels.Matchers{mustMatcher(labels.MatchRegexp, "severity", "critical|warning")}),
 		GroupUuid:    "6f1c2a9e-3b4d-4e8f-9a0b-1c2d3e4f5a6b",
 	}
-	hashOf := func(a *alert.Alert) uint64 { return uint64(a.Fingerprint()) }
+	hashOf := func(a *alert.Alert) uint64 { return uint64(a.Labels.Fingerprint()) }
 	grouped := func(a *alert.Alert) *eventrecorderpb.GroupedAlert {
 		return event.GroupedAlertAsProto(a, hashOf(a))
 	}
@@ -132,10 +134,10 @@ func Steps(now time.Time) []Step {
 			FiringAlerts:     []*eventrecorderpb.GroupedAlert{grouped(nodeDown), grouped(highLatency)},
 		})},
 		{"alice silences NodeDown for the kernel upgrade", event.NewSilenceCreatedEvent(silenceCreated)},
-		{"the silence mutes NodeDown", event.NewSilenceMutedAlertEvent(silenceCreated, nodeDown.Fingerprint(), nodeDown.Labels)},
+		{"the silence mutes NodeDown", event.NewSilenceMutedAlertEvent(silenceCreated, nodeDown.Labels.Fingerprint(), nodeDown.Labels)},
 		{"NodeDown inhibits HighLatency on the same instance", event.NewInhibitionMutedAlertEvent(
-			[]*eventrecorderpb.InhibitRule{rule}, highLatency.Fingerprint(), highLatency.Labels,
-			[]model.Fingerprint{nodeDown.Fingerprint()})},
+			[]*eventrecorderpb.InhibitRule{rule}, highLatency.Labels.Fingerprint(), highLatency.Labels,
+			[]model.Fingerprint{nodeDown.Labels.Fingerprint()})},
 		{"alice extends the silence", event.NewSilenceUpdatedEvent(extended)},
 		{"NodeDown resolves", event.NewAlertResolvedEvent(&resolvedNode, hashOf(nodeDown), group)},
 		{"HighLatency resolves", event.NewAlertResolvedEvent(&resolvedLatency, hashOf(highLatency), group)},

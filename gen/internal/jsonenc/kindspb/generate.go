@@ -3,4 +3,4 @@
 // protobuf types and encoders; its tests check them against protojson.
 package kindspb
 
-//go:generate go run github.com/bufbuild/buf/cmd/buf generate
+//go:generate go tool buf generate
