@@ -29,10 +29,13 @@ type Acks string
 
 // Acknowledgement levels.
 const (
-	// AcksNone does not wait for the broker: a record counts as delivered
-	// once written to the connection.
+	// AcksNone does not wait for the broker: a record is reported
+	// sink.Unacknowledged once written to the connection, never
+	// Delivered, since the broker may drop it (a leader that fails, a
+	// rejected record) and says nothing either way.
 	AcksNone Acks = "none"
-	// AcksLeader waits for the partition leader to write the record.
+	// AcksLeader waits for the partition leader to write the record: it
+	// is lost if the leader fails before a replica has copied it.
 	AcksLeader Acks = "leader"
 	// AcksAll waits for every in-sync replica and turns on the idempotent
 	// producer, so retries cannot duplicate or reorder records.
@@ -178,11 +181,13 @@ func (c *Config) Validate() error {
 	}
 	for i, b := range c.Brokers {
 		field := "brokers[" + strconv.Itoa(i) + "]"
+		// A broker is quoted masked: one written as user:password@host
+		// carries a password, wherever the configuration came from.
 		if err := checkHostPort(b); err != "" {
-			return sink.Errorf(field, "%q is not host:port: %s", b, err)
+			return sink.Errorf(field, "%q is not host:port: %s", sink.MaskAddress(b), err)
 		}
 		if slices.Index(c.Brokers, b) != i {
-			return sink.Errorf(field, "duplicate broker %q", b)
+			return sink.Errorf(field, "duplicate broker %q", sink.MaskAddress(b))
 		}
 	}
 	if c.Topic == "" {
@@ -265,6 +270,14 @@ var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
 // checkHostPort returns why b is not a usable host:port, or "".
 func checkHostPort(b string) string {
+	// "user@host:9092" splits into a valid-looking host, and would put
+	// the user (or a password) in the output's name.
+	if strings.Contains(b, "@") {
+		return "holds credentials (user:password@); configure them under sasl"
+	}
+	if strings.ContainsAny(b, "/?#") {
+		return "holds a scheme, path or query"
+	}
 	host, port, err := net.SplitHostPort(b)
 	if err != nil {
 		return "missing port or malformed address"

@@ -163,6 +163,20 @@ func TestMetricsAndEventTypes(t *testing.T) {
 			t.Errorf("README does not list event type %s", typ)
 		}
 	}
+	// Every value of the result and error_type labels, and what each
+	// Kafka acks level guarantees.
+	for _, v := range []string{event.ResultSuccess, event.ResultUnacknowledged, event.ResultFailure,
+		kafka.ErrorNetwork, kafka.ErrorTimeout, kafka.ErrorBroker, kafka.ErrorMessageTooLarge, kafka.ErrorUnknown} {
+		if !strings.Contains(metrics, "`"+v+"`") {
+			t.Errorf("README metrics table does not explain the label value %s", v)
+		}
+	}
+	kafkaDoc := section(t, doc, "### `kafka_outputs`")
+	for _, acks := range []kafka.Acks{kafka.AcksNone, kafka.AcksLeader, kafka.AcksAll} {
+		if !strings.Contains(kafkaDoc, "- `"+string(acks)+"`") {
+			t.Errorf("README does not say what acks: %s guarantees", acks)
+		}
+	}
 }
 
 func TestMakeTargets(t *testing.T) {
