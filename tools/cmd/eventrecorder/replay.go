@@ -70,7 +70,7 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	}()
 	var totalSize int64
 	for _, p := range paths {
-		in, err := jsonl.Open(p)
+		in, err := jsonl.Open(ctx, p)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder replay: cannot read input: %v\n", err)
 			return exitUsage

@@ -68,7 +68,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: *last}
 
 	if !*follow {
-		in, err := jsonl.Open(path)
+		in, err := jsonl.Open(ctx, path)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder tail: %v\n", err)
 			return exitUsage

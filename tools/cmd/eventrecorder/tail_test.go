@@ -123,6 +123,17 @@ func TestTailStdinAndMalformedLines(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "missing.jsonl") {
 		t.Errorf("tail -f of a missing file: want exit 2, got %v", r)
 	}
+	// A directory is an unreadable file too, not one with a malformed line.
+	sub := filepath.Join(dir, "events.d")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"tail", sub}, {"tail", "-f", sub}} {
+		r = run(t, dir, "", args...)
+		if r.code != 2 || r.stderr != "eventrecorder tail: open "+sub+": is a directory\n" || r.stdout != "" {
+			t.Errorf("%s: want exit 2 saying it is a directory, got %v", strings.Join(args, " "), r)
+		}
+	}
 }
 
 // lineReader delivers a stream's lines on a channel until it ends.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -80,6 +82,10 @@ func (fl *Follower) open() error {
 	if err != nil {
 		_ = f.Close()
 		return err
+	}
+	if info.IsDir() {
+		_ = f.Close()
+		return &fs.PathError{Op: "open", Path: fl.Path, Err: syscall.EISDIR}
 	}
 	fl.f, fl.info, fl.off, fl.n, fl.partial = f, info, 0, 0, fl.partial[:0]
 	return nil
