@@ -60,7 +60,7 @@ func init() {
 		{"demo", "[--config FILE] [--out FILE]", "record a realistic alert lifecycle into ./events.jsonl and stdout", runDemo},
 		{"check-config", "FILE", "validate a configuration and list its outputs", runCheckConfig},
 		{"replay", "--config FILE FILE.jsonl... (or - for stdin)", "re-send recorded events to the configured outputs", runReplay},
-		{"tail", "[-f] [--type T]... [--label k=v]... FILE", "show recorded events one per line", runTail},
+		{"tail", "[-f] [--type T]... [--label k=v]... [-n N] FILE", "show recorded events one per line", runTail},
 	}
 }
 
