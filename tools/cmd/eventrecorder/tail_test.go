@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -318,5 +319,36 @@ func TestTailFollowFromTheEnd(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no appended line shown within 20s")
 		}
+	}
+}
+
+// copytruncate and the writer's next batch can both happen between two
+// looks, leaving the file longer than where tail was: tail must see the
+// truncation, not read on from the middle of a line.
+func TestTailFollowFileRewrittenWithinOnePoll(t *testing.T) {
+	t.Parallel()
+	lines, _ := fixture(t)
+	want := golden(t)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	writeFile(t, path, lines[0]+"\n"+lines[1]+"\n")
+	p := startTail(t, "-f", "--poll", "300ms", path)
+	expectLine(t, "existing line 1", p.out, want[0])
+	expectLine(t, "existing line 2", p.out, want[1])
+	// Truncated and written again in place (O_TRUNC keeps the inode),
+	// longer than before, microseconds apart. Were a look to fall between
+	// the two, the outcome would be the same.
+	writeFile(t, path, strings.Join(lines[2:7], "\n")+"\n")
+	expectContaining(t, "truncation notice", p.errs, "events.jsonl was truncated; reading it from the start")
+	for i := 2; i < 7; i++ {
+		expectLine(t, fmt.Sprintf("rewritten line %d", i-1), p.out, want[i])
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(); err != nil {
+		t.Errorf("tail -f after SIGINT: %v (a malformed line makes it exit 1)", err)
+	}
+	for l := range p.errs {
+		t.Errorf("unexpected stderr line %q", l)
 	}
 }
