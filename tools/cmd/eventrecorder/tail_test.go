@@ -2,12 +2,14 @@ package main_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -350,5 +352,31 @@ func TestTailFollowFileRewrittenWithinOnePoll(t *testing.T) {
 	}
 	for l := range p.errs {
 		t.Errorf("unexpected stderr line %q", l)
+	}
+}
+
+// What tail shows must be greppable in the file: a fingerprint is shown as
+// the file holds it (protojson writes a uint64 as a decimal string), not
+// in Alertmanager's hex.
+func TestTailFingerprintsAreAsInTheFile(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, t.TempDir(), "", "tail", fixturePath)
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	fps := regexp.MustCompile(`(?:fingerprint|inhibited_by)=(\S+)`).FindAllStringSubmatch(r.stdout, -1)
+	if len(fps) != 4 {
+		t.Fatalf("tail shows %d fingerprint fields, want 4 (2 alert_created, silence_muted_alert, inhibition_muted_alert):\n%s", len(fps), r.stdout)
+	}
+	for _, m := range fps {
+		for _, fp := range strings.Split(m[1], ",") {
+			if !bytes.Contains(b, []byte(`"`+fp+`"`)) {
+				t.Errorf("tail shows fingerprint %s, which grep does not find in the file", fp)
+			}
+		}
 	}
 }
