@@ -8,10 +8,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
+	"github.com/eventrecorder/eventrecorder/tools/internal/progress"
 )
 
 func runReplay(ctx context.Context, a *app, args []string) int {
@@ -91,16 +90,9 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		return exitProblem
 	}
 
-	var bar *progressbar.ProgressBar
+	var bar *progress.Bar // nil, drawing nothing, unless stderr is a terminal
 	if a.stderrTTY {
-		bar = progressbar.NewOptions64(totalSize,
-			progressbar.OptionSetWriter(a.stderr),
-			progressbar.OptionSetDescription("replaying"),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+		bar = progress.New(a.stderr, "replaying", totalSize)
 	}
 	var (
 		sent        = tally{}
@@ -116,21 +108,18 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 				break
 			}
 			if err != nil {
+				bar.Clear()
 				fmt.Fprintf(a.stderr, "%s: read error, rest of the file skipped: %v\n", in.Name, err)
 				malformed++
 				break
 			}
-			if bar != nil {
-				_ = bar.Set64(consumed + in.Raw.N)
-			}
+			bar.Set(consumed + in.Raw.N)
 			if jsonl.Blank(line.Text) {
 				continue
 			}
 			ev, err := jsonl.Decode(line.Text)
 			if err != nil {
-				if bar != nil {
-					_ = bar.Clear()
-				}
+				bar.Clear()
 				fmt.Fprintf(a.stderr, "%s: malformed line skipped: %v\n", line.Pos(), err)
 				malformed++
 				continue
@@ -143,9 +132,7 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		}
 		consumed += in.Raw.N
 	}
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	closeErr := rec.Close()
 
 	fmt.Fprintf(a.stderr, "replayed %d events from %d %s to %d %s:\n", sent.total(), len(inputs),
