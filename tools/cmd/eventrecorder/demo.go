@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/event"
@@ -99,7 +102,56 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		return exitProblem
 	}
 	if *configPath == "" {
-		fmt.Fprintf(a.stderr, "next: eventrecorder tail %s\n", *out)
+		fmt.Fprintf(a.stderr, "next: %s tail %s\n", invocation(), shellQuote(*out))
 	}
 	return exitOK
+}
+
+// invocation returns a command that runs this program again from the
+// current directory, for the demo's suggestion of what to run next:
+//   - under go run (as make demo runs it), "go run ./tools/cmd/eventrecorder":
+//     the executable is a temporary build, gone when go run ends;
+//   - started by a bare name, which the shell found on the PATH, that name;
+//   - otherwise the path it was started by (bin/eventrecorder, ./eventrecorder).
+func invocation() string {
+	exe, _ := os.Executable()
+	if builtByGoRun(exe) {
+		const pkg = "./tools/cmd/eventrecorder"
+		if fi, err := os.Stat(filepath.FromSlash(pkg)); err == nil && fi.IsDir() {
+			return "go run " + pkg
+		}
+		// Run from elsewhere in the module: the import path works there.
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Path != "" {
+			return "go run " + bi.Path
+		}
+		return "go run " + pkg
+	}
+	if !strings.ContainsRune(os.Args[0], filepath.Separator) {
+		return os.Args[0]
+	}
+	return shellQuote(os.Args[0])
+}
+
+// builtByGoRun reports whether exe lies in a directory the go command
+// builds into: go run's temporary go-build* directory, or the build cache
+// (by default named go-build) where newer go commands keep the binaries
+// they run.
+func builtByGoRun(exe string) bool {
+	for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(exe)), "/") {
+		if strings.HasPrefix(part, "go-build") {
+			return true
+		}
+	}
+	return false
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// characters that need no quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@+,%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
