@@ -107,7 +107,9 @@ func lifecycleTypes() []string {
 func TestDemoRecordsEveryEventTypeIntoFileAndStdout(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	before := time.Now()
 	r := run(t, dir, "", "demo")
+	after := time.Now()
 	if r.code != 0 {
 		t.Fatalf("demo failed: %v", r)
 	}
@@ -122,13 +124,23 @@ func TestDemoRecordsEveryEventTypeIntoFileAndStdout(t *testing.T) {
 			t.Errorf("events.jsonl lacks event type %s", typ)
 		}
 	}
+	// The lifecycle took minutes, not one millisecond: every event has a
+	// later millisecond (what tail shows) than the one before, all in the
+	// hour before the demo ran.
 	for i, ev := range evs {
 		if ev.GetInstance() != "demo-alertmanager:9093" {
 			t.Errorf("event %d: instance %q", i, ev.GetInstance())
 		}
-		if i > 0 && ev.GetTimestamp().AsTime().Before(evs[i-1].GetTimestamp().AsTime()) {
-			t.Errorf("event %d is older than event %d", i, i-1)
+		ts := ev.GetTimestamp().AsTime()
+		if ts.After(after) || ts.Before(before.Add(-time.Hour)) {
+			t.Errorf("event %d at %v, want within the hour before the demo ran at %v", i, ts, before)
 		}
+		if i > 0 && !ts.Truncate(time.Millisecond).After(evs[i-1].GetTimestamp().AsTime().Truncate(time.Millisecond)) {
+			t.Errorf("event %d at %v is not a later millisecond than event %d at %v", i, ts, i-1, evs[i-1].GetTimestamp().AsTime())
+		}
+	}
+	if span := evs[len(evs)-1].GetTimestamp().AsTime().Sub(evs[0].GetTimestamp().AsTime()); span < 10*time.Minute {
+		t.Errorf("the lifecycle spans %v", span)
 	}
 	// The stdout output got the same events, encoded the same way.
 	sameEvents(t, "stdout", decodeLines(t, "stdout", r.stdout), evs)

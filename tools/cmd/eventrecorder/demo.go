@@ -11,7 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/tools/internal/lifecycle"
 )
 
@@ -80,13 +83,22 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "eventrecorder demo: cannot start the outputs: %v\n", err)
 		return exitProblem
 	}
-	steps := lifecycle.Steps(time.Now())
-	fmt.Fprintf(a.stderr, "recording an alert lifecycle of %d events (%s) to %d outputs from the %s\n",
-		len(steps), "NodeDown and HighLatency on node-7: fired, grouped, paged, silenced, inhibited, resolved", len(outputs), source)
-	recCtx := event.WithEventRecording(ctx)
+	now := time.Now()
+	steps := lifecycle.Steps(now)
+	fmt.Fprintf(a.stderr, "recording an alert lifecycle of %d events from the last %d minutes (%s) to %d outputs from the %s\n",
+		len(steps), int(now.Sub(steps[0].At).Round(time.Minute).Minutes()), "NodeDown and HighLatency on node-7: fired, grouped, paged, silenced, inhibited, resolved",
+		len(outputs), source)
 	sent := tally{}
+	var interrupted error
 	for _, s := range steps {
-		rec.RecordEvent(recCtx, s.Data)
+		// Replay rather than RecordEvent, which stamps the current time:
+		// the lifecycle took minutes, the demo takes milliseconds. Replay
+		// sends an event with its own envelope through the same queue,
+		// encoders and outputs.
+		ev := &eventrecorderpb.Event{Timestamp: timestamppb.New(s.At), Instance: *instance, Data: s.Data}
+		if interrupted = rec.Replay(ctx, ev); interrupted != nil {
+			break
+		}
 		sent.add(s.Data)
 	}
 	closeErr := rec.Close()
@@ -96,6 +108,10 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	if closeErr != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder demo: closing the recorder: %v\n", closeErr)
 		ok = false
+	}
+	if interrupted != nil {
+		fmt.Fprintf(a.stderr, "eventrecorder demo: stopped early: %v\n", interruption(interrupted))
+		return exitProblem
 	}
 	if !ok {
 		fmt.Fprintln(a.stderr, "eventrecorder demo: some events did not reach their outputs")

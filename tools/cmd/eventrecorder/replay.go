@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -147,10 +146,7 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		ok = false
 	}
 	if interrupted != nil {
-		if errors.Is(interrupted, context.Canceled) {
-			interrupted = errors.New("interrupted")
-		}
-		fmt.Fprintf(a.stderr, "eventrecorder replay: stopped early: %v\n", interrupted)
+		fmt.Fprintf(a.stderr, "eventrecorder replay: stopped early: %v\n", interruption(interrupted))
 		ok = false
 	}
 	if !ok {
