@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/tools/internal/input"
 	"github.com/eventrecorder/eventrecorder/tools/internal/lifecycle"
 )
 
@@ -55,7 +56,10 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	var cfg event.Config
 	source := "built-in demo configuration"
 	if *configPath != "" {
-		b, err := os.ReadFile(*configPath)
+		b, err := input.ReadFile(ctx, *configPath)
+		if a.interrupted(ctx, "demo", err) {
+			return exitProblem
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder demo: cannot read configuration: %v\n", err)
 			return exitUsage
@@ -78,7 +82,10 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		return exitProblem
 	}
 
-	rec, err := event.New(cfg, event.Options{Instance: *instance, Logger: log, CloseTimeout: *timeout})
+	rec, err := newRecorder(ctx, cfg, event.Options{Instance: *instance, Logger: log, CloseTimeout: *timeout})
+	if a.interrupted(ctx, "demo", err) {
+		return exitProblem
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder demo: cannot start the outputs: %v\n", err)
 		return exitProblem
@@ -101,7 +108,7 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		}
 		sent.add(s.Data)
 	}
-	closeErr := rec.Close()
+	closeErr := a.closeRecorder(ctx, "demo", rec, *timeout)
 
 	fmt.Fprintf(a.stderr, "recorded %d events as instance %s:\n", sent.total(), *instance)
 	ok := summarize(a.stderr, rec, outputs, sent)

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/tools/internal/input"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
 	"github.com/eventrecorder/eventrecorder/tools/internal/progress"
 )
@@ -40,7 +40,10 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usageError(fs, "%v", err)
 	}
-	b, err := os.ReadFile(*configPath)
+	b, err := input.ReadFile(ctx, *configPath)
+	if a.interrupted(ctx, "replay", err) {
+		return exitProblem
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder replay: cannot read configuration: %v\n", err)
 		return exitUsage
@@ -69,6 +72,9 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	var totalSize int64
 	for _, p := range paths {
 		in, err := jsonl.Open(ctx, p)
+		if a.interrupted(ctx, "replay", err) {
+			return exitProblem
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder replay: cannot read input: %v\n", err)
 			return exitUsage
@@ -83,7 +89,10 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 
 	// No Instance: a replayed event keeps its own, and the Kafka output
 	// keys records by it as it did when the event was first recorded.
-	rec, err := event.New(cfg, event.Options{Logger: log, CloseTimeout: *timeout})
+	rec, err := newRecorder(ctx, cfg, event.Options{Logger: log, CloseTimeout: *timeout})
+	if a.interrupted(ctx, "replay", err) {
+		return exitProblem
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder replay: cannot start the outputs: %v\n", err)
 		return exitProblem
@@ -100,10 +109,18 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		consumed    int64
 	)
 	for _, in := range inputs {
+		if interrupted != nil {
+			break
+		}
 		sc := jsonl.NewScanner(in.Reader, in.Name)
 		for interrupted == nil {
 			line, err := sc.Next()
 			if err == io.EOF {
+				break
+			}
+			if ctx.Err() != nil {
+				// A signal; or the read of a FIFO or stdin given up for one.
+				interrupted = ctx.Err()
 				break
 			}
 			if err != nil {
@@ -132,7 +149,7 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		consumed += in.Raw.N
 	}
 	bar.Finish()
-	closeErr := rec.Close()
+	closeErr := a.closeRecorder(ctx, "replay", rec, *timeout)
 
 	fmt.Fprintf(a.stderr, "replayed %d events from %d %s to %d %s:\n", sent.total(), len(inputs),
 		plural(len(inputs), "input", "inputs"), len(outputs), plural(len(outputs), "output", "outputs"))

@@ -76,6 +76,9 @@ func runTail(ctx context.Context, a *app, args []string) int {
 
 	if !*follow {
 		in, err := jsonl.Open(ctx, path)
+		if err != nil && ctx.Err() != nil {
+			return exitOK // a signal is how one stops waiting for a FIFO
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder tail: %v\n", err)
 			return exitUsage
@@ -86,6 +89,10 @@ func runTail(ctx context.Context, a *app, args []string) int {
 			line, err := sc.Next()
 			if err == io.EOF {
 				break
+			}
+			if ctx.Err() != nil {
+				// A signal; or the read of a FIFO or stdin given up for one.
+				return t.exitCode()
 			}
 			if err != nil {
 				fmt.Fprintf(a.stderr, "%s: read error: %v\n", in.Name, err)

@@ -93,12 +93,8 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) { return f.f.ReadAt(p, o
 // released by it where the file is pollable (pipes and FIFOs on Linux).
 func (f *File) Close() error { return f.f.Close() }
 
-// ReadFile reads the whole file at path, or standard input (stdin, as
-// Reader wraps it) when path is "-", giving up when ctx ends.
-func ReadFile(ctx context.Context, path string, stdin io.Reader) ([]byte, error) {
-	if path == "-" {
-		return io.ReadAll(Reader(ctx, stdin))
-	}
+// ReadFile reads the whole file at path, giving up when ctx ends.
+func ReadFile(ctx context.Context, path string) ([]byte, error) {
 	f, err := Open(ctx, path)
 	if err != nil {
 		return nil, err
@@ -160,6 +156,11 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 	case r := <-c.res:
 		return copy(p, buf[:r.n]), r.err
 	case <-c.ctx.Done():
-		return 0, c.ctx.Err()
+		select {
+		case r := <-c.res: // done as the context ended: keep the data
+			return copy(p, buf[:r.n]), r.err
+		default:
+			return 0, c.ctx.Err()
+		}
 	}
 }

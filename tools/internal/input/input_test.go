@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
 	"github.com/eventrecorder/eventrecorder/tools/internal/input"
@@ -56,7 +57,7 @@ func TestOpenRefusesADirectory(t *testing.T) {
 	if err == nil || !errors.As(err, &pe) || !errors.Is(err, syscall.EISDIR) || err.Error() != "open "+dir+": is a directory" {
 		t.Fatalf("Open(directory) = %v, %v; want an error saying it is a directory", f, err)
 	}
-	if _, err := input.ReadFile(context.Background(), dir, nil); !errors.Is(err, syscall.EISDIR) {
+	if _, err := input.ReadFile(context.Background(), dir); !errors.Is(err, syscall.EISDIR) {
 		t.Errorf("ReadFile(directory) = %v", err)
 	}
 }
@@ -72,10 +73,59 @@ func TestReadFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("x: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := input.ReadFile(context.Background(), path, nil); err != nil || string(b) != "x: 1\n" {
-		t.Errorf("ReadFile(file) = %q, %v", b, err)
+	if b, err := input.ReadFile(context.Background(), path); err != nil || string(b) != "x: 1\n" {
+		t.Errorf("ReadFile = %q, %v", b, err)
 	}
-	if b, err := input.ReadFile(context.Background(), "-", strings.NewReader("y: 2\n")); err != nil || string(b) != "y: 2\n" {
-		t.Errorf("ReadFile(-) = %q, %v", b, err)
+}
+
+// blockingReader blocks until released, like a read of a terminal or of
+// a pipe that the runtime cannot poll.
+type blockingReader struct{ release chan struct{} }
+
+func (b blockingReader) Read(p []byte) (int, error) {
+	<-b.release
+	return copy(p, "late"), nil
+}
+
+func TestReaderGivesUpAWaitingRead(t *testing.T) {
+	br := blockingReader{release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := input.Reader(ctx, br)
+	p := make([]byte, 10)
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Read(p)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Read returned before the context ended: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Read: %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Read still waiting a second after the context ended")
+	}
+	// The abandoned read completes later into the reader's own buffer,
+	// not the caller's.
+	close(br.release)
+	if n, err := r.Read(p); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("Read after the context ended: %d, %v", n, err)
+	}
+	if string(p) != string(make([]byte, 10)) {
+		t.Errorf("the abandoned read wrote %q into the caller's buffer", p)
+	}
+}
+
+func TestReaderPassesDataThrough(t *testing.T) {
+	r := input.Reader(context.Background(), io.MultiReader(strings.NewReader("a\n"), strings.NewReader("b\n")))
+	b, err := io.ReadAll(r)
+	if err != nil || string(b) != "a\nb\n" {
+		t.Errorf("read %q, %v", b, err)
 	}
 }

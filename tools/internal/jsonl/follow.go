@@ -26,7 +26,8 @@ type Follower struct {
 	// valid during the call.
 	OnLine func(Line)
 	// OnCaughtUp, if set, is called once, when the content present at
-	// start has been read, so that a caller can show only its tail.
+	// start has been read, so that a caller can show only its tail; for a
+	// FIFO, which holds nothing from before, at once.
 	OnCaughtUp func()
 	// OnReopen, if set, is called when the file was replaced (rotated) or
 	// truncated and reading starts over from its beginning.
@@ -63,16 +64,25 @@ func (fl *Follower) Run(ctx context.Context) error {
 		fl.Poll = 250 * time.Millisecond
 	}
 	if err := fl.open(ctx); err != nil {
-		return err
+		return ignoreEnd(ctx, err) // a FIFO's writer not waited for
 	}
 	defer fl.closeFile()
 	t := time.NewTicker(fl.Poll)
 	defer t.Stop()
+	// A FIFO holds nothing from before: whatever comes is new.
+	caughtUp := func() {
+		if fl.OnCaughtUp != nil {
+			fl.OnCaughtUp()
+		}
+	}
+	if !fl.f.Regular() {
+		caughtUp()
+	}
 	if err := fl.read(); err != nil {
 		return ignoreEnd(ctx, err)
 	}
-	if fl.OnCaughtUp != nil {
-		fl.OnCaughtUp()
+	if fl.f.Regular() {
+		caughtUp()
 	}
 	for {
 		select {
