@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v2"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/file"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
@@ -230,21 +230,32 @@ func (c Config) Equal(o Config) bool {
 
 // UnmarshalYAML decodes the output lists of every registered kind,
 // rejecting unknown keys and fields, and validates each output. The error
-// lists every problem with its path.
+// lists every problem with its path. It works the same under
+// gopkg.in/yaml.v2 (Alertmanager's driver up to v0.34) and
+// go.yaml.in/yaml/v2, strict or not: the document is captured as a
+// driver-neutral yamltree.Node and decoded from there.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
-	var top yaml.MapSlice
+	var top yamltree.Node
 	if err := unmarshal(&top); err != nil {
-		var v any
-		if unmarshal(&v) == nil {
-			return fmt.Errorf("the configuration must be a mapping of output lists (file_outputs: [...]), got %s", sink.YAMLKind(v))
-		}
 		return err
 	}
+	return c.decode(top)
+}
+
+// decode fills c from a captured document; every way of loading a
+// configuration ends here.
+func (c *Config) decode(top yamltree.Node) error {
 	*c = Config{}
+	if top.Kind() == yamltree.Null {
+		return nil
+	}
+	if top.Kind() != yamltree.Mapping {
+		return fmt.Errorf("the configuration must be a mapping of output lists (file_outputs: [...]), got %s", top.Describe())
+	}
 	var errs []error
 	seen := map[string]bool{}
-	for _, item := range top {
-		key, _ := item.Key.(string)
+	for _, item := range top.Pairs() {
+		key, _ := item.Key.Scalar().(string)
 		if seen[key] && key != "" {
 			// yaml.v2 accepts a repeated key; merging the lists would
 			// renumber the second one's outputs behind the user's back.
@@ -255,18 +266,18 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		name, ok := strings.CutSuffix(key, "_outputs")
 		k, found := kinds.Lookup(name)
 		if !ok || !found {
-			errs = append(errs, fmt.Errorf("%q: unknown key (want one of %s)", fmt.Sprint(item.Key), strings.Join(outputKeys(), ", ")))
+			errs = append(errs, fmt.Errorf("%q: unknown key (want one of %s)", fmt.Sprint(item.Key.Value()), strings.Join(outputKeys(), ", ")))
 			continue
 		}
-		if item.Value == nil {
+		switch item.Value.Kind() {
+		case yamltree.Null:
+			continue
+		case yamltree.Sequence:
+		default:
+			errs = append(errs, fmt.Errorf("%s: must be a list of outputs, got %s", key, item.Value.Describe()))
 			continue
 		}
-		list, ok := item.Value.([]any)
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: must be a list of outputs, got %s", key, sink.YAMLKind(item.Value)))
-			continue
-		}
-		for i, raw := range list {
+		for i, raw := range item.Value.Items() {
 			path := fmt.Sprintf("%s[%d]", key, i)
 			cfg, err := decodeOutput(k, raw)
 			if err == nil {
@@ -290,140 +301,50 @@ func outputKeys() []string {
 	return keys
 }
 
-var yamlLinePrefix = regexp.MustCompile(`^line \d+: `)
-
 // decodeOutput decodes one list item strictly into the kind's
-// configuration type. The item is re-encoded so that each kind's own
-// UnmarshalYAML and defaults apply exactly as for a standalone document.
-func decodeOutput(k sink.Kind[*eventrecorderpb.Event], raw any) (any, error) {
-	if raw == nil {
-		raw = yaml.MapSlice{}
+// configuration type, through the kind's own UnmarshalYAML if it has one
+// and its Validate, exactly as for a standalone document. Every error has
+// a field path where one can be found, and URL credentials that a
+// message echoes are masked, whatever the kind.
+func decodeOutput(k sink.Kind[*eventrecorderpb.Event], item yamltree.Node) (any, error) {
+	switch item.Kind() {
+	case yamltree.Null:
+		item = yamltree.EmptyMapping()
+	case yamltree.Mapping:
+	default:
+		return nil, fmt.Errorf("must be a mapping, got %s", item.Describe())
 	}
-	item, ok := raw.(yaml.MapSlice)
-	if !ok {
-		return nil, fmt.Errorf("must be a mapping, got %s", sink.YAMLKind(raw))
-	}
-	cfg, err := decodeItem(k, item)
+	cfg, err := k.Decode(func(v any) error { return item.Decode(v, yamltree.DeepestKey) })
 	if err != nil {
-		return nil, explainDecodeError(k, item, err)
+		return nil, yamltree.MaskCredentials(err)
 	}
 	return cfg, nil
 }
 
-func decodeItem(k sink.Kind[*eventrecorderpb.Event], item yaml.MapSlice) (any, error) {
-	b, err := yaml.Marshal(item)
-	if err != nil {
-		return nil, err
-	}
-	return k.Decode(func(v any) error { return yaml.UnmarshalStrict(b, v) })
-}
-
-// explainDecodeError gives every problem a field path. Errors a kind's
-// validation returns already have one. yaml.v2's own complaints ("line 2:
-// field colour not found in type file.Config", "cannot unmarshal !!str
-// `soon` into int") and errors from nested types' decoders (a TLS
-// version, a proxy URL) do not, and their line numbers refer to the
-// re-encoded item rather than the user's file: the field is found by
-// decoding the item's keys one at a time, descending into nested mappings,
-// until the same complaint reappears. Credentials in URLs that a message
-// echoes are masked.
-func explainDecodeError(k sink.Kind[*eventrecorderpb.Event], item yaml.MapSlice, err error) error {
-	var fe *sink.FieldError
-	if errors.As(err, &fe) {
-		return maskErr(err)
-	}
-	var msgs []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
-	}
-	var errs []error
-	for _, msg := range msgs {
-		msg = yamlLinePrefix.ReplaceAllString(msg, "")
-		unknown, _ := sink.YAMLUnknownField(msg)
-		path := locate(k, nil, item, msg)
-		switch {
-		case unknown != "":
-			if len(path) == 0 || path[len(path)-1] != unknown {
-				path = append(path, unknown)
-			}
-			errs = append(errs, sink.Errorf(strings.Join(path, "."), "unknown field"))
-		case len(path) > 0:
-			errs = append(errs, sink.Errorf(strings.Join(path, "."), "%s", maskURLCredentials(msg)))
-		default:
-			errs = append(errs, errors.New(maskURLCredentials(msg)))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// locate returns the path of the deepest key under prefix whose value
-// alone makes decoding fail with msg, or nil.
-func locate(k sink.Kind[*eventrecorderpb.Event], prefix []any, m yaml.MapSlice, msg string) []string {
-	for _, kv := range m {
-		probe := yaml.MapSlice{kv}
-		for i := len(prefix) - 1; i >= 0; i-- {
-			probe = yaml.MapSlice{{Key: prefix[i], Value: probe}}
-		}
-		_, err := decodeItem(k, probe)
-		if err == nil || !strings.Contains(err.Error(), msg) {
-			continue
-		}
-		path := []string{fmt.Sprint(kv.Key)}
-		if sub, ok := kv.Value.(yaml.MapSlice); ok {
-			if deeper := locate(k, append(prefix, kv.Key), sub, msg); deeper != nil {
-				return append(path, deeper...)
-			}
-		}
-		return path
-	}
-	return nil
-}
-
-// urlUserinfo matches the userinfo of a URL inside free text.
-var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s"]*@`)
-
-// maskURLCredentials replaces the userinfo of any URL in s with "xxxxx"
-// (as url.URL.Redacted and the webhook output do), since parse
-// errors quote the URL they could not parse, password included.
-func maskURLCredentials(s string) string {
-	return urlUserinfo.ReplaceAllString(s, "${1}xxxxx@")
-}
-
-// maskErr masks URL credentials in an error's text, keeping field paths.
-func maskErr(err error) error {
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		var errs []error
-		for _, e := range joined.Unwrap() {
-			errs = append(errs, maskErr(e))
-		}
-		return errors.Join(errs...)
-	}
-	var fe *sink.FieldError
-	if errors.As(err, &fe) && fe == err {
-		if masked := maskURLCredentials(fe.Err.Error()); masked != fe.Err.Error() {
-			return &sink.FieldError{Path: fe.Path, Err: errors.New(masked)}
-		}
-		return err
-	}
-	if masked := maskURLCredentials(err.Error()); masked != err.Error() {
-		return errors.New(masked)
-	}
-	return err
-}
-
-// MarshalYAML writes the built-in lists and every registered kind's list.
+// MarshalYAML writes the built-in lists in table order, then every
+// registered kind's list. It returns only types both yaml.v2 drivers
+// know (a struct and a map), so that Alertmanager's gopkg.in/yaml.v2
+// renders the section as the mapping it reads.
 func (c Config) MarshalYAML() (any, error) {
-	var out yaml.MapSlice
+	type lists struct {
+		FileOutputs    []FileOutputConfig    `yaml:"file_outputs,omitempty"`
+		WebhookOutputs []WebhookOutputConfig `yaml:"webhook_outputs,omitempty"`
+		KafkaOutputs   []KafkaOutputConfig   `yaml:"kafka_outputs,omitempty"`
+		StdoutOutputs  []StdoutOutputConfig  `yaml:"stdout_outputs,omitempty"`
+		Registered     map[string][]any      `yaml:",inline"`
+	}
+	out := lists{
+		FileOutputs:    c.FileOutputs,
+		WebhookOutputs: c.WebhookOutputs,
+		KafkaOutputs:   c.KafkaOutputs,
+		StdoutOutputs:  c.StdoutOutputs,
+	}
 	for _, k := range kinds.Kinds() {
-		list := c.Outputs[k.Name()]
-		if isBuiltin(k.Name()) {
-			list = builtinList(&c, k.Name())
-		}
-		if len(list) > 0 {
-			out = append(out, yaml.MapItem{Key: k.Key(), Value: list})
+		if list := c.Outputs[k.Name()]; !isBuiltin(k.Name()) && len(list) > 0 {
+			if out.Registered == nil {
+				out.Registered = map[string][]any{}
+			}
+			out.Registered[k.Key()] = list
 		}
 	}
 	return out, nil

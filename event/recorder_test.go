@@ -26,6 +26,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
@@ -187,9 +188,17 @@ func openGate(id string) {
 	}
 }
 
+// loadConfig is LoadConfig, checked against every other way of decoding
+// the document (both yaml.v2 drivers, strict or not, whole or embedded in
+// a larger struct): they must all agree.
+func loadConfig(t testing.TB, y string) (event.Config, error) {
+	t.Helper()
+	return yamltest.Decode(t, y, yamltest.Way[event.Config]{Name: "LoadConfig", Decode: event.LoadConfig})
+}
+
 func mustConfig(t testing.TB, y string) event.Config {
 	t.Helper()
-	cfg, err := event.LoadConfig([]byte(y))
+	cfg, err := loadConfig(t, y)
 	if err != nil {
 		t.Fatalf("LoadConfig:\n%s\nerror: %v", y, err)
 	}
@@ -700,7 +709,7 @@ file_outputs: [{path: /tmp/a.jsonl}, {path: /tmp/b.jsonl}]
 }
 
 func TestRepeatedTopLevelKeyRejected(t *testing.T) {
-	_, err := event.LoadConfig([]byte("memory_outputs: [{id: a}]\nmemory_outputs: [{id: b}]\n"))
+	_, err := loadConfig(t, "memory_outputs: [{id: a}]\nmemory_outputs: [{id: b}]\n")
 	if err == nil || err.Error() != `"memory_outputs": key appears more than once` {
 		t.Fatalf("error = %v", err)
 	}

@@ -90,6 +90,7 @@ func TestYAMLUnknownField(t *testing.T) {
 	}{
 		{"line 3: field colour not found in type file.Config", "colour", true},
 		{"field colour not found in type file.Config", "colour", true},
+		{"line 1: field sub not found in type struct { Leaf int \"yaml:\\\"leaf\\\"\" }", "sub", true},
 		{"line 3: cannot unmarshal !!str `x` into int", "", false},
 		{"yaml: line 3: field colour not found in type file.Config", "", false},
 	} {

@@ -28,7 +28,8 @@ func YAMLKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-var yamlUnknownField = regexp.MustCompile(`^(?:line \d+: )?field (\S+) not found in type \S+$`)
+// The type may be an anonymous struct, whose name has spaces.
+var yamlUnknownField = regexp.MustCompile(`^(?:line \d+: )?field (\S+) not found in type \S.*$`)
 
 // YAMLUnknownField returns the key that one message of a yaml.v2 strict
 // decode ("line 3: field colour not found in type file.Config", with or

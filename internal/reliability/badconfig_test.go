@@ -32,6 +32,8 @@ var badConfigs = []struct {
 	{yaml: `"a\nb": 1`, want: `"a\nb": unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)`},
 	{yaml: "memory_outputs: []", want: `"memory_outputs": unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)`},
 	{yaml: "file_outputs: 3", want: "file_outputs: must be a list of outputs, got a number"},
+	{yaml: "'null': []", want: `"null": unknown key (want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs)`},
+	{yaml: "file_outputs: [{path: " + strings.Repeat("[", 70) + strings.Repeat("]", 70) + "}]", want: "mappings and lists nest more than 64 levels deep"},
 	{yaml: "stdout_outputs: {}", want: "stdout_outputs: must be a list of outputs, got a mapping"},
 	{yaml: "file_outputs: [3]", want: "file_outputs[0]: must be a mapping, got a number"},
 	{yaml: "stdout_outputs: [[]]", want: "stdout_outputs[0]: must be a mapping, got a list"},
@@ -50,6 +52,9 @@ var badConfigs = []struct {
 	{yaml: "file_outputs: [{path: /tmp/x, colour: blue, size: 2}]", want: "file_outputs[0].colour: unknown field\nfile_outputs[0].size: unknown field"},
 	{yaml: "file_outputs: [{path: /tmp/x, event_types: [alert_creatd]}]", want: `file_outputs[0].event_types[0]: unknown event type "alert_creatd" ` + knownTypes},
 	{yaml: "file_outputs: [{path: [a, b]}]", want: "file_outputs[0].path: cannot unmarshal !!seq into string"},
+	{yaml: "file_outputs: [{path: /tmp/a, path: /tmp/b, fsync: always}]", want: "file_outputs[0].path: key appears more than once\nfile_outputs[0].fsync: must be \"none\" or \"batch\", got \"always\""},
+	{yaml: "file_outputs: [{path: /tmp/x, colour: {name: blue}}]", want: "file_outputs[0].colour: unknown field"},
+	{yaml: "file_outputs: [{<<: {path: /tmp/a}, path: /tmp/b}]", want: "file_outputs[0].path: key appears more than once"},
 	{yaml: "file_outputs: [{path: /nonexistent/dir/x.jsonl}]", new: true,
 		want: `file_outputs[0].path: cannot open "/nonexistent/dir/x.jsonl": directory "/nonexistent/dir" does not exist: no such file or directory`},
 	{yaml: "file_outputs: [{path: /tmp}]", new: true, want: `file_outputs[0].path: cannot open "/tmp" for appending: is a directory`},
@@ -57,6 +62,8 @@ var badConfigs = []struct {
 
 	// stdout
 	{yaml: "stdout_outputs: [{format: yaml}]", want: "stdout_outputs[0].format: unknown field"},
+	{yaml: "stdout_outputs: [{event_types: [alert_created, {notification: true}]}]", want: "stdout_outputs[0].event_types[1]: cannot unmarshal !!map into string"},
+	{yaml: "stdout_outputs: [{name: a, name: b}]", want: "stdout_outputs[0].name: key appears more than once"},
 	{yaml: "stdout_outputs: [{name: audit}]\nfile_outputs: [{path: /tmp/x.jsonl, name: audit}]", new: true, want: `stdout_outputs[0]: output "audit" is already configured by file_outputs[0]; outputs need distinct names (set name: on one of them)`},
 	{yaml: "stdout_outputs: [{name: \" audit\"}]", want: `stdout_outputs[0].name: " audit" has leading or trailing space`},
 	{yaml: "stdout_outputs: [{name: \"audit\\x07\"}]", want: `stdout_outputs[0].name: "audit\a" holds a character that is not printable`},
@@ -90,6 +97,8 @@ var badConfigs = []struct {
 	{yaml: "webhook_outputs: [{url: 'http://x/', http_config: {bearer_token: s3cr3t, basic_auth: {username: u, password: hunter2}}}]", secrets: []string{"hunter2", "s3cr3t"},
 		want: "webhook_outputs[0].http_config: at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"},
 	{yaml: "webhook_outputs: [{url: 'http://x/', http_config: {bogus: 1}}]", want: "webhook_outputs[0].http_config.bogus: unknown field"},
+	{yaml: "webhook_outputs: [{url: 'http://x/', http_config: {oauth2: {client_id: c, token_url: 'http://t/', scope: [a]}}}]", want: "webhook_outputs[0].http_config.oauth2.scope: unknown field"},
+	{yaml: "webhook_outputs: [{url: 'http://x/', workers: many, batch: maybe}]", want: "webhook_outputs[0].workers: cannot unmarshal !!str `many` into int\nwebhook_outputs[0].batch: cannot unmarshal !!str `maybe` into bool"},
 	{yaml: "webhook_outputs: [{url: 'http://x/', http_config: {proxy_url: 'http://proxy:hunter2@[proxy/'}}]", secrets: []string{"hunter2"},
 		want: `webhook_outputs[0].http_config: parse "http://xxxxx@[proxy/": missing ']' in host`},
 	{yaml: "webhook_outputs: [{url: 'http://x/', event_types: [nope]}]", want: `webhook_outputs[0].event_types[0]: unknown event type "nope" ` + knownTypes},
@@ -114,6 +123,8 @@ var badConfigs = []struct {
 	{yaml: "kafka_outputs: [{brokers: ['h:1'], topic: t, buffer_size: lots}]", want: "kafka_outputs[0].buffer_size: cannot unmarshal !!str `lots` into int"},
 	{yaml: "kafka_outputs: [{brokers: ['h:1'], topic: t, key: random}]", want: `kafka_outputs[0].key: unknown value "random"; want instance, event_type or none`},
 	{yaml: "kafka_outputs: [{brokers: ['h:1'], topic: t, partitioner: hash}]", want: "kafka_outputs[0].partitioner: unknown field"},
+	{yaml: "kafka_outputs: [{brokers: ['h:1'], topic: t, sasl: {mechanism: PLAIN, username: u, password: hunter2, token: x}}]", secrets: []string{"hunter2"}, want: "kafka_outputs[0].sasl.token: unknown field"},
+	{yaml: "kafka_outputs: [{brokers: ['h:1'], topic: t, topic: u}]", want: "kafka_outputs[0].topic: key appears more than once"},
 	{yaml: "kafka_outputs: [{brokers: ['h:1'], topic: t, sasl: {mechanism: GSSAPI, username: u, password: hunter2}}]", secrets: []string{"hunter2"},
 		want: `kafka_outputs[0].sasl.mechanism: unknown value "GSSAPI"; want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`},
 	{yaml: "kafka_outputs: [{brokers: ['h:1'], topic: t, sasl: {mechanism: PLAIN, password: hunter2}}]", secrets: []string{"hunter2"}, want: "kafka_outputs[0].sasl.username: a user name is required"},
@@ -145,7 +156,7 @@ func TestBadConfigMessages(t *testing.T) {
 			name = name[:80]
 		}
 		t.Run(name, func(t *testing.T) {
-			cfg, err := event.LoadConfig([]byte(row.yaml))
+			cfg, err := loadConfig(t, row.yaml)
 			if row.new {
 				if err != nil {
 					t.Fatalf("LoadConfig: %v; want it to load and fail only in event.New", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 )
 
 // validConfigs seed FuzzLoadConfig with configurations that load, so that
@@ -51,15 +52,17 @@ var (
 	outputLine = regexp.MustCompile(`^[a-z][a-z0-9_]*_outputs(\[\d+\])?(\.|: |\[)`)
 	// Or it names a top-level key: one that is not an output list, or one that is repeated.
 	unknownKeyLine = regexp.MustCompile(`^".*": (unknown key \(want one of file_outputs, webhook_outputs, kafka_outputs, stdout_outputs\)|key appears more than once)$`)
-	// Or the document is not YAML, or not a mapping, which has no field
-	// to name: yaml.v2 says so on the first line and lists what it could
-	// not decode below, by line number.
-	documentLine = regexp.MustCompile(`^(yaml: |the configuration must be a mapping of output lists)`)
+	// Or the document is not YAML, or not a mapping, or nests deeper than
+	// yamltree.MaxDepth, which has no field to name: yaml.v2 says so on
+	// the first line and lists what it could not decode below, by line
+	// number.
+	documentLine = regexp.MustCompile(`^(yaml: |the configuration must be a mapping of output lists|mappings and lists nest more than \d+ levels deep$)`)
 	documentItem = regexp.MustCompile(`^  line \d+: `)
 )
 
 // FuzzLoadConfig feeds arbitrary bytes to LoadConfig: it must never
-// panic; every line of an error must name the output list (kind and index)
+// panic; every other way of decoding them (both yaml.v2 drivers, strict or
+// not, whole or embedded in a larger struct) must agree with it; every line of an error must name the output list (kind and index)
 // or the top-level key it is about, unless the document is not a YAML
 // mapping at all; a configuration that loads must describe itself without
 // panicking and equal itself.
@@ -71,7 +74,7 @@ func FuzzLoadConfig(f *testing.F) {
 		f.Add([]byte(row.yaml))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		cfg, err := event.LoadConfig(b)
+		cfg, err := yamltest.DecodeAnyDoc(t, string(b), yamltest.Way[event.Config]{Name: "LoadConfig", Decode: event.LoadConfig})
 		if err != nil {
 			msg := err.Error()
 			document := documentLine.MatchString(msg)

@@ -18,6 +18,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
 	"github.com/eventrecorder/eventrecorder/internal/metrictest"
 	"github.com/eventrecorder/eventrecorder/internal/testtool"
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 )
 
 func TestMain(m *testing.M) {
@@ -202,9 +203,17 @@ func metricSum(t testing.TB, reg *prometheus.Registry, name string, want map[str
 	return metrictest.Sum(t, reg, name, want)
 }
 
+// loadConfig is LoadConfig, checked against every other way of decoding
+// the document (both yaml.v2 drivers, strict or not, whole or embedded in
+// a larger struct): they must all agree.
+func loadConfig(t testing.TB, y string) (event.Config, error) {
+	t.Helper()
+	return yamltest.Decode(t, y, yamltest.Way[event.Config]{Name: "LoadConfig", Decode: event.LoadConfig})
+}
+
 func mustLoad(t testing.TB, y string) event.Config {
 	t.Helper()
-	cfg, err := event.LoadConfig([]byte(y))
+	cfg, err := loadConfig(t, y)
 	if err != nil {
 		t.Fatalf("LoadConfig:\n%s\nerror: %v", y, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
@@ -110,13 +111,14 @@ type Config struct {
 	sink.Naming `yaml:",inline"`
 }
 
-// UnmarshalYAML decodes strictly (as the caller's decoder does), applies
+// UnmarshalYAML decodes strictly (whether or not the caller's decoder is
+// strict, and under either yaml.v2 driver: see internal/yamltree), applies
 // the defaults and validates, so a configuration file with a bad file
 // output fails at load time with the field named.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
-	type fileConfig Config
-	var p fileConfig
-	if err := unmarshal(&p); err != nil {
+	type plain Config
+	var p plain
+	if err := yamltree.Unmarshal(unmarshal, &p, yamltree.DeepestKey); err != nil {
 		return err
 	}
 	*c = Config(p)

@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v2"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/file"
 )
@@ -29,8 +30,8 @@ func TestConfigYAML(t *testing.T) {
 			file.Config{Path: "p", Mode: 0o644, Filter: sink.Filter{EventTypes: []string{"alert_created", "silence_expired"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var c file.Config
-			if err := yaml.UnmarshalStrict([]byte(tc.in), &c); err != nil {
+			c, err := yamltest.Decode[file.Config](t, tc.in)
+			if err != nil {
 				t.Fatalf("decode %q: %v", tc.in, err)
 			}
 			if !file.Equal(c, tc.want) || c.Mode != tc.want.Mode || c.Fsync != tc.want.Fsync {
@@ -48,7 +49,8 @@ func TestConfigYAMLErrors(t *testing.T) {
 	}{
 		{"missing path", "mode: 0600", "path", []string{"path: is required"}},
 		{"empty path", `path: ""`, "path", []string{"path: is required"}},
-		{"unknown field", "path: p\npaht: q", "", []string{"paht"}},
+		{"unknown field", "path: p\npaht: q", "paht", []string{"paht: unknown field"}},
+		{"repeated key", "path: p\npath: q", "path", []string{"path: key appears more than once"}},
 		{"bad fsync", "path: p\nfsync: always", "fsync", []string{`fsync: must be "none" or "batch", got "always"`}},
 		{"decimal mode", "path: p\nmode: 640", "mode", []string{"mode:", "01200", "octal"}},
 		{"non-octal string", "path: p\nmode: \"0648\"", "mode", []string{`mode:`, `"0648"`}},
@@ -58,8 +60,7 @@ func TestConfigYAMLErrors(t *testing.T) {
 		{"list mode", "path: p\nmode: [1]", "mode", []string{"mode:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var c file.Config
-			err := yaml.UnmarshalStrict([]byte(tc.in), &c)
+			c, err := yamltest.Decode[file.Config](t, tc.in)
 			if err == nil {
 				t.Fatalf("decode %q succeeded: %+v", tc.in, c)
 			}
@@ -109,15 +110,12 @@ func TestKindDecodePrefixesPath(t *testing.T) {
 
 func TestConfigRoundTrip(t *testing.T) {
 	in := file.Config{Path: "/p", Mode: 0o640, Fsync: "batch", Filter: sink.Filter{EventTypes: []string{"x"}}}
-	b, err := yaml.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), `mode: "0640"`) {
+	b := yamltest.Marshal(t, in)
+	if !strings.Contains(b, `mode: "0640"`) {
 		t.Errorf("mode marshals as %s, want the quoted octal string", b)
 	}
-	var out file.Config
-	if err := yaml.UnmarshalStrict(b, &out); err != nil {
+	out, err := yamltest.Decode[file.Config](t, b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !file.Equal(in, out) {

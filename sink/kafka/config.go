@@ -10,6 +10,7 @@ import (
 
 	commoncfg "github.com/prometheus/common/config"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
@@ -122,13 +123,14 @@ type rawTLS commoncfg.TLSConfig
 // config names Config where a local type shadows it.
 type config = Config
 
-// UnmarshalYAML decodes with the caller's (strict) unmarshal, applies
+// UnmarshalYAML decodes strictly (whether or not the caller's decoder is
+// strict, and under either yaml.v2 driver: see internal/yamltree), applies
 // defaults and validates.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	// Config again, field for field (a test keeps them in step), except
 	// that tls_config decodes without TLSConfig's UnmarshalYAML, whose
 	// errors carry no field path: Validate runs the same checks and adds
-	// it. Declared here so that strict-decoding errors name "kafka.Config".
+	// it.
 	type Config struct {
 		Brokers     []string    `yaml:"brokers"`
 		Topic       string      `yaml:"topic"`
@@ -145,7 +147,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		sink.Naming `yaml:",inline"`
 	}
 	var raw Config
-	if err := unmarshal(&raw); err != nil {
+	if err := yamltree.Unmarshal(unmarshal, &raw, yamltree.DeepestKey); err != nil {
 		return err
 	}
 	*c = config{

@@ -11,14 +11,16 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
 )
 
-func decode(doc string) (kafka.Config, error) {
-	var c kafka.Config
-	err := yaml.UnmarshalStrict([]byte(doc), &c)
-	return c, err
+// decode decodes doc under both yaml.v2 drivers, strict and not, whole and
+// embedded, failing t unless they all agree.
+func decode(t testing.TB, doc string) (kafka.Config, error) {
+	t.Helper()
+	return yamltest.Decode[kafka.Config](t, doc)
 }
 
 func TestConfigBadValues(t *testing.T) {
@@ -56,11 +58,17 @@ func TestConfigBadValues(t *testing.T) {
 		{"tls cert without key", ok + "tls_config: {cert_file: c.pem}", `tls_config: exactly one of key or key_file must be configured when a client certificate is configured`},
 		{"tls ref", ok + "tls_config: {ca_ref: vault}", `tls_config.ca_ref: secret references are not supported (got "vault"); use the file or inline field`},
 		{"tls versions", ok + "tls_config: {min_version: TLS13, max_version: TLS12}", `tls_config.max_version: "TLS12" is lower than min_version "TLS13"`},
-		{"unknown field", ok + "bootstrap: x", "yaml: unmarshal errors:\n  line 3: field bootstrap not found in type kafka.Config"},
-		{"unknown sasl field", ok + "sasl: {mechanism: PLAIN, username: u, password: p, token: t}", "yaml: unmarshal errors:\n  line 3: field token not found in type kafka.SASLConfig"},
+		{"unknown field", ok + "bootstrap: x", "bootstrap: unknown field"},
+		{"unknown sasl field", ok + "sasl: {mechanism: PLAIN, username: u, password: p, token: t}", "sasl.token: unknown field"},
+		{"two unknown fields", ok + "bootstrap: x\nsasl: {mechanism: PLAIN, username: u, password: p, token: t}", "bootstrap: unknown field\nsasl.token: unknown field"},
+		{"repeated key", ok + "topic: other", "topic: key appears more than once"},
+		{"repeated sasl key", ok + "sasl: {mechanism: PLAIN, username: u, username: v, password: p}", "sasl.username: key appears more than once"},
+		{"field named like its block", ok + "sasl: {mechanism: PLAIN, username: u, password: p, sasl: x}", "sasl.sasl: unknown field"},
+		{"unknown block", ok + "extra: {brokers: [a]}", "extra: unknown field"},
+		{"not a mapping", "[a:1]", "must be a mapping, got a list"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decode(tc.doc)
+			_, err := decode(t, tc.doc)
 			if err == nil {
 				t.Fatalf("decoding %q succeeded, want error %q", tc.doc, tc.want)
 			}
@@ -72,7 +80,7 @@ func TestConfigBadValues(t *testing.T) {
 }
 
 func TestConfigFieldErrorsHavePaths(t *testing.T) {
-	_, err := decode(`{brokers: ["a:1"], topic: t, acks: some}`)
+	_, err := decode(t, `{brokers: ["a:1"], topic: t, acks: some}`)
 	var fe *sink.FieldError
 	if !errors.As(err, &fe) || fe.Path != "acks" {
 		t.Fatalf("error %v is not a FieldError at acks", err)
@@ -83,7 +91,7 @@ func TestConfigFieldErrorsHavePaths(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	c, err := decode(`{brokers: ["kafka-2:9093", "kafka-1:9093"], topic: events}`)
+	c, err := decode(t, `{brokers: ["kafka-2:9093", "kafka-1:9093"], topic: events}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +142,7 @@ key: event_type
 event_types: [alert_created]
 name: audit-kafka
 `
-	c, err := decode(doc)
+	c, err := decode(t, doc)
 	if err != nil {
 		t.Fatal(err)
 	}

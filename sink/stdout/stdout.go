@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/internal/lines"
 )
@@ -20,6 +21,16 @@ import (
 type Config struct {
 	sink.Filter `yaml:",inline"`
 	sink.Naming `yaml:",inline"`
+}
+
+// UnmarshalYAML decodes strictly, whether or not the caller's decoder is
+// strict, and the same under either yaml.v2 driver (see
+// internal/yamltree), so that "stdout_outputs: [{format: yaml}]" fails
+// wherever the configuration is embedded.
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain Config
+	*c = Config{}
+	return yamltree.Unmarshal(unmarshal, (*plain)(c), yamltree.DeepestKey)
 }
 
 // Kind is the table row for stdout outputs: YAML key stdout_outputs, JSON

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 	"github.com/eventrecorder/eventrecorder/sink/stdout"
@@ -219,6 +221,37 @@ func TestDeliverAfterClose(t *testing.T) {
 	want := "{\"seq\":0,\"type\":\"test_event\"}\n{\"seq\":1,\"type\":\"test_event\"}\n{\"seq\":2,\"type\":\"test_event\"}\n"
 	if buf.String() != want {
 		t.Fatalf("output %q, want %q", buf.String(), want)
+	}
+}
+
+// TestConfigYAML decodes stdout configurations under both yaml.v2 drivers,
+// strict and not, whole and embedded.
+func TestConfigYAML(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want stdout.Config
+		err  string
+	}{
+		{doc: "{}"},
+		{doc: "", want: stdout.Config{}},
+		{doc: "event_types: [alert_created, notification]\nname: audit", want: stdout.Config{Filter: sink.Filter{EventTypes: []string{"alert_created", "notification"}}, Naming: sink.Naming{Name: "audit"}}},
+		{doc: "path: x", err: "path: unknown field"},
+		{doc: "format: yaml\ncolour: red", err: "format: unknown field\ncolour: unknown field"},
+		{doc: "name: a\nname: b", err: "name: key appears more than once"},
+		{doc: "event_types: alert", err: "event_types: cannot unmarshal !!str `alert` into []string"},
+		{doc: "event_types: [x, {a: 1}]", err: "event_types[1]: cannot unmarshal !!map into string"},
+		{doc: "[]", err: "must be a mapping, got a list"},
+		{doc: "name: x\n<<: {name: y}", err: "name: key appears more than once"},
+	} {
+		got, err := yamltest.Decode[stdout.Config](t, tc.doc)
+		switch {
+		case tc.err != "" && (err == nil || err.Error() != tc.err):
+			t.Errorf("%q: error %v, want %s", tc.doc, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.doc, err)
+		case tc.err == "" && !reflect.DeepEqual(got, tc.want):
+			t.Errorf("%q: decoded %+v, want %+v", tc.doc, got, tc.want)
+		}
 	}
 }
 

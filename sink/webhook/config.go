@@ -1,19 +1,17 @@
 package webhook
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"reflect"
-	"regexp"
 	"strings"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	"go.yaml.in/yaml/v2"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
@@ -83,95 +81,19 @@ type Config struct {
 	sink.Naming `yaml:",inline"`
 }
 
-// UnmarshalYAML decodes, fills defaults and validates. Errors name the
-// offending field, including type errors that yaml would report by line
-// only.
+// UnmarshalYAML decodes strictly (whether or not the caller's decoder is
+// strict, and under either yaml.v2 driver: see internal/yamltree), fills
+// defaults and validates. Errors name the offending field, including type
+// errors that yaml would report by line only. An error from http_config's
+// own checks (prometheus/common validates the block as a whole) is
+// reported at http_config.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	type plain Config
 	*c = Config{}
-	if err := unmarshal((*plain)(c)); err != nil {
-		var fe *sink.FieldError
-		if errors.As(err, &fe) {
-			return err
-		}
-		if ferr := diagnose(unmarshal, reflect.TypeOf(plain{})); ferr != nil {
-			return ferr
-		}
+	if err := yamltree.Unmarshal(unmarshal, (*plain)(c), yamltree.TopKey); err != nil {
 		return err
 	}
 	return c.Validate()
-}
-
-var linePrefix = regexp.MustCompile(`line \d+: `)
-
-// diagnose finds the first key whose value does not decode into its field
-// on its own, so that the error can name the field. nil when every known
-// key decodes (the original error, such as an unknown key, then stands).
-func diagnose(unmarshal func(any) error, t reflect.Type) error {
-	var items yaml.MapSlice
-	if unmarshal(&items) != nil {
-		return nil
-	}
-	fields := yamlFields(t)
-	for _, it := range items {
-		key, ok := it.Key.(string)
-		if !ok {
-			continue
-		}
-		ft, ok := fields[key]
-		if !ok {
-			continue
-		}
-		raw, err := yaml.Marshal(it.Value)
-		if err != nil {
-			continue
-		}
-		if err := yaml.UnmarshalStrict(raw, reflect.New(ft).Interface()); err != nil {
-			var fe *sink.FieldError
-			if errors.As(err, &fe) {
-				return err
-			}
-			var te *yaml.TypeError
-			if !errors.As(err, &te) {
-				return sink.Errorf(key, "%s", linePrefix.ReplaceAllString(err.Error(), ""))
-			}
-			// One error per problem, each with its full path.
-			var errs []error
-			for _, msg := range te.Errors {
-				msg = linePrefix.ReplaceAllString(msg, "")
-				if field, ok := sink.YAMLUnknownField(msg); ok {
-					errs = append(errs, sink.Errorf(key+"."+field, "unknown field"))
-					continue
-				}
-				errs = append(errs, sink.Errorf(key, "%s", msg))
-			}
-			return errors.Join(errs...)
-		}
-	}
-	return nil
-}
-
-// yamlFields maps YAML keys to field types, following inline structs.
-func yamlFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct {
-			for k, v := range yamlFields(f.Type) {
-				out[k] = v
-			}
-			continue
-		}
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = f.Type
-	}
-	return out
 }
 
 // Validate fills defaults and checks every field, returning a
@@ -327,6 +249,19 @@ func Equal(a, b Config) bool {
 	return reflect.DeepEqual(na, nb)
 }
 
+// configuredProxy is what p configures. ProxyConfig caches a function
+// once used, which is left out; and an empty proxy URL is no proxy (as
+// ProxyConfig.Proxy takes it): JSON renders an unset proxy_url as null,
+// which prometheus/common reads back as an empty URL.
+func configuredProxy(p commoncfg.ProxyConfig) commoncfg.ProxyConfig {
+	out := commoncfg.ProxyConfig{ProxyURL: p.ProxyURL, NoProxy: p.NoProxy,
+		ProxyFromEnvironment: p.ProxyFromEnvironment, ProxyConnectHeader: p.ProxyConnectHeader}
+	if out.ProxyURL.URL != nil && out.ProxyURL.String() == "" {
+		out.ProxyURL = commoncfg.URL{}
+	}
+	return out
+}
+
 type normalConfig struct {
 	url string
 	cfg Config
@@ -345,11 +280,12 @@ func (c Config) normalized() (normalConfig, error) {
 	if c.HTTPConfig != nil {
 		hc = *c.HTTPConfig
 	}
-	// ProxyConfig caches a function once used; compare only what was
-	// configured.
-	p := hc.ProxyConfig
-	hc.ProxyConfig = commoncfg.ProxyConfig{ProxyURL: p.ProxyURL, NoProxy: p.NoProxy,
-		ProxyFromEnvironment: p.ProxyFromEnvironment, ProxyConnectHeader: p.ProxyConnectHeader}
+	hc.ProxyConfig = configuredProxy(hc.ProxyConfig)
+	if hc.OAuth2 != nil {
+		o := *hc.OAuth2
+		o.ProxyConfig = configuredProxy(o.ProxyConfig)
+		hc.OAuth2 = &o
+	}
 	c.HTTPConfig = &hc
 	if c.Compression == CompressionNone {
 		c.Compression = ""

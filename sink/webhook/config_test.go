@@ -11,19 +11,21 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 	"github.com/eventrecorder/eventrecorder/sink/webhook"
 )
 
-func decode(src string) (webhook.Config, error) {
-	var c webhook.Config
-	err := yaml.UnmarshalStrict([]byte(src), &c)
-	return c, err
+// decode decodes src under both yaml.v2 drivers, strict and not, whole
+// and embedded, failing t unless they all agree.
+func decode(t testing.TB, src string) (webhook.Config, error) {
+	t.Helper()
+	return yamltest.Decode[webhook.Config](t, src)
 }
 
 func TestYAMLDefaults(t *testing.T) {
-	c, err := decode("url: https://example.com/hook\n")
+	c, err := decode(t, "url: https://example.com/hook\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestYAMLDefaults(t *testing.T) {
 		t.Errorf("http_config %+v, want nil (the client uses Prometheus' defaults)", c.HTTPConfig)
 	}
 
-	c, err = decode("url: https://example.com/hook\nbatch: true\n")
+	c, err = decode(t, "url: https://example.com/hook\nbatch: true\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestYAMLDefaults(t *testing.T) {
 }
 
 func TestYAMLFullConfig(t *testing.T) {
-	c, err := decode(`
+	c, err := decode(t, `
 url: https://example.com/hook?k=v
 http_config:
   basic_auth: {username: u, password: p}
@@ -127,7 +129,7 @@ func TestYAMLInvalidFieldsNameTheField(t *testing.T) {
 		{"event_types empty name", u + "event_types: ['']\n", "event_types[0]", "empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decode(tc.src)
+			_, err := decode(t, tc.src)
 			if err == nil {
 				t.Fatalf("accepted %q", tc.src)
 			}
@@ -146,19 +148,22 @@ func TestYAMLInvalidFieldsNameTheField(t *testing.T) {
 }
 
 func TestYAMLUnknownKeysRejected(t *testing.T) {
-	for _, src := range []string{
-		"url: https://example.com/\nretries: 3\n",
-		"url: https://example.com/\nbatch: true\nbatch_size: 3\n",
+	for _, tc := range []struct{ src, want string }{
+		{"url: https://example.com/\nretries: 3\n", "retries: unknown field"},
+		{"url: https://example.com/\nbatch: true\nbatch_size: 3\n", "batch_size: unknown field"},
+		{"url: https://example.com/\nhttp_config: {oauth2: {client_id: c, token_url: 'http://t/', bogus: 1}}\n", "http_config.oauth2.bogus: unknown field"},
+		{"url: https://example.com/\nworkers: 1\nworkers: 2\n", "workers: key appears more than once"},
+		{"url: https://example.com/\nhttp_config: {http_headers: {X-A: {values: [a]}, X-A: {values: [b]}}}\n", "http_config.http_headers.X-A: key appears more than once"},
 	} {
-		_, err := decode(src)
-		if err == nil || !strings.Contains(err.Error(), "not found") {
-			t.Errorf("%q: error %v, want an unknown-field error", src, err)
+		_, err := decode(t, tc.src)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q: error %v, want %s", tc.src, err, tc.want)
 		}
 	}
 }
 
 func TestMarshalHidesURL(t *testing.T) {
-	c, err := decode("url: https://user:pw-secret@example.com/hook?token=tok-secret\n")
+	c, err := decode(t, "url: https://user:pw-secret@example.com/hook?token=tok-secret\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +201,7 @@ func TestMarshalHidesURL(t *testing.T) {
 func TestEqual(t *testing.T) {
 	must := func(src string) webhook.Config {
 		t.Helper()
-		c, err := decode(src)
+		c, err := decode(t, src)
 		if err != nil {
 			t.Fatal(err)
 		}
