@@ -6,7 +6,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck
 BENCHSTAT := $(GO) run golang.org/x/perf/cmd/benchstat
 FUZZTIME  ?= 20s
 
-.PHONY: demo test test-short generate check-generated lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
+.PHONY: demo test test-alertmanager test-short generate check-generated lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
 
 ## demo: record a realistic alert lifecycle into ./events.jsonl and stdout (no external service)
 demo:
@@ -15,6 +15,10 @@ demo:
 ## test: every test, with the race detector
 test:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-alertmanager: build Alertmanager v0.33.1 and v0.34.2 with this recorder swapped in and drive an alert lifecycle through each (minutes; needs the module proxy)
+test-alertmanager:
+	EVENTRECORDER_ALERTMANAGER=1 $(GO) test -race -count=1 -timeout 15m -v -run '^TestAlertmanagerLifecycle$$' ./internal/alertmanagertest/
 
 ## test-short: the fast subset (skips the extension proof and long fault tests)
 test-short:
@@ -61,4 +65,4 @@ bench:
 	$(GO) run ./internal/benchreport
 
 ## ci: what .ci/run does after installing system packages
-ci: check-generated lint buf-lint buf-breaking buf-breaking-selftest test fuzz
+ci: check-generated lint buf-lint buf-breaking buf-breaking-selftest test test-alertmanager fuzz
