@@ -726,7 +726,6 @@ func statusOutputs(t *testing.T, client *api) outputsShown {
 }
 
 func checkStatus(t *testing.T, client *api, cfg amConfig, secrets []string) {
-	t.Helper()
 	shown := statusOutputs(t, client)
 	if !slices.Equal(shown.files, cfg.Files) {
 		t.Errorf("/api/v2/status file_outputs paths = %q, want %q", shown.files, cfg.Files)
@@ -744,7 +743,6 @@ func checkStatus(t *testing.T, client *api, cfg amConfig, secrets []string) {
 // checkMetrics reads the recorder's series on /metrics: outputs are named
 // without credentials, and the counts so far are what the lifecycle made.
 func checkMetrics(t *testing.T, client *api, host, file1, file2 string, secrets []string) {
-	t.Helper()
 	metrics := client.get(t, "/metrics")
 	for _, s := range secrets {
 		if strings.Contains(metrics, s) {
@@ -775,7 +773,6 @@ func grepLines(s, substr string) string {
 }
 
 func checkEvents(t *testing.T, all []recorded, rel release, recv *receiver, nodeDownFP, highLatencyFP uint64, silenceID, updatedComment string) {
-	t.Helper()
 	seen := map[string]int{}
 	hostname, _ := os.Hostname()
 	for i, e := range all {
@@ -937,7 +934,6 @@ func sameHashes(alerts []*pb.GroupedAlert, want []uint64) bool {
 // checkWebhook: the webhook output got the same events as the file, each
 // the same bytes as its line.
 func checkWebhook(t *testing.T, file []recorded, recv *receiver) {
-	t.Helper()
 	recv.mu.Lock()
 	defer recv.mu.Unlock()
 	if len(recv.rejected) > 0 {
@@ -983,7 +979,6 @@ func difference(a, b []string) []string {
 // first file, from about the reload on, and nothing recorded after the
 // reload was seen to take effect is missing from it.
 func checkAddedOutput(t *testing.T, file1, file2 []recorded, reloaded time.Time) {
-	t.Helper()
 	if len(file2) == 0 || len(file2) > len(file1) {
 		t.Fatalf("the output added at reload holds %d events (the first file %d)", len(file2), len(file1))
 	}
