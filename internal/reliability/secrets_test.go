@@ -138,7 +138,7 @@ kafka_outputs:
 		outputs + "- {brokers: [" + closedKafka + "], topic: events, sasl: {mechanism: PLAIN, username: events, password: " + secretSASLInline + "}}\n",
 		strings.Replace(outputs, "{url: "+fmt.Sprintf("%q", rx401.url()), "{url: "+fmt.Sprintf("%q", userinfoURL), 1),
 	} {
-		c, err := event.LoadConfig([]byte(bad))
+		c, err := loadConfig(t, bad)
 		if err == nil {
 			var rec event.Recorder
 			rec, err = event.New(c, event.Options{CloseTimeout: time.Second})

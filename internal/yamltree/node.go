@@ -13,6 +13,12 @@
 // go.yaml.in (Unmarshal, Node.Decode). Every decode of ours thus runs the
 // same path whoever called it, and rejects unknown fields and repeated
 // keys even for a caller that used the non-strict yaml.Unmarshal.
+//
+// Merge keys ("<<: *defaults") are expanded by the driver before a Node
+// sees the mapping, so nothing tells a merged entry from a written one:
+// writing a key that a merge also brings counts as a repeated key, where
+// yaml.v2 would let the later one win. (go.yaml.in's MapSlice, which
+// event.Config used to decode into, dropped merged entries altogether.)
 package yamltree
 
 import (

@@ -187,8 +187,7 @@ func TestInvalidURLErrorsMaskSecrets(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Path != "url" {
 			t.Errorf("error %v does not name the url field", err)
 		}
-		var cfg webhook.Config
-		err = yaml.UnmarshalStrict([]byte("url: '"+raw+"'\n"), &cfg)
+		_, err = decode(t, "url: '"+raw+"'\n")
 		if err == nil {
 			t.Errorf("YAML accepted an invalid URL")
 			continue
@@ -227,9 +226,9 @@ func TestTLSVerifiesAgainstConfiguredCA(t *testing.T) {
 	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var cfg webhook.Config
 	src := fmt.Sprintf("url: %s/tls\nhttp_config:\n  tls_config:\n    ca_file: %s\n", rc.URL(), caFile)
-	if err := yaml.UnmarshalStrict([]byte(src), &cfg); err != nil {
+	cfg, err := decode(t, src)
+	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	s, rep = start(t, cfg, sink.Env[int]{})
@@ -246,7 +245,7 @@ func TestTLSVerifiesAgainstConfiguredCA(t *testing.T) {
 
 	// A CA file that is missing fails New, naming the field.
 	cfg.HTTPConfig.TLSConfig.CAFile = filepath.Join(t.TempDir(), "missing.pem")
-	_, err := webhook.New(cfg, sinktest.Env[int](t, sinktest.NewReporter[int]()))
+	_, err = webhook.New(cfg, sinktest.Env[int](t, sinktest.NewReporter[int]()))
 	var fe *sink.FieldError
 	if !errors.As(err, &fe) || fe.Path != "http_config" {
 		t.Errorf("New with a missing CA file: %v, want an http_config error", err)
@@ -261,8 +260,8 @@ func TestURLFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte("\n  "+withSecrets+" \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var cfg webhook.Config
-	if err := yaml.UnmarshalStrict([]byte("url_file: "+file+"\n"), &cfg); err != nil {
+	cfg, err := decode(t, "url_file: "+file+"\n")
+	if err != nil {
 		t.Fatal(err)
 	}
 	logger, lg := newLogs()
