@@ -11,7 +11,7 @@ MODULES   := . gen internal/compat/am034
 BUF       := $(GO) -C gen tool buf
 FUZZTIME  ?= 20s
 
-.PHONY: demo test test-compat test-short generate check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
+.PHONY: demo test test-compat test-alertmanager test-short generate check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
 
 ## demo: record a realistic alert lifecycle into ./events.jsonl and stdout (no external service)
 demo:
@@ -31,6 +31,10 @@ test-alertmanager-versions:
 ## events; a module of its own (internal/compat/am034), as the root requires Alertmanager v0.33
 test-compat:
 	cd internal/compat/am034 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
+## test-alertmanager: build Alertmanager v0.33.1 and v0.34.2 with this recorder swapped in and drive an alert lifecycle through each (minutes; needs the module proxy)
+test-alertmanager:
+	EVENTRECORDER_ALERTMANAGER=1 $(GO) test -race -count=1 -timeout 15m -v -run '^TestAlertmanagerLifecycle$$' ./internal/alertmanagertest/
 
 ## test-short: the fast subset (skips the extension proof and long fault tests)
 test-short:
@@ -93,4 +97,4 @@ bench:
 	$(GO) run ./internal/benchreport
 
 ## ci: what .ci/run does after installing system packages
-ci: check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest test test-alertmanager-versions test-compat fuzz
+ci: check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest test test-alertmanager-versions test-compat test-alertmanager fuzz
