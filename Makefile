@@ -7,6 +7,10 @@ GO        ?= go
 # Every module in the repository, for lint and fuzz: the library, gen/, and
 # the compatibility test module (whose tests test-compat runs).
 MODULES   := . gen internal/compat/am034
+# The schemas, each a buf module with its released image in schema/:
+# the first generation (Alertmanager v0.33/v0.34's wire format) and the
+# second (v0.35's events.v2).
+SCHEMAS   := event event/v2
 # buf runs from gen/, so paths given to it are relative to gen/.
 BUF       := $(GO) -C gen tool buf
 FUZZTIME  ?= 20s
@@ -59,24 +63,32 @@ lint:
 	done
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
+## buf-lint: lint every schema
 buf-lint:
-	$(BUF) lint ../event
+	@set -e; for s in $(SCHEMAS); do echo "buf lint $$s"; $(BUF) lint ../$$s; done
 
-## buf-breaking: the schema must stay wire- and JSON-compatible with the last released schema image
+## buf-breaking: each schema must stay wire- and JSON-compatible with its last released image
+## (event/v2's is the schema as first written, field for field Alertmanager v0.35's events.v2;
+## built with `go -C gen tool buf build ../event/v2 -o ../event/v2/schema/released.binpb`)
 buf-breaking:
-	$(BUF) breaking ../event --against ../event/schema/released.binpb
+	@set -e; for s in $(SCHEMAS); do echo "buf breaking $$s"; $(BUF) breaking ../$$s --against ../$$s/schema/released.binpb; done
 
-## buf-breaking-selftest: prove buf-breaking can fail: renumbering a field in a copy must be rejected,
-## and for that field: failing for another reason (buf not running, or a baseline with
-## another proto package, against which no field is compared) proves nothing
+## buf-breaking-selftest: prove buf-breaking can fail, for each schema: renumbering a field in a
+## copy must be rejected, and for that field: failing for another reason (buf not running, or a
+## baseline with another proto package, against which no field is compared) proves nothing
 buf-breaking-selftest:
-	@tmp=$$(mktemp -d) && cp -r event/buf.yaml event/eventrecorderpb $$tmp/ && mkdir -p $$tmp/schema && cp event/schema/released.binpb $$tmp/schema/ && \
-	sed -i 's/string instance = 2;/string instance = 5;/' $$tmp/eventrecorderpb/eventrecorder.proto && \
-	out=$$($(BUF) breaking $$tmp --against $$tmp/schema/released.binpb 2>&1); rc=$$?; rm -rf $$tmp; \
-	if [ $$rc -eq 0 ]; then echo "buf breaking accepted a renumbered field" >&2; exit 1; fi; \
-	if ! printf '%s\n' "$$out" | grep -q 'field "2" with name "instance" on message "Event"'; then \
-	  printf 'buf breaking failed, but not on the renumbered field:\n%s\n' "$$out" >&2; exit 1; fi; \
-	echo "buf breaking rejects a renumbered field: ok"
+	@set -e; for s in $(SCHEMAS); do \
+	  tmp=$$(mktemp -d); cp -r $$s/buf.yaml $$s/*pb $$tmp/; mkdir -p $$tmp/schema; cp $$s/schema/released.binpb $$tmp/schema/; \
+	  protos=$$(ls $$tmp/*pb/*.proto); \
+	  if [ "$$(printf '%s\n' $$protos | wc -l)" -ne 1 ] || ! grep -q 'string instance = 2;' $$protos; then \
+	    echo "$$s: expected one schema file declaring Event.instance = 2" >&2; rm -rf $$tmp; exit 1; fi; \
+	  sed -i 's/string instance = 2;/string instance = 5;/' $$protos; \
+	  rc=0; out=$$($(BUF) breaking $$tmp --against $$tmp/schema/released.binpb 2>&1) || rc=$$?; rm -rf $$tmp; \
+	  if [ $$rc -eq 0 ]; then echo "$$s: buf breaking accepted a renumbered field" >&2; exit 1; fi; \
+	  if ! printf '%s\n' "$$out" | grep -q 'field "2" with name "instance" on message "Event"'; then \
+	    printf '%s: buf breaking failed, but not on the renumbered field:\n%s\n' "$$s" "$$out" >&2; exit 1; fi; \
+	  echo "$$s: buf breaking rejects a renumbered field: ok"; \
+	done
 
 ## fuzz: run every fuzz target of every module for FUZZTIME each
 fuzz:
