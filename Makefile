@@ -5,8 +5,8 @@
 # demand (cached by Go); nothing needs installing by hand.
 GO        ?= go
 # Every module in the repository, for lint and fuzz: the library, gen/, and
-# the compatibility test module (whose tests test-compat runs).
-MODULES   := . gen internal/compat/am034
+# the compatibility test modules (whose tests test-compat runs).
+MODULES   := . gen internal/compat/am034 internal/compat/am035
 # The schemas, each a buf module with its released image in schema/:
 # the first generation (Alertmanager v0.33/v0.34's wire format) and the
 # second (v0.35's events.v2).
@@ -31,10 +31,11 @@ test:
 test-alertmanager-versions:
 	GO=$(GO) .ci/alertmanager-versions
 
-## test-compat: link Alertmanager v0.34's schema package beside ours and decode each other's
-## events; a module of its own (internal/compat/am034), as the root requires Alertmanager v0.33
+## test-compat: link Alertmanager v0.34's and v0.35's schema packages beside ours and decode each
+## other's events; modules of their own (internal/compat/am034, am035), as the root requires Alertmanager v0.33
 test-compat:
 	cd internal/compat/am034 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd internal/compat/am035 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## test-short: the fast subset (skips the extension proof and long fault tests)
 test-short:
@@ -68,8 +69,8 @@ buf-lint:
 	@set -e; for s in $(SCHEMAS); do echo "buf lint $$s"; $(BUF) lint ../$$s; done
 
 ## buf-breaking: each schema must stay wire- and JSON-compatible with its last released image
-## (event/v2's is the schema as first written, field for field Alertmanager v0.35's events.v2;
-## built with `go -C gen tool buf build ../event/v2 -o ../event/v2/schema/released.binpb`)
+## (event/v2's is the schema as first written, field for field Alertmanager v0.35's events.v2,
+## which internal/compat/am035 checks; built with `go -C gen tool buf build ../event/v2 -o ../event/v2/schema/released.binpb`)
 buf-breaking:
 	@set -e; for s in $(SCHEMAS); do echo "buf breaking $$s"; $(BUF) breaking ../$$s --against ../$$s/schema/released.binpb; done
 

@@ -222,9 +222,9 @@ func TestGolden(t *testing.T) {
 }
 
 // TestGoldenWireForm checks, on the golden alert_created event, what sets
-// this generation's JSON apart from the first (see the generations map in
-// the README): labels and annotations are objects, not {"labels": [...]},
-// and cluster position and fingerprints are 64-bit, so strings.
+// this generation's JSON apart from the first: labels and annotations are
+// objects, not {"labels": [...]}, and cluster position and fingerprints are
+// 64-bit, so strings.
 func TestGoldenWireForm(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(goldenDir, "alert_created"+goldenJSONExt))
 	if err != nil {
