@@ -65,9 +65,10 @@ const (
 )
 
 // mapScratch is how many entries a map encoder sorts without allocating.
-// Label sets, the maps events carry, rarely have more; an entry of a
-// map<string, string> is 32 bytes, so the array costs 1 KiB of stack while
-// a map is being written, and the encoder's caller none.
+// Label sets, the maps events carry, rarely have more. An entry of a
+// map<string, string> is 32 bytes, so the array takes 1 KiB of stack; it
+// is in the frame of the map's encoder, a function of its own, so only
+// while a map is being written, not in every message encoder's frame.
 const mapScratch = 32
 
 // Generate adds one generated file for every file of the request that is to
