@@ -138,10 +138,13 @@ type recorder struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	// dropByType holds the queue-drop counter of each event type.
-	dropByType map[string]prometheus.Counter
-	q          *queue.Queue[pending]
-	encode     [numFormats]encodeFunc
+	// dropByType holds the queue-drop counter of each event type. The
+	// counters may be shared with other recorders on the registry;
+	// queueDropped is this recorder's own count.
+	dropByType   map[string]prometheus.Counter
+	queueDropped atomic.Uint64
+	q            *queue.Queue[pending]
+	encode       [numFormats]encodeFunc
 	// instanceKey is the default record key (Kafka): one instance's
 	// events stay in one partition, in order. Shared, read-only.
 	instanceKey []byte
@@ -330,7 +333,9 @@ type OutputStats struct {
 
 // Stats reports per-output totals for the current outputs, in
 // configuration order. It is meant for summaries (the CLI prints them);
-// the metrics carry the same numbers by event type.
+// the metrics carry the same numbers by event type, but they are the
+// registry's: summed over every recorder registered there, and kept from
+// recorders before this one. Stats counts this recorder's outputs only.
 func (r Recorder) Stats() []OutputStats {
 	if r.r == nil {
 		return nil
@@ -343,7 +348,9 @@ func (r Recorder) Stats() []OutputStats {
 	return out
 }
 
-// Dropped reports how many events the recorder's queue dropped.
+// Dropped reports how many events this recorder's queue dropped (the
+// events_dropped_total series may also count other recorders sharing the
+// registry).
 func (r Recorder) Dropped() uint64 {
 	if r.r == nil {
 		return 0
@@ -354,6 +361,7 @@ func (r Recorder) Dropped() uint64 {
 // drop counts an event the queue could not take. The counters are
 // resolved once per event type, so a full queue costs no label hashing.
 func (r *recorder) drop(data *eventrecorderpb.EventData) {
+	r.queueDropped.Add(1)
 	t := EventTypeName(data)
 	if c, ok := r.dropByType[t]; ok {
 		c.Inc()
@@ -362,13 +370,7 @@ func (r *recorder) drop(data *eventrecorderpb.EventData) {
 	r.metrics.dropped.WithLabelValues(t).Inc()
 }
 
-func (r *recorder) queueDrops() uint64 {
-	var total uint64
-	for _, c := range r.dropByType {
-		total += uint64(counterValue(c))
-	}
-	return total
-}
+func (r *recorder) queueDrops() uint64 { return r.queueDropped.Load() }
 
 func (r *recorder) run() {
 	defer close(r.done)
@@ -495,6 +497,7 @@ func (r *recorder) close() error {
 		}
 		wg.Wait()
 		r.closing.Wait()
+		r.metrics.untrackQueue()
 		if given > 0 {
 			errs = append(errs, fmt.Errorf("event recorder: close budget ran out with %d events still queued; counted as dropped", given))
 		}

@@ -872,3 +872,132 @@ func TestSynchronousOutputsBorrowValues(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedRegistryKeepsStatsPerRecorder runs two recorders, one after
+// the other and then side by side, on one registry with an output of the
+// same name. The metrics are the registry's and add up over both; Stats
+// and Dropped are each recorder's own, and a recorder that starts on a
+// registry another one used starts from zero.
+func TestSharedRegistryKeepsStatsPerRecorder(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	open := func(id string) event.Recorder {
+		t.Helper()
+		rec, err := event.New(mustConfig(t, "memory_outputs: [{id: "+id+"}]"), event.Options{Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	settle := func(rec event.Recorder, n int) {
+		t.Helper()
+		testtool.WaitFor(t, fmt.Sprintf("%d events to be delivered", n), time.Minute, time.Millisecond, func() bool {
+			return rec.Stats()[0].Delivered == uint64(n)
+		})
+	}
+	// Events recorded after Close are dropped, and counted: that is a
+	// way to make an exact number of queue drops.
+	first := open("shared")
+	for i := range 3 {
+		first.RecordEvent(ctxOn, seqEvent(i))
+	}
+	settle(first, 3)
+	must(first.Close())
+	for i := range 2 {
+		first.RecordEvent(ctxOn, seqEvent(i))
+	}
+
+	second := open("shared")
+	if got := second.Dropped(); got != 0 {
+		t.Errorf("a new recorder on a used registry starts with Dropped() = %d, want 0", got)
+	}
+	// A third recorder, running beside the second, with a different
+	// output.
+	third := open("shared-other")
+	for i := range 5 {
+		second.RecordEvent(ctxOn, seqEvent(i))
+	}
+	for i := range 7 {
+		third.RecordEvent(ctxOn, seqEvent(i))
+	}
+	settle(second, 5)
+	settle(third, 7)
+	must(second.Close())
+	must(third.Close())
+	for i := range 4 {
+		second.RecordEvent(ctxOn, seqEvent(i))
+	}
+	third.RecordEvent(ctxOn, seqEvent(0))
+
+	for _, c := range []struct {
+		name             string
+		rec              event.Recorder
+		output           string
+		delivered, drops uint64
+	}{
+		{"first", first, "memory:shared", 3, 2},
+		{"second", second, "memory:shared", 5, 4},
+		{"third", third, "memory:shared-other", 7, 1},
+	} {
+		want := []event.OutputStats{{Name: c.output, Delivered: c.delivered, Bytes: c.rec.Stats()[0].Bytes}}
+		if got := c.rec.Stats(); !slices.Equal(got, want) || got[0].Bytes == 0 {
+			t.Errorf("%s recorder: Stats() = %+v, want %+v", c.name, got, want)
+		}
+		if got := c.rec.Dropped(); got != c.drops {
+			t.Errorf("%s recorder: Dropped() = %d, want %d", c.name, got, c.drops)
+		}
+	}
+	// The registry's series are cumulative over every recorder on it.
+	for _, c := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"alertmanager_events_recorded_total", map[string]string{"output": "memory:shared", "result": "success"}, 8},
+		{"alertmanager_events_recorded_total", map[string]string{"output": "memory:shared-other", "result": "success"}, 7},
+		{"alertmanager_events_recorded_total", map[string]string{"result": "failure"}, 0},
+		{"alertmanager_events_dropped_total", nil, 7},
+		{"alertmanager_event_recorder_delivery_latency_seconds", map[string]string{"output": "memory:shared"}, 8},
+	} {
+		if got := metricSum(t, reg, c.metric, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)
+		}
+	}
+}
+
+// TestSharedRegistryQueueLength: the queue-length gauge of a registry two
+// recorders share is the sum of their queues, whichever registered first.
+func TestSharedRegistryQueueLength(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	opts := event.Options{Registerer: reg, Logger: slog.New(slog.DiscardHandler), QueueSize: 8, MaxBatch: 1}
+	first, err := event.New(mustConfig(t, "memory_outputs: [{id: queue-first}]"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := event.New(mustConfig(t, "gated_outputs: [{id: queue-second}]"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second recorder's consumer takes one event and blocks on the
+	// gate; four wait in its queue.
+	for i := range 5 {
+		second.RecordEvent(ctxOn, seqEvent(i))
+	}
+	testtool.WaitFor(t, "four events to wait in the second queue", time.Minute, time.Millisecond, func() bool {
+		return event.QueueLen(second) == 4
+	})
+	if got := metricSum(t, reg, "alertmanager_event_recorder_queue_length", nil); got != 4 {
+		t.Errorf("queue length = %v, want 4 (the second recorder's queue)", got)
+	}
+	must(first.Close())
+	if got := metricSum(t, reg, "alertmanager_event_recorder_queue_length", nil); got != 4 {
+		t.Errorf("queue length after the first recorder closed = %v, want 4", got)
+	}
+	openGate("queue-second")
+	must(second.Close())
+	if got := metricSum(t, reg, "alertmanager_event_recorder_queue_length", nil); got != 0 {
+		t.Errorf("queue length after both closed = %v, want 0", got)
+	}
+	if got := second.Stats()[0].Delivered; got != 5 {
+		t.Errorf("second recorder delivered %d, want 5", got)
+	}
+}
