@@ -54,7 +54,7 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 		Logger:       r.log.With("output_kind", sp.kind.Name()),
 		Reporter:     o,
 		Metrics:      r.metrics.kinds,
-		CloseTimeout: r.opts.CloseTimeout / 2,
+		CloseTimeout: r.opts.outputBudget(),
 		Instance:     r.opts.Instance,
 	}
 	s, err := sp.kind.New(sp.config, env)

@@ -74,6 +74,14 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// drainBudget and outputBudget split CloseTimeout (see Options): the
+// outputs get what draining does not, which is at least 1ns for any
+// positive CloseTimeout. A plain CloseTimeout/2 would round a budget of
+// 1ns down to zero, which an output reads as unset and replaces with
+// sink.DefaultCloseTimeout: a tiny budget must mean a tiny Close.
+func (o Options) drainBudget() time.Duration  { return o.CloseTimeout / 2 }
+func (o Options) outputBudget() time.Duration { return o.CloseTimeout - o.drainBudget() }
+
 // ClusterPeer is what the recorder needs from an HA cluster member: its
 // position among the peers. Alertmanager's *cluster.Peer satisfies it.
 type ClusterPeer interface {
@@ -458,7 +466,7 @@ func (r *recorder) close() error {
 		r.closed.Store(true)
 		r.applyMu.Unlock()
 		r.q.Close()
-		drain := time.NewTimer(r.opts.CloseTimeout / 2)
+		drain := time.NewTimer(r.opts.drainBudget())
 		select {
 		case <-r.done:
 		case <-drain.C:

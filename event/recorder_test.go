@@ -1001,3 +1001,49 @@ func TestSharedRegistryQueueLength(t *testing.T) {
 		t.Errorf("second recorder delivered %d, want 5", got)
 	}
 }
+
+// TestTinyCloseTimeout: a budget is a budget. A CloseTimeout of 1ns, whose
+// half rounds to zero, must not let the outputs fall back to their own
+// 10s default: Close returns at once, having counted every event, even
+// though the webhook's receiver never answers.
+func TestTinyCloseTimeout(t *testing.T) {
+	var requests atomic.Int64
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	rec, reg := newRecorder(t, mustConfig(t, "webhook_outputs: [{url: "+hung.URL+"}]"), event.Options{CloseTimeout: time.Nanosecond})
+	const n = 20
+	for i := range n {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	// The output holds the events: its four workers wait on the
+	// receiver, the rest are in its queue.
+	testtool.WaitFor(t, "the webhook workers to wait on the receiver", time.Minute, time.Millisecond, func() bool {
+		return requests.Load() == 4
+	})
+	start := time.Now()
+	err := rec.Close()
+	took := time.Since(start)
+	if took > 2*time.Second {
+		t.Errorf("Close with a 1ns budget took %v", took)
+	}
+	if err == nil {
+		t.Error("Close gave up on events and returned no error")
+	}
+	out := map[string]string{"output": "webhook:" + hung.URL}
+	delivered := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": out["output"], "result": "success"})
+	failed := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": out["output"], "result": "failure"})
+	outDrops := metricSum(t, reg, "alertmanager_event_output_drops_total", out)
+	queueDrops := metricSum(t, reg, "alertmanager_events_dropped_total", nil)
+	if delivered != 0 || failed != n || outDrops+queueDrops != 0 {
+		t.Errorf("delivered %v + failed %v + output drops %v + queue drops %v, want all %d failed", delivered, failed, outDrops, queueDrops, n)
+	}
+	t.Logf("Close took %v: %v", took, err)
+}
