@@ -25,6 +25,23 @@ const (
 	DefaultCloseTimeout = 10 * time.Second
 )
 
+// Upper bounds of Options, checked by New, so that a mistyped number is an
+// error rather than a queue or batch that exhausts memory.
+const (
+	// QueueSizeLimit: the queue's slots are allocated up front, 32 bytes
+	// each, so 1Mi slots is 32 MiB, and minutes of events at any rate
+	// Alertmanager records them.
+	QueueSizeLimit = 1 << 20
+	// MaxBatchLimit: the consumer keeps buffers of this many events per
+	// output and format, and the file and stdout outputs write a batch
+	// with one call; 64Ki events are tens of megabytes per write.
+	MaxBatchLimit = 1 << 16
+	// CloseTimeoutLimit: Close holds up the process's shutdown, and
+	// supervisors kill a process long before ten minutes (Kubernetes
+	// after 30s, systemd after 90s by default).
+	CloseTimeoutLimit = 10 * time.Minute
+)
+
 // ErrClosed is returned by ApplyConfigErr on a closed recorder.
 var ErrClosed = errors.New("event recorder: closed")
 
@@ -39,15 +56,16 @@ type Options struct {
 	// Namespace prefixes metric names; empty means DefaultNamespace.
 	Namespace string
 	// QueueSize bounds the events waiting for the consumer; when it is
-	// full RecordEvent drops. Zero means DefaultQueueSize.
+	// full RecordEvent drops. Zero means DefaultQueueSize; at most
+	// QueueSizeLimit.
 	QueueSize int
 	// MaxBatch bounds how many events the consumer hands an output at
-	// once. Zero means DefaultMaxBatch.
+	// once. Zero means DefaultMaxBatch; at most MaxBatchLimit.
 	MaxBatch int
 	// CloseTimeout bounds Close: half of it for draining the queue into
 	// the outputs, half for the outputs to flush. Events still held when
 	// it runs out are counted as dropped or failed. Zero means
-	// DefaultCloseTimeout.
+	// DefaultCloseTimeout; at most CloseTimeoutLimit.
 	CloseTimeout time.Duration
 	// JSONEncoder selects the JSON encoder: "generated" (the default, the
 	// schema's generated append-style encoder) or "protojson" (the
@@ -62,16 +80,35 @@ func (o Options) withDefaults() Options {
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
 	}
-	if o.QueueSize <= 0 {
+	if o.QueueSize == 0 {
 		o.QueueSize = DefaultQueueSize
 	}
-	if o.MaxBatch <= 0 {
+	if o.MaxBatch == 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
-	if o.CloseTimeout <= 0 {
+	if o.CloseTimeout == 0 {
 		o.CloseTimeout = DefaultCloseTimeout
 	}
 	return o
+}
+
+// check reports every number of o (defaults applied) outside its bounds.
+func (o Options) check() error {
+	var errs []error
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{{"QueueSize", o.QueueSize, QueueSizeLimit}, {"MaxBatch", o.MaxBatch, MaxBatchLimit}} {
+		if f.v < 0 {
+			errs = append(errs, sink.Errorf("Options."+f.name, "%d is negative", f.v))
+		}
+		errs = append(errs, sink.AtMost("Options."+f.name, f.v, f.limit))
+	}
+	if o.CloseTimeout < 0 {
+		errs = append(errs, sink.Errorf("Options.CloseTimeout", "%q is negative", o.CloseTimeout))
+	}
+	errs = append(errs, sink.DurationAtMost("Options.CloseTimeout", o.CloseTimeout, CloseTimeoutLimit))
+	return errors.Join(errs...)
 }
 
 // drainBudget and outputBudget split CloseTimeout (see Options): the
@@ -114,10 +151,13 @@ func NewRecorderFromConfig(cfg Config, instance string, logger *slog.Logger, r p
 }
 
 // New builds a Recorder from cfg and starts its consumer. It fails, having
-// started nothing, if the configuration is invalid or an output cannot be
-// built.
+// started nothing, if the configuration or a number in opts is invalid or
+// an output cannot be built.
 func New(cfg Config, opts Options) (Recorder, error) {
 	opts = opts.withDefaults()
+	if err := opts.check(); err != nil {
+		return Recorder{}, err
+	}
 	r := &recorder{
 		opts:   opts,
 		log:    opts.Logger,

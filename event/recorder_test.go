@@ -1047,3 +1047,45 @@ func TestTinyCloseTimeout(t *testing.T) {
 	}
 	t.Logf("Close took %v: %v", took, err)
 }
+
+// TestOptionsBounds: New checks every number of Options against its
+// documented bound before it allocates anything (QueueSize once panicked
+// in New, MaxBatch in the consumer after New had succeeded); the bound
+// itself is accepted.
+func TestOptionsBounds(t *testing.T) {
+	cfg := mustConfig(t, "memory_outputs: [{id: bounds}]")
+	for _, opts := range []event.Options{
+		{QueueSize: event.QueueSizeLimit, MaxBatch: event.MaxBatchLimit, CloseTimeout: event.CloseTimeoutLimit},
+	} {
+		rec, err := event.New(cfg, opts)
+		if err != nil {
+			t.Fatalf("the maxima themselves are rejected: %v", err)
+		}
+		rec.RecordEvent(ctxOn, seqEvent(1))
+		must(rec.Close())
+		if got := rec.Stats()[0].Delivered; got != 1 {
+			t.Errorf("delivered %d at the maxima, want 1", got)
+		}
+	}
+	for _, tc := range []struct {
+		opts event.Options
+		want string
+	}{
+		{event.Options{QueueSize: 1 << 50}, "Options.QueueSize: 1125899906842624 is above the maximum 1048576"},
+		{event.Options{QueueSize: event.QueueSizeLimit + 1}, "Options.QueueSize: 1048577 is above the maximum 1048576"},
+		{event.Options{QueueSize: -1}, "Options.QueueSize: -1 is negative"},
+		{event.Options{MaxBatch: 1 << 50}, "Options.MaxBatch: 1125899906842624 is above the maximum 65536"},
+		{event.Options{MaxBatch: -3}, "Options.MaxBatch: -3 is negative"},
+		{event.Options{CloseTimeout: time.Hour}, `Options.CloseTimeout: "1h0m0s" is above the maximum "10m0s"`},
+		{event.Options{CloseTimeout: -time.Second}, `Options.CloseTimeout: "-1s" is negative`},
+		{event.Options{QueueSize: 1 << 50, MaxBatch: 1 << 50}, "Options.QueueSize: 1125899906842624 is above the maximum 1048576\nOptions.MaxBatch: 1125899906842624 is above the maximum 65536"},
+	} {
+		rec, err := event.New(cfg, tc.opts)
+		if err == nil {
+			rec.Close()
+		}
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("New(%+v):\n got %v\nwant %s", tc.opts, err, tc.want)
+		}
+	}
+}
