@@ -64,8 +64,11 @@ type Options struct {
 	MaxBatch int
 	// CloseTimeout bounds Close: half of it for draining the queue into
 	// the outputs, half for the outputs to flush. Events still held when
-	// it runs out are counted as dropped or failed. Zero means
-	// DefaultCloseTimeout; at most CloseTimeoutLimit.
+	// it runs out are counted as dropped or failed, whatever the outputs
+	// are stuck on (a write that never returns included); Close returns
+	// within CloseTimeout and a grace of at most a second for outputs to
+	// give up what they hold. Zero means DefaultCloseTimeout; at most
+	// CloseTimeoutLimit.
 	CloseTimeout time.Duration
 	// JSONEncoder selects the JSON encoder: "generated" (the default, the
 	// schema's generated append-style encoder) or "protojson" (the
@@ -207,12 +210,21 @@ type recorder struct {
 	deliverMu sync.Mutex
 	closing   sync.WaitGroup // removed outputs still flushing
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
-	ctx       context.Context // cancelled when Close's drain budget runs out
-	cancel    context.CancelFunc
-	done      chan struct{} // closed when the consumer returns
+	closed atomic.Bool
+	// abandoned is set when Close's drain budget runs out: the consumer
+	// then fails what it still holds instead of handing it to outputs
+	// that are being closed. Under abandonMu, so that no Deliver starts
+	// once Close has set it (see startDeliver).
+	abandonMu sync.Mutex
+	abandoned bool
+	// delivering is the output whose Deliver the consumer is in, for
+	// Close to name one that does not return.
+	delivering atomic.Pointer[output]
+	closeOnce  sync.Once
+	closeErr   error
+	ctx        context.Context // cancelled when Close's drain budget runs out
+	cancel     context.CancelFunc
+	done       chan struct{} // closed when the consumer returns
 }
 
 // pending is what the hot path queues: the caller's data and when it was
@@ -362,9 +374,10 @@ func (r Recorder) ApplyConfigErr(cfg Config) error {
 }
 
 // Close stops accepting events, delivers what was already accepted, and
-// closes every output, within Options.CloseTimeout. Events it had to give
-// up are counted as dropped (still queued) or failed (held by an output).
-// Calling Close again returns the first result.
+// closes every output, within Options.CloseTimeout (see there). Events it
+// had to give up are counted as dropped (still queued) or failed (held by
+// an output, or taken from the queue when the budget ran out). Calling
+// Close again returns the first result.
 func (r Recorder) Close() error {
 	if r.r == nil {
 		return nil
@@ -500,8 +513,21 @@ func (r *recorder) apply(cfg Config) error {
 	return nil
 }
 
+// closeGrace is how long Close waits beyond CloseTimeout for outputs that
+// are giving up what they hold (a file closed under a stuck write,
+// requests cancelled) and for the consumer they release, before it
+// returns without them. Built-in outputs need a fraction of it; only an
+// output that ignores its own budget makes Close wait it out.
+const closeGrace = time.Second
+
+// errAbandoned is the failure of events the consumer had taken from the
+// queue but not yet handed to an output when Close's drain budget ran
+// out.
+var errAbandoned = errors.New("event recorder: close budget ran out before the event reached the output")
+
 func (r *recorder) close() error {
 	r.closeOnce.Do(func() {
+		start := time.Now()
 		r.applyMu.Lock()
 		r.closed.Store(true)
 		r.applyMu.Unlock()
@@ -510,13 +536,20 @@ func (r *recorder) close() error {
 		select {
 		case <-r.done:
 		case <-drain.C:
-			r.cancel()
-			<-r.done
+			// The consumer may be stuck in an output's Deliver (a write
+			// that never returns): it is not waited for here. It hands
+			// what it still holds to no further output (see deliver),
+			// and closing the outputs below releases it.
+			r.abandonMu.Lock()
+			r.abandoned = true
+			r.abandonMu.Unlock()
 		}
 		drain.Stop()
 		r.cancel()
-		// Whatever the consumer could not take in time was accepted but
-		// will never reach an output: count it as dropped.
+		// Whatever the consumer has not taken was accepted but will
+		// never reach an output: count it as dropped. The queue may be
+		// popped beside the consumer, which takes nothing more once
+		// its context is cancelled.
 		var given int
 		for {
 			left := r.q.TryPopBatch(nil, 1024)
@@ -528,8 +561,11 @@ func (r *recorder) close() error {
 			}
 			given += len(left)
 		}
+		deadline := time.NewTimer(time.Until(start.Add(r.opts.CloseTimeout + closeGrace)))
+		defer deadline.Stop()
 		set := r.outputs.Load()
 		errs := make([]error, len(set.outputs))
+		closed := make([]atomic.Bool, len(set.outputs))
 		var wg sync.WaitGroup
 		for i, o := range set.outputs {
 			wg.Add(1)
@@ -541,10 +577,23 @@ func (r *recorder) close() error {
 					}
 					errs[i] = err
 				}
+				closed[i].Store(true)
 			}()
 		}
-		wg.Wait()
-		r.closing.Wait()
+		if !waitUntil(&wg, r.done, r.closing.Wait, deadline.C) {
+			var late []string
+			for i, o := range set.outputs {
+				if !closed[i].Load() {
+					late = append(late, o.name)
+				}
+			}
+			if o := r.delivering.Load(); o != nil {
+				errs = append(errs, fmt.Errorf("event recorder: output %s was still in Deliver after the close budget of %v; what it holds may be counted late or never", o.name, r.opts.CloseTimeout))
+			}
+			if len(late) > 0 {
+				errs = append(errs, fmt.Errorf("event recorder: outputs %s did not finish closing within the close budget of %v", strings.Join(late, ", "), r.opts.CloseTimeout))
+			}
+		}
 		r.metrics.untrackQueue()
 		if given > 0 {
 			errs = append(errs, fmt.Errorf("event recorder: close budget ran out with %d events still queued; counted as dropped", given))
@@ -552,4 +601,37 @@ func (r *recorder) close() error {
 		r.closeErr = errors.Join(errs...)
 	})
 	return r.closeErr
+}
+
+// startDeliver reports whether the consumer may hand o a batch, and
+// marks it as being delivered to. It may not once Close's drain budget has
+// run out: Close is about to close o, and a sink is never handed a batch
+// after its Close has begun (one already in Deliver may still be there).
+func (r *recorder) startDeliver(o *output) bool {
+	r.abandonMu.Lock()
+	defer r.abandonMu.Unlock()
+	if r.abandoned {
+		return false
+	}
+	r.delivering.Store(o)
+	return true
+}
+
+// waitUntil waits for the outputs' Close calls, the consumer and the
+// removed outputs still closing, until deadline fires. It reports whether
+// all of them finished.
+func waitUntil(outputs *sync.WaitGroup, consumer <-chan struct{}, removed func(), deadline <-chan time.Time) bool {
+	all := make(chan struct{})
+	go func() {
+		outputs.Wait()
+		<-consumer
+		removed()
+		close(all)
+	}()
+	select {
+	case <-all:
+		return true
+	case <-deadline:
+		return false
+	}
 }

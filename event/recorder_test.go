@@ -115,8 +115,18 @@ type gatedSink struct {
 	gate chan struct{}
 }
 
+// Deliver waits for the gate, and then delivers, unless the output was
+// closed meanwhile (Close came while it waited, as the sink contract
+// allows when the close budget runs out): it then fails the batch.
 func (s *gatedSink) Deliver(batch []sink.Message[*eventrecorderpb.Event]) {
 	<-s.gate
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		s.env.Reporter.Report(batch, sink.Failed, errors.New("closed while waiting on the gate"))
+		return
+	}
 	s.memorySink.Deliver(batch)
 }
 
@@ -539,13 +549,47 @@ func TestCloseWithinBudget(t *testing.T) {
 	}
 	openGate("budget")
 	err := <-done
-	if err == nil || !strings.Contains(err.Error(), "still queued") {
+	if err == nil || !strings.Contains(err.Error(), "49 events still queued") {
 		t.Fatalf("Close error = %v, want a report of what it gave up", err)
 	}
+	// The output was closed while its Deliver waited (the drain half of
+	// the budget had run out), so the one event it held failed; the rest
+	// never left the queue.
 	delivered := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"result": "success"})
+	failed := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"result": "failure"})
 	dropped := metricSum(t, reg, "alertmanager_events_dropped_total", nil)
-	if delivered+dropped != 50 || dropped == 0 {
-		t.Fatalf("delivered %v + dropped %v, want 50 with some dropped", delivered, dropped)
+	if delivered != 0 || failed != 1 || dropped != 49 {
+		t.Fatalf("delivered %v, failed %v, dropped %v; want 0, 1 and 49", delivered, failed, dropped)
+	}
+}
+
+// TestCloseWithOutputStuckInDeliver: an output whose Deliver ignores Close
+// and never returns does not hold Close beyond its budget and grace; the
+// error names it. What it holds is counted when it does return.
+func TestCloseWithOutputStuckInDeliver(t *testing.T) {
+	const budget = 400 * time.Millisecond
+	rec, reg := newRecorder(t, mustConfig(t, "gated_outputs: [{id: stuck}]"), event.Options{QueueSize: 64, MaxBatch: 1, CloseTimeout: budget})
+	for i := range 10 {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	testtool.WaitFor(t, "the consumer to be stuck in the output", time.Minute, time.Millisecond, func() bool {
+		return event.QueueLen(rec) == 9
+	})
+	start := time.Now()
+	err := rec.Close()
+	took := time.Since(start)
+	openGate("stuck")
+	if took > budget+time.Second+time.Second {
+		t.Errorf("Close took %v with a budget of %v", took, budget)
+	}
+	if err == nil || !strings.Contains(err.Error(), "output memory:stuck was still in Deliver") || !strings.Contains(err.Error(), "9 events still queued") {
+		t.Errorf("Close error = %v, want it to name the stuck output and the queued events", err)
+	}
+	testtool.WaitFor(t, "the stuck Deliver to report", time.Minute, time.Millisecond, func() bool {
+		return metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"result": "failure"}) == 1
+	})
+	if dropped := metricSum(t, reg, "alertmanager_events_dropped_total", nil); dropped != 9 {
+		t.Errorf("dropped %v, want 9", dropped)
 	}
 }
 
