@@ -580,25 +580,33 @@ func (r *recorder) close() error {
 				closed[i].Store(true)
 			}()
 		}
-		if !waitUntil(&wg, r.done, r.closing.Wait, deadline.C) {
-			var late []string
-			for i, o := range set.outputs {
-				if !closed[i].Load() {
-					late = append(late, o.name)
-				}
+		finished := waitUntil(&wg, r.done, r.closing.Wait, deadline.C)
+		// An output still closing may yet write its slot of errs: read
+		// only the slots of those that have finished.
+		var (
+			late []string
+			all  []error
+		)
+		for i, o := range set.outputs {
+			if closed[i].Load() {
+				all = append(all, errs[i])
+			} else {
+				late = append(late, o.name)
 			}
+		}
+		if !finished {
 			if o := r.delivering.Load(); o != nil {
-				errs = append(errs, fmt.Errorf("event recorder: output %s was still in Deliver after the close budget of %v; what it holds may be counted late or never", o.name, r.opts.CloseTimeout))
+				all = append(all, fmt.Errorf("event recorder: output %s was still in Deliver after the close budget of %v; what it holds may be counted late or never", o.name, r.opts.CloseTimeout))
 			}
 			if len(late) > 0 {
-				errs = append(errs, fmt.Errorf("event recorder: outputs %s did not finish closing within the close budget of %v", strings.Join(late, ", "), r.opts.CloseTimeout))
+				all = append(all, fmt.Errorf("event recorder: outputs %s did not finish closing within the close budget of %v", strings.Join(late, ", "), r.opts.CloseTimeout))
 			}
 		}
 		r.metrics.untrackQueue()
 		if given > 0 {
-			errs = append(errs, fmt.Errorf("event recorder: close budget ran out with %d events still queued; counted as dropped", given))
+			all = append(all, fmt.Errorf("event recorder: close budget ran out with %d events still queued; counted as dropped", given))
 		}
-		r.closeErr = errors.Join(errs...)
+		r.closeErr = errors.Join(all...)
 	})
 	return r.closeErr
 }
