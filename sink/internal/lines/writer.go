@@ -49,8 +49,8 @@ type Writer[T any] struct {
 	mu      sync.Mutex // serialises Deliver; guards the fields below
 	buf     []byte
 	timer   *time.Timer // reused by every Deliver, so that waiting allocates nothing
-	pending string    // what the goroutine is busy with, result unread; "" when idle
-	since   time.Time // when it started
+	pending string      // what the goroutine is busy with, result unread; "" when idle
+	since   time.Time   // when it started
 }
 
 type result struct {
