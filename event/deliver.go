@@ -98,8 +98,13 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, popped []pending) {
 		if len(failed) > 0 {
 			o.Report(failed, sink.Failed, firstErr)
 		}
-		if len(o.batch) > 0 {
+		switch {
+		case len(o.batch) == 0:
+		case !r.startDeliver(o):
+			o.Report(o.batch, sink.Failed, errAbandoned)
+		default:
 			o.sink.Deliver(o.batch)
+			r.delivering.Store(nil)
 		}
 		clear(o.batch)
 	}

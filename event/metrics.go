@@ -1,6 +1,8 @@
 package event
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventrecorder/eventrecorder/sink"
@@ -25,7 +27,10 @@ const (
 )
 
 // metrics are one recorder's Prometheus series. Names and labels follow the
-// wire reference; the latency histogram is our addition.
+// wire reference; the latency histogram is our addition. Recorders that
+// share a registry share its series, which are therefore cumulative over
+// all of them, as Prometheus expects; what one recorder did (Stats,
+// Dropped) is counted beside them, per recorder.
 type metrics struct {
 	recorded        *prometheus.CounterVec // event_type, output, result
 	bytesWritten    *prometheus.CounterVec // event_type, output
@@ -33,8 +38,10 @@ type metrics struct {
 	serializeErrors *prometheus.CounterVec // event_type
 	outputDrops     *prometheus.CounterVec // output
 	latency         *prometheus.HistogramVec
-	queueLength     prometheus.GaugeFunc
-	kinds           *sink.Metrics
+	queueLength     *queueLength
+	// untrackQueue takes the recorder's queue out of queueLength.
+	untrackQueue func()
+	kinds        *sink.Metrics
 }
 
 func newMetrics(namespace string, reg prometheus.Registerer, queueLen func() float64) *metrics {
@@ -64,10 +71,10 @@ func newMetrics(namespace string, reg prometheus.Registerer, queueLen func() flo
 			Help:    "Time from RecordEvent to the output's acknowledgement, for delivered events.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"output"}),
-		queueLength: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "event_recorder_queue_length",
-			Help: "Events waiting in the recorder's queue.",
-		}, queueLen),
+		queueLength: &queueLength{desc: prometheus.NewDesc(
+			prometheus.BuildFQName(namespace, "", "event_recorder_queue_length"),
+			"Events waiting in the recorder's queue (in the queues of every recorder registered here).", nil, nil),
+			lens: map[int]func() float64{}},
 		kinds: sink.NewMetrics(namespace, reg),
 	}
 	if reg != nil {
@@ -79,6 +86,7 @@ func newMetrics(namespace string, reg prometheus.Registerer, queueLen func() flo
 		m.latency = register(reg, m.latency)
 		m.queueLength = register(reg, m.queueLength)
 	}
+	m.untrackQueue = m.queueLength.add(queueLen)
 	return m
 }
 
@@ -94,4 +102,40 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		}
 	}
 	return c
+}
+
+// queueLength is the queue-length gauge. Recorders that share a registry
+// share one, whose value is the sum of their queues: each adds its queue
+// when it starts and takes it out when it closes, so that neither a
+// second recorder's queue goes unseen nor a closed one stays referenced.
+type queueLength struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	next int
+	lens map[int]func() float64
+}
+
+func (q *queueLength) add(f func() float64) (remove func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	id := q.next
+	q.next++
+	q.lens[id] = f
+	return func() {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		delete(q.lens, id)
+	}
+}
+
+func (q *queueLength) Describe(ch chan<- *prometheus.Desc) { ch <- q.desc }
+
+func (q *queueLength) Collect(ch chan<- prometheus.Metric) {
+	q.mu.Lock()
+	var sum float64
+	for _, f := range q.lens {
+		sum += f()
+	}
+	q.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(q.desc, prometheus.GaugeValue, sum)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/sink"
@@ -60,7 +59,7 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 		Logger:       r.log.With("output_kind", sp.kind.Name()),
 		Reporter:     o,
 		Metrics:      r.metrics.kinds,
-		CloseTimeout: r.opts.CloseTimeout / 2,
+		CloseTimeout: r.opts.outputBudget(),
 		Instance:     r.opts.Instance,
 	}
 	s, err := sp.kind.New(sp.config, env)
@@ -205,14 +204,6 @@ func (s *outputSet) find(sp outputSpec, kept []bool) int {
 		}
 	}
 	return -1
-}
-
-func counterValue(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		return 0
-	}
-	return m.GetCounter().GetValue()
 }
 
 func (o *output) accepts(eventType string) bool {

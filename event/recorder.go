@@ -25,6 +25,23 @@ const (
 	DefaultCloseTimeout = 10 * time.Second
 )
 
+// Upper bounds of Options, checked by New, so that a mistyped number is an
+// error rather than a queue or batch that exhausts memory.
+const (
+	// QueueSizeLimit: the queue's slots are allocated up front, 32 bytes
+	// each, so 1Mi slots is 32 MiB, and minutes of events at any rate
+	// Alertmanager records them.
+	QueueSizeLimit = 1 << 20
+	// MaxBatchLimit: the consumer keeps buffers of this many events per
+	// output and format, and the file and stdout outputs write a batch
+	// with one call; 64Ki events are tens of megabytes per write.
+	MaxBatchLimit = 1 << 16
+	// CloseTimeoutLimit: Close holds up the process's shutdown, and
+	// supervisors kill a process long before ten minutes (Kubernetes
+	// after 30s, systemd after 90s by default).
+	CloseTimeoutLimit = 10 * time.Minute
+)
+
 // ErrClosed is returned by ApplyConfigErr on a closed recorder.
 var ErrClosed = errors.New("event recorder: closed")
 
@@ -39,15 +56,19 @@ type Options struct {
 	// Namespace prefixes metric names; empty means DefaultNamespace.
 	Namespace string
 	// QueueSize bounds the events waiting for the consumer; when it is
-	// full RecordEvent drops. Zero means DefaultQueueSize.
+	// full RecordEvent drops. Zero means DefaultQueueSize; at most
+	// QueueSizeLimit.
 	QueueSize int
 	// MaxBatch bounds how many events the consumer hands an output at
-	// once. Zero means DefaultMaxBatch.
+	// once. Zero means DefaultMaxBatch; at most MaxBatchLimit.
 	MaxBatch int
 	// CloseTimeout bounds Close: half of it for draining the queue into
 	// the outputs, half for the outputs to flush. Events still held when
-	// it runs out are counted as dropped or failed. Zero means
-	// DefaultCloseTimeout.
+	// it runs out are counted as dropped or failed, whatever the outputs
+	// are stuck on (a write that never returns included); Close returns
+	// within CloseTimeout and a grace of at most a second for outputs to
+	// give up what they hold. Zero means DefaultCloseTimeout; at most
+	// CloseTimeoutLimit.
 	CloseTimeout time.Duration
 	// JSONEncoder selects the JSON encoder: "generated" (the default, the
 	// schema's generated append-style encoder) or "protojson" (the
@@ -62,17 +83,44 @@ func (o Options) withDefaults() Options {
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
 	}
-	if o.QueueSize <= 0 {
+	if o.QueueSize == 0 {
 		o.QueueSize = DefaultQueueSize
 	}
-	if o.MaxBatch <= 0 {
+	if o.MaxBatch == 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
-	if o.CloseTimeout <= 0 {
+	if o.CloseTimeout == 0 {
 		o.CloseTimeout = DefaultCloseTimeout
 	}
 	return o
 }
+
+// check reports every number of o (defaults applied) outside its bounds.
+func (o Options) check() error {
+	var errs []error
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{{"QueueSize", o.QueueSize, QueueSizeLimit}, {"MaxBatch", o.MaxBatch, MaxBatchLimit}} {
+		if f.v < 0 {
+			errs = append(errs, sink.Errorf("Options."+f.name, "%d is negative", f.v))
+		}
+		errs = append(errs, sink.AtMost("Options."+f.name, f.v, f.limit))
+	}
+	if o.CloseTimeout < 0 {
+		errs = append(errs, sink.Errorf("Options.CloseTimeout", "%q is negative", o.CloseTimeout))
+	}
+	errs = append(errs, sink.DurationAtMost("Options.CloseTimeout", o.CloseTimeout, CloseTimeoutLimit))
+	return errors.Join(errs...)
+}
+
+// drainBudget and outputBudget split CloseTimeout (see Options): the
+// outputs get what draining does not, which is at least 1ns for any
+// positive CloseTimeout. A plain CloseTimeout/2 would round a budget of
+// 1ns down to zero, which an output reads as unset and replaces with
+// sink.DefaultCloseTimeout: a tiny budget must mean a tiny Close.
+func (o Options) drainBudget() time.Duration  { return o.CloseTimeout / 2 }
+func (o Options) outputBudget() time.Duration { return o.CloseTimeout - o.drainBudget() }
 
 // ClusterPeer is what the recorder needs from an HA cluster member: its
 // position among the peers. Alertmanager's *cluster.Peer satisfies it.
@@ -106,10 +154,13 @@ func NewRecorderFromConfig(cfg Config, instance string, logger *slog.Logger, r p
 }
 
 // New builds a Recorder from cfg and starts its consumer. It fails, having
-// started nothing, if the configuration is invalid or an output cannot be
-// built.
+// started nothing, if the configuration or a number in opts is invalid or
+// an output cannot be built.
 func New(cfg Config, opts Options) (Recorder, error) {
 	opts = opts.withDefaults()
+	if err := opts.check(); err != nil {
+		return Recorder{}, err
+	}
 	r := &recorder{
 		opts:   opts,
 		log:    opts.Logger,
@@ -138,10 +189,13 @@ type recorder struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	// dropByType holds the queue-drop counter of each event type.
-	dropByType map[string]prometheus.Counter
-	q          *queue.Queue[pending]
-	encode     [numFormats]encodeFunc
+	// dropByType holds the queue-drop counter of each event type. The
+	// counters may be shared with other recorders on the registry;
+	// queueDropped is this recorder's own count.
+	dropByType   map[string]prometheus.Counter
+	queueDropped atomic.Uint64
+	q            *queue.Queue[pending]
+	encode       [numFormats]encodeFunc
 	// instanceKey is the default record key (Kafka): one instance's
 	// events stay in one partition, in order. Shared, read-only.
 	instanceKey []byte
@@ -156,12 +210,21 @@ type recorder struct {
 	deliverMu sync.Mutex
 	closing   sync.WaitGroup // removed outputs still flushing
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
-	ctx       context.Context // cancelled when Close's drain budget runs out
-	cancel    context.CancelFunc
-	done      chan struct{} // closed when the consumer returns
+	closed atomic.Bool
+	// abandoned is set when Close's drain budget runs out: the consumer
+	// then fails what it still holds instead of handing it to outputs
+	// that are being closed. Under abandonMu, so that no Deliver starts
+	// once Close has set it (see startDeliver).
+	abandonMu sync.Mutex
+	abandoned bool
+	// delivering is the output whose Deliver the consumer is in, for
+	// Close to name one that does not return.
+	delivering atomic.Pointer[output]
+	closeOnce  sync.Once
+	closeErr   error
+	ctx        context.Context // cancelled when Close's drain budget runs out
+	cancel     context.CancelFunc
+	done       chan struct{} // closed when the consumer returns
 }
 
 // pending is what the hot path queues: the caller's data and when it was
@@ -311,9 +374,10 @@ func (r Recorder) ApplyConfigErr(cfg Config) error {
 }
 
 // Close stops accepting events, delivers what was already accepted, and
-// closes every output, within Options.CloseTimeout. Events it had to give
-// up are counted as dropped (still queued) or failed (held by an output).
-// Calling Close again returns the first result.
+// closes every output, within Options.CloseTimeout (see there). Events it
+// had to give up are counted as dropped (still queued) or failed (held by
+// an output, or taken from the queue when the budget ran out). Calling
+// Close again returns the first result.
 func (r Recorder) Close() error {
 	if r.r == nil {
 		return nil
@@ -348,7 +412,9 @@ func (s OutputStats) Accounted() uint64 { return s.Delivered + s.Unacknowledged 
 
 // Stats reports per-output totals for the current outputs, in
 // configuration order. It is meant for summaries (the CLI prints them);
-// the metrics carry the same numbers by event type.
+// the metrics carry the same numbers by event type, but they are the
+// registry's: summed over every recorder registered there, and kept from
+// recorders before this one. Stats counts this recorder's outputs only.
 func (r Recorder) Stats() []OutputStats {
 	if r.r == nil {
 		return nil
@@ -361,7 +427,9 @@ func (r Recorder) Stats() []OutputStats {
 	return out
 }
 
-// Dropped reports how many events the recorder's queue dropped.
+// Dropped reports how many events this recorder's queue dropped (the
+// events_dropped_total series may also count other recorders sharing the
+// registry).
 func (r Recorder) Dropped() uint64 {
 	if r.r == nil {
 		return 0
@@ -372,6 +440,7 @@ func (r Recorder) Dropped() uint64 {
 // drop counts an event the queue could not take. The counters are
 // resolved once per event type, so a full queue costs no label hashing.
 func (r *recorder) drop(data *eventrecorderpb.EventData) {
+	r.queueDropped.Add(1)
 	t := EventTypeName(data)
 	if c, ok := r.dropByType[t]; ok {
 		c.Inc()
@@ -380,13 +449,7 @@ func (r *recorder) drop(data *eventrecorderpb.EventData) {
 	r.metrics.dropped.WithLabelValues(t).Inc()
 }
 
-func (r *recorder) queueDrops() uint64 {
-	var total uint64
-	for _, c := range r.dropByType {
-		total += uint64(counterValue(c))
-	}
-	return total
-}
+func (r *recorder) queueDrops() uint64 { return r.queueDropped.Load() }
 
 func (r *recorder) run() {
 	defer close(r.done)
@@ -468,23 +531,43 @@ func (r *recorder) apply(cfg Config) error {
 	return nil
 }
 
+// closeGrace is how long Close waits beyond CloseTimeout for outputs that
+// are giving up what they hold (a file closed under a stuck write,
+// requests cancelled) and for the consumer they release, before it
+// returns without them. Built-in outputs need a fraction of it; only an
+// output that ignores its own budget makes Close wait it out.
+const closeGrace = time.Second
+
+// errAbandoned is the failure of events the consumer had taken from the
+// queue but not yet handed to an output when Close's drain budget ran
+// out.
+var errAbandoned = errors.New("event recorder: close budget ran out before the event reached the output")
+
 func (r *recorder) close() error {
 	r.closeOnce.Do(func() {
+		start := time.Now()
 		r.applyMu.Lock()
 		r.closed.Store(true)
 		r.applyMu.Unlock()
 		r.q.Close()
-		drain := time.NewTimer(r.opts.CloseTimeout / 2)
+		drain := time.NewTimer(r.opts.drainBudget())
 		select {
 		case <-r.done:
 		case <-drain.C:
-			r.cancel()
-			<-r.done
+			// The consumer may be stuck in an output's Deliver (a write
+			// that never returns): it is not waited for here. It hands
+			// what it still holds to no further output (see deliver),
+			// and closing the outputs below releases it.
+			r.abandonMu.Lock()
+			r.abandoned = true
+			r.abandonMu.Unlock()
 		}
 		drain.Stop()
 		r.cancel()
-		// Whatever the consumer could not take in time was accepted but
-		// will never reach an output: count it as dropped.
+		// Whatever the consumer has not taken was accepted but will
+		// never reach an output: count it as dropped. The queue may be
+		// popped beside the consumer, which takes nothing more once
+		// its context is cancelled.
 		var given int
 		for {
 			left := r.q.TryPopBatch(nil, 1024)
@@ -496,8 +579,11 @@ func (r *recorder) close() error {
 			}
 			given += len(left)
 		}
+		deadline := time.NewTimer(time.Until(start.Add(r.opts.CloseTimeout + closeGrace)))
+		defer deadline.Stop()
 		set := r.outputs.Load()
 		errs := make([]error, len(set.outputs))
+		closed := make([]atomic.Bool, len(set.outputs))
 		var wg sync.WaitGroup
 		for i, o := range set.outputs {
 			wg.Add(1)
@@ -509,14 +595,69 @@ func (r *recorder) close() error {
 					}
 					errs[i] = err
 				}
+				closed[i].Store(true)
 			}()
 		}
-		wg.Wait()
-		r.closing.Wait()
-		if given > 0 {
-			errs = append(errs, fmt.Errorf("event recorder: close budget ran out with %d events still queued; counted as dropped", given))
+		finished := waitUntil(&wg, r.done, r.closing.Wait, deadline.C)
+		// An output still closing may yet write its slot of errs: read
+		// only the slots of those that have finished.
+		var (
+			late []string
+			all  []error
+		)
+		for i, o := range set.outputs {
+			if closed[i].Load() {
+				all = append(all, errs[i])
+			} else {
+				late = append(late, o.name)
+			}
 		}
-		r.closeErr = errors.Join(errs...)
+		if !finished {
+			if o := r.delivering.Load(); o != nil {
+				all = append(all, fmt.Errorf("event recorder: output %s was still in Deliver after the close budget of %v; what it holds may be counted late or never", o.name, r.opts.CloseTimeout))
+			}
+			if len(late) > 0 {
+				all = append(all, fmt.Errorf("event recorder: outputs %s did not finish closing within the close budget of %v", strings.Join(late, ", "), r.opts.CloseTimeout))
+			}
+		}
+		r.metrics.untrackQueue()
+		if given > 0 {
+			all = append(all, fmt.Errorf("event recorder: close budget ran out with %d events still queued; counted as dropped", given))
+		}
+		r.closeErr = errors.Join(all...)
 	})
 	return r.closeErr
+}
+
+// startDeliver reports whether the consumer may hand o a batch, and
+// marks it as being delivered to. It may not once Close's drain budget has
+// run out: Close is about to close o, and a sink is never handed a batch
+// after its Close has begun (one already in Deliver may still be there).
+func (r *recorder) startDeliver(o *output) bool {
+	r.abandonMu.Lock()
+	defer r.abandonMu.Unlock()
+	if r.abandoned {
+		return false
+	}
+	r.delivering.Store(o)
+	return true
+}
+
+// waitUntil waits for the outputs' Close calls, the consumer and the
+// removed outputs still closing, until deadline fires. It reports whether
+// all of them finished.
+func waitUntil(outputs *sync.WaitGroup, consumer <-chan struct{}, removed func(), deadline <-chan time.Time) bool {
+	all := make(chan struct{})
+	go func() {
+		outputs.Wait()
+		<-consumer
+		removed()
+		close(all)
+	}()
+	select {
+	case <-all:
+		return true
+	case <-deadline:
+		return false
+	}
 }

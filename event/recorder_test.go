@@ -122,8 +122,18 @@ type gatedSink struct {
 	gate chan struct{}
 }
 
+// Deliver waits for the gate, and then delivers, unless the output was
+// closed meanwhile (Close came while it waited, as the sink contract
+// allows when the close budget runs out): it then fails the batch.
 func (s *gatedSink) Deliver(batch []sink.Message[*eventrecorderpb.Event]) {
 	<-s.gate
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		s.env.Reporter.Report(batch, sink.Failed, errors.New("closed while waiting on the gate"))
+		return
+	}
 	s.memorySink.Deliver(batch)
 }
 
@@ -592,13 +602,47 @@ func TestCloseWithinBudget(t *testing.T) {
 	}
 	openGate("budget")
 	err := <-done
-	if err == nil || !strings.Contains(err.Error(), "still queued") {
+	if err == nil || !strings.Contains(err.Error(), "49 events still queued") {
 		t.Fatalf("Close error = %v, want a report of what it gave up", err)
 	}
+	// The output was closed while its Deliver waited (the drain half of
+	// the budget had run out), so the one event it held failed; the rest
+	// never left the queue.
 	delivered := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"result": "success"})
+	failed := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"result": "failure"})
 	dropped := metricSum(t, reg, "alertmanager_events_dropped_total", nil)
-	if delivered+dropped != 50 || dropped == 0 {
-		t.Fatalf("delivered %v + dropped %v, want 50 with some dropped", delivered, dropped)
+	if delivered != 0 || failed != 1 || dropped != 49 {
+		t.Fatalf("delivered %v, failed %v, dropped %v; want 0, 1 and 49", delivered, failed, dropped)
+	}
+}
+
+// TestCloseWithOutputStuckInDeliver: an output whose Deliver ignores Close
+// and never returns does not hold Close beyond its budget and grace; the
+// error names it. What it holds is counted when it does return.
+func TestCloseWithOutputStuckInDeliver(t *testing.T) {
+	const budget = 400 * time.Millisecond
+	rec, reg := newRecorder(t, mustConfig(t, "gated_outputs: [{id: stuck}]"), event.Options{QueueSize: 64, MaxBatch: 1, CloseTimeout: budget})
+	for i := range 10 {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	testtool.WaitFor(t, "the consumer to be stuck in the output", time.Minute, time.Millisecond, func() bool {
+		return event.QueueLen(rec) == 9
+	})
+	start := time.Now()
+	err := rec.Close()
+	took := time.Since(start)
+	openGate("stuck")
+	if took > budget+time.Second+time.Second {
+		t.Errorf("Close took %v with a budget of %v", took, budget)
+	}
+	if err == nil || !strings.Contains(err.Error(), "output memory:stuck was still in Deliver") || !strings.Contains(err.Error(), "9 events still queued") {
+		t.Errorf("Close error = %v, want it to name the stuck output and the queued events", err)
+	}
+	testtool.WaitFor(t, "the stuck Deliver to report", time.Minute, time.Millisecond, func() bool {
+		return metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"result": "failure"}) == 1
+	})
+	if dropped := metricSum(t, reg, "alertmanager_events_dropped_total", nil); dropped != 9 {
+		t.Errorf("dropped %v, want 9", dropped)
 	}
 }
 
@@ -936,4 +980,221 @@ func TestSynchronousOutputsBorrowValues(t *testing.T) {
 			t.Fatalf("retained values hold events %v, want 1–5", got)
 		}
 	})
+}
+
+// TestSharedRegistryKeepsStatsPerRecorder runs two recorders, one after
+// the other and then side by side, on one registry with an output of the
+// same name. The metrics are the registry's and add up over both; Stats
+// and Dropped are each recorder's own, and a recorder that starts on a
+// registry another one used starts from zero.
+func TestSharedRegistryKeepsStatsPerRecorder(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	open := func(id string) event.Recorder {
+		t.Helper()
+		rec, err := event.New(mustConfig(t, "memory_outputs: [{id: "+id+"}]"), event.Options{Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	settle := func(rec event.Recorder, n int) {
+		t.Helper()
+		testtool.WaitFor(t, fmt.Sprintf("%d events to be delivered", n), time.Minute, time.Millisecond, func() bool {
+			return rec.Stats()[0].Delivered == uint64(n)
+		})
+	}
+	// Events recorded after Close are dropped, and counted: that is a
+	// way to make an exact number of queue drops.
+	first := open("shared")
+	for i := range 3 {
+		first.RecordEvent(ctxOn, seqEvent(i))
+	}
+	settle(first, 3)
+	must(first.Close())
+	for i := range 2 {
+		first.RecordEvent(ctxOn, seqEvent(i))
+	}
+
+	second := open("shared")
+	if got := second.Dropped(); got != 0 {
+		t.Errorf("a new recorder on a used registry starts with Dropped() = %d, want 0", got)
+	}
+	// A third recorder, running beside the second, with a different
+	// output.
+	third := open("shared-other")
+	for i := range 5 {
+		second.RecordEvent(ctxOn, seqEvent(i))
+	}
+	for i := range 7 {
+		third.RecordEvent(ctxOn, seqEvent(i))
+	}
+	settle(second, 5)
+	settle(third, 7)
+	must(second.Close())
+	must(third.Close())
+	for i := range 4 {
+		second.RecordEvent(ctxOn, seqEvent(i))
+	}
+	third.RecordEvent(ctxOn, seqEvent(0))
+
+	for _, c := range []struct {
+		name             string
+		rec              event.Recorder
+		output           string
+		delivered, drops uint64
+	}{
+		{"first", first, "memory:shared", 3, 2},
+		{"second", second, "memory:shared", 5, 4},
+		{"third", third, "memory:shared-other", 7, 1},
+	} {
+		want := []event.OutputStats{{Name: c.output, Delivered: c.delivered, Bytes: c.rec.Stats()[0].Bytes}}
+		if got := c.rec.Stats(); !slices.Equal(got, want) || got[0].Bytes == 0 {
+			t.Errorf("%s recorder: Stats() = %+v, want %+v", c.name, got, want)
+		}
+		if got := c.rec.Dropped(); got != c.drops {
+			t.Errorf("%s recorder: Dropped() = %d, want %d", c.name, got, c.drops)
+		}
+	}
+	// The registry's series are cumulative over every recorder on it.
+	for _, c := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"alertmanager_events_recorded_total", map[string]string{"output": "memory:shared", "result": "success"}, 8},
+		{"alertmanager_events_recorded_total", map[string]string{"output": "memory:shared-other", "result": "success"}, 7},
+		{"alertmanager_events_recorded_total", map[string]string{"result": "failure"}, 0},
+		{"alertmanager_events_dropped_total", nil, 7},
+		{"alertmanager_event_recorder_delivery_latency_seconds", map[string]string{"output": "memory:shared"}, 8},
+	} {
+		if got := metricSum(t, reg, c.metric, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)
+		}
+	}
+}
+
+// TestSharedRegistryQueueLength: the queue-length gauge of a registry two
+// recorders share is the sum of their queues, whichever registered first.
+func TestSharedRegistryQueueLength(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	opts := event.Options{Registerer: reg, Logger: slog.New(slog.DiscardHandler), QueueSize: 8, MaxBatch: 1}
+	first, err := event.New(mustConfig(t, "memory_outputs: [{id: queue-first}]"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := event.New(mustConfig(t, "gated_outputs: [{id: queue-second}]"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second recorder's consumer takes one event and blocks on the
+	// gate; four wait in its queue.
+	for i := range 5 {
+		second.RecordEvent(ctxOn, seqEvent(i))
+	}
+	testtool.WaitFor(t, "four events to wait in the second queue", time.Minute, time.Millisecond, func() bool {
+		return event.QueueLen(second) == 4
+	})
+	if got := metricSum(t, reg, "alertmanager_event_recorder_queue_length", nil); got != 4 {
+		t.Errorf("queue length = %v, want 4 (the second recorder's queue)", got)
+	}
+	must(first.Close())
+	if got := metricSum(t, reg, "alertmanager_event_recorder_queue_length", nil); got != 4 {
+		t.Errorf("queue length after the first recorder closed = %v, want 4", got)
+	}
+	openGate("queue-second")
+	must(second.Close())
+	if got := metricSum(t, reg, "alertmanager_event_recorder_queue_length", nil); got != 0 {
+		t.Errorf("queue length after both closed = %v, want 0", got)
+	}
+	if got := second.Stats()[0].Delivered; got != 5 {
+		t.Errorf("second recorder delivered %d, want 5", got)
+	}
+}
+
+// TestTinyCloseTimeout: a budget is a budget. A CloseTimeout of 1ns, whose
+// half rounds to zero, must not let the outputs fall back to their own
+// 10s default: Close returns at once, having counted every event, even
+// though the webhook's receiver never answers.
+func TestTinyCloseTimeout(t *testing.T) {
+	var requests atomic.Int64
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	rec, reg := newRecorder(t, mustConfig(t, "webhook_outputs: [{url: "+hung.URL+"}]"), event.Options{CloseTimeout: time.Nanosecond})
+	const n = 20
+	for i := range n {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	// The output holds the events: its four workers wait on the
+	// receiver, the rest are in its queue.
+	testtool.WaitFor(t, "the webhook workers to wait on the receiver", time.Minute, time.Millisecond, func() bool {
+		return requests.Load() == 4
+	})
+	start := time.Now()
+	err := rec.Close()
+	took := time.Since(start)
+	if took > 2*time.Second {
+		t.Errorf("Close with a 1ns budget took %v", took)
+	}
+	if err == nil {
+		t.Error("Close gave up on events and returned no error")
+	}
+	out := map[string]string{"output": "webhook:" + hung.URL}
+	delivered := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": out["output"], "result": "success"})
+	failed := metricSum(t, reg, "alertmanager_events_recorded_total", map[string]string{"output": out["output"], "result": "failure"})
+	outDrops := metricSum(t, reg, "alertmanager_event_output_drops_total", out)
+	queueDrops := metricSum(t, reg, "alertmanager_events_dropped_total", nil)
+	if delivered != 0 || failed != n || outDrops+queueDrops != 0 {
+		t.Errorf("delivered %v + failed %v + output drops %v + queue drops %v, want all %d failed", delivered, failed, outDrops, queueDrops, n)
+	}
+	t.Logf("Close took %v: %v", took, err)
+}
+
+// TestOptionsBounds: New checks every number of Options against its
+// documented bound before it allocates anything (QueueSize once panicked
+// in New, MaxBatch in the consumer after New had succeeded); the bound
+// itself is accepted.
+func TestOptionsBounds(t *testing.T) {
+	cfg := mustConfig(t, "memory_outputs: [{id: bounds}]")
+	for _, opts := range []event.Options{
+		{QueueSize: event.QueueSizeLimit, MaxBatch: event.MaxBatchLimit, CloseTimeout: event.CloseTimeoutLimit},
+	} {
+		rec, err := event.New(cfg, opts)
+		if err != nil {
+			t.Fatalf("the maxima themselves are rejected: %v", err)
+		}
+		rec.RecordEvent(ctxOn, seqEvent(1))
+		must(rec.Close())
+		if got := rec.Stats()[0].Delivered; got != 1 {
+			t.Errorf("delivered %d at the maxima, want 1", got)
+		}
+	}
+	for _, tc := range []struct {
+		opts event.Options
+		want string
+	}{
+		{event.Options{QueueSize: 1 << 50}, "Options.QueueSize: 1125899906842624 is above the maximum 1048576"},
+		{event.Options{QueueSize: event.QueueSizeLimit + 1}, "Options.QueueSize: 1048577 is above the maximum 1048576"},
+		{event.Options{QueueSize: -1}, "Options.QueueSize: -1 is negative"},
+		{event.Options{MaxBatch: 1 << 50}, "Options.MaxBatch: 1125899906842624 is above the maximum 65536"},
+		{event.Options{MaxBatch: -3}, "Options.MaxBatch: -3 is negative"},
+		{event.Options{CloseTimeout: time.Hour}, `Options.CloseTimeout: "1h0m0s" is above the maximum "10m0s"`},
+		{event.Options{CloseTimeout: -time.Second}, `Options.CloseTimeout: "-1s" is negative`},
+		{event.Options{QueueSize: 1 << 50, MaxBatch: 1 << 50}, "Options.QueueSize: 1125899906842624 is above the maximum 1048576\nOptions.MaxBatch: 1125899906842624 is above the maximum 65536"},
+	} {
+		rec, err := event.New(cfg, tc.opts)
+		if err == nil {
+			rec.Close()
+		}
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("New(%+v):\n got %v\nwant %s", tc.opts, err, tc.want)
+		}
+	}
 }

@@ -50,3 +50,27 @@ func AtPath(prefix string, err error) error {
 	}
 	return &FieldError{Path: prefix, Err: err}
 }
+
+// AtMost returns a *FieldError when v is above limit, the setting's
+// documented upper bound. Every numeric setting has one, checked when the
+// configuration is validated, so that a number that would exhaust memory
+// or goroutines when the output starts (a queue allocated up front, a
+// worker per unit) is an error naming the field instead.
+func AtMost[N ~int | ~int64](field string, v, limit N) error {
+	if v > limit {
+		return Errorf(field, "%d is above the maximum %d", v, limit)
+	}
+	return nil
+}
+
+// DurationAtMost is AtMost for a duration, written as the configuration
+// writes it ("5m").
+func DurationAtMost[D interface {
+	~int64
+	String() string
+}](field string, v, limit D) error {
+	if v > limit {
+		return Errorf(field, "%q is above the maximum %q", v.String(), limit.String())
+	}
+	return nil
+}

@@ -129,7 +129,13 @@ type Sink[T any] interface {
 	Deliver(batch []Message[T])
 	// Close flushes what the sink holds within Env.CloseTimeout, reports
 	// anything it had to give up as Failed, and releases its resources.
-	// Deliver is not called after Close. Calling Close twice is safe.
+	// Calling Close twice is safe.
+	//
+	// Deliver is not called once Close has begun. But when the
+	// recorder's close budget runs out while a Deliver is still running
+	// (a write that does not return), the recorder calls Close without
+	// waiting for it: Close must then make that Deliver return promptly,
+	// having reported its messages.
 	Close() error
 }
 

@@ -53,7 +53,11 @@ func newFileRecorderTo(tb testing.TB, outputs, events int, null bool) *fileRecor
 	if err != nil {
 		tb.Fatalf("LoadConfig: %v\n%s", err, y.String())
 	}
-	p.rec, err = event.New(cfg, event.Options{Instance: bench.Instance, QueueSize: max(events, 1), CloseTimeout: 2 * wait})
+	// A queue as long as the run, so that nothing is dropped, up to the
+	// recorder's bound (the suite's fixed counts stay below it; a longer
+	// run may drop, which check reports).
+	queue := min(max(events, 1), event.QueueSizeLimit)
+	p.rec, err = event.New(cfg, event.Options{Instance: bench.Instance, QueueSize: queue, CloseTimeout: 2 * wait})
 	if err != nil {
 		tb.Fatalf("event.New: %v", err)
 	}

@@ -79,6 +79,12 @@ const (
 	// quotas by client id, so switching recorders must not change it.
 	DefaultClientID   = "alertmanager"
 	DefaultBufferSize = 1024
+	// BufferSizeLimit is the largest buffer_size. The buffer is allocated
+	// in full when the output starts, about 100 bytes a slot, so 1Mi
+	// slots is about 100 MiB: many minutes of events at any rate
+	// Alertmanager records them, more than a broker outage should be
+	// bridged in memory.
+	BufferSizeLimit = 1 << 20
 )
 
 // Config configures one Kafka output (an item of kafka_outputs).
@@ -213,6 +219,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BufferSize < 1 {
 		return sink.Errorf("buffer_size", "must be at least 1, got %d", c.BufferSize)
+	}
+	if err := sink.AtMost("buffer_size", c.BufferSize, BufferSizeLimit); err != nil {
+		return err
 	}
 	switch c.Key {
 	case KeyInstance, KeyEventType, KeyNone:

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
@@ -57,16 +58,21 @@ var ErrClosed = errors.New("stdout output is closed")
 // by one must not land in the middle of a line of the other.
 var writeMu sync.Mutex
 
-// Sink writes each batch with one Write call.
+// Sink writes each batch with one Write call, on a goroutine of its own
+// (see lines.Writer): standard output piped into a process that stopped
+// reading (| sleep 60) blocks the write, and that must not stall the
+// recorder or hold up its Close.
 type Sink[T any] struct {
 	w    io.Writer
 	env  sink.Env[T]
 	name string
+	lw   *lines.Writer[T]
 
-	mu     sync.Mutex // guards buf, torn and closed
-	buf    []byte
-	torn   bool // a failed write stopped inside a line
-	closed bool
+	torn bool          // a failed write stopped inside a line (the goroutine's)
+	done chan struct{} // closed when the goroutine ends
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New returns an output that writes to os.Stdout.
@@ -80,49 +86,62 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 // Writes go through the same package-wide lock as stdout's, so w need not
 // be safe for concurrent use.
 func NewWriter[T any](w io.Writer, env sink.Env[T]) *Sink[T] {
-	return &Sink[T]{w: w, env: env.WithDefaults(), name: "stdout"}
+	env = env.WithDefaults()
+	s := &Sink[T]{w: w, env: env, name: "stdout", done: make(chan struct{})}
+	s.lw = lines.NewWriter(env.Reporter, "to stdout", ErrClosed)
+	go s.run()
+	return s
+}
+
+func (s *Sink[T]) run() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.lw.Stopping():
+			return
+		case job := <-s.lw.Jobs():
+			s.lw.Finish(s.write(job))
+		}
+	}
 }
 
 // Name is "stdout", or the name the configuration sets.
 func (s *Sink[T]) Name() string { return s.name }
 
-// Deliver writes the batch and reports it before returning.
-func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
-	if len(batch) == 0 {
-		return
-	}
-	delivered, err := s.deliver(batch)
-	lines.Report(s.env.Reporter, batch, delivered, err)
-}
+// Deliver writes the batch and reports it before returning; a write that
+// does not return within lines.StallTimeout fails the batch.
+func (s *Sink[T]) Deliver(batch []sink.Message[T]) { s.lw.Deliver(batch) }
 
-func (s *Sink[T]) deliver(batch []sink.Message[T]) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, ErrClosed
-	}
-	buf, prefix := lines.Join(&s.buf, batch, s.torn)
-
+func (s *Sink[T]) write(job []byte) (n, prefix int, err error) {
+	buf, prefix := lines.Lead(job, s.torn)
 	writeMu.Lock()
-	n, err := s.w.Write(buf)
+	n, err = s.w.Write(buf)
 	writeMu.Unlock()
 	if err == nil && n < len(buf) {
 		err = io.ErrShortWrite
 	}
 	if err == nil {
 		s.torn = false
-		return len(batch), nil
+		return n, prefix, nil
 	}
 	s.torn = (s.torn && n == 0) || (n > 0 && buf[n-1] != '\n')
-	return lines.Whole(batch, prefix, n), fmt.Errorf("write to stdout: %w", err)
+	return n, prefix, fmt.Errorf("write to stdout: %w", err)
 }
 
 // Close marks the output closed. It does not close the writer: standard
-// output belongs to the process.
+// output belongs to the process. A write still blocked is given up on
+// after Env.CloseTimeout (its batch was reported failed when it stalled);
+// the goroutine ends when the write returns.
 func (s *Sink[T]) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	s.buf = nil
-	return nil
+	s.closeOnce.Do(func() {
+		s.lw.Stop()
+		t := time.NewTimer(s.env.CloseTimeout)
+		defer t.Stop()
+		select {
+		case <-s.done:
+		case <-t.C:
+			s.closeErr = fmt.Errorf("close stdout: a write was still blocked after the close budget of %v; giving up on it", s.env.CloseTimeout)
+		}
+	})
+	return s.closeErr
 }

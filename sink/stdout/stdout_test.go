@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 	"go.yaml.in/yaml/v2"
@@ -318,5 +319,76 @@ func TestKindWritesToStdout(t *testing.T) {
 	}
 	if d, dr, f := rep.Counts(); d != 2 || d+dr+f != 2 {
 		t.Errorf("delivered %d dropped %d failed %d", d, dr, f)
+	}
+}
+
+// blockingWriter is standard output piped into a process that stopped
+// reading: every Write blocks until release is closed.
+type blockingWriter struct {
+	entered chan struct{} // closed at the first Write
+	once    sync.Once
+	release chan struct{}
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	b.once.Do(func() { close(b.entered) })
+	<-b.release
+	return 0, syscall.EPIPE
+}
+
+// TestBlockedWriter: a write that never returns fails its batch after the
+// stall timeout, later batches fail at once, and Close keeps its budget
+// (stdout is not the output's to close, so the write is left to return
+// on its own).
+func TestBlockedWriter(t *testing.T) {
+	const stall, budget = 200 * time.Millisecond, 100 * time.Millisecond
+	bw := &blockingWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(bw.release)
+		}
+	}
+	defer release()
+	rep := sinktest.NewReporter[int]()
+	env := sinktest.Env(t, rep)
+	env.CloseTimeout = budget
+	s := stdout.NewWriter(bw, env)
+	stdout.SetStall(s, stall)
+
+	timed := func(what string, limit time.Duration, f func()) time.Duration {
+		t.Helper()
+		done := make(chan time.Duration, 1)
+		go func() {
+			start := time.Now()
+			f()
+			done <- time.Since(start)
+		}()
+		select {
+		case took := <-done:
+			return took
+		case <-time.After(limit):
+			t.Errorf("%s did not return within %v", what, limit)
+			release()
+			return <-done
+		}
+	}
+	if took := timed("Deliver", stall+5*time.Second, func() { s.Deliver(sinktest.Messages(0, 3)) }); took < stall {
+		t.Errorf("Deliver returned after %v, before the stall timeout %v, with the write still blocked", took, stall)
+	}
+	timed("Deliver behind a blocked write", stall, func() { s.Deliver(sinktest.Messages(3, 2)) })
+	var err error
+	timed("Close", budget+5*time.Second, func() { err = s.Close() })
+	if err == nil || !strings.Contains(err.Error(), "a write was still blocked after the close budget of 100ms") {
+		t.Errorf("Close: %v", err)
+	}
+	if d, dr, f := rep.Counts(); d != 0 || dr != 0 || f != 5 {
+		t.Errorf("delivered %d dropped %d failed %d, want all 5 failed", d, dr, f)
+	}
+	errs := rep.Errors()
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "write to stdout: did not return within 200ms") ||
+		!strings.Contains(errs[1].Error(), "write to stdout: not attempted: the previous write has been blocked") {
+		t.Errorf("errors %v", errs)
 	}
 }

@@ -32,6 +32,41 @@ const (
 	MaxRetryBackoff = 30 * time.Second
 )
 
+// Upper bounds of the numeric settings, enforced by Validate. Each keeps a
+// mistyped or hostile number from exhausting the process when the output
+// starts, and is far above any setting that makes sense.
+const (
+	// TimeoutLimit: a receiver that has not answered a POST in five
+	// minutes will not; a longer timeout only parks a worker.
+	TimeoutLimit = 5 * time.Minute
+	// WorkersLimit: every worker is a goroutine and a connection, started
+	// with the output. 256 requests in flight is a load test for a
+	// receiver; batch is the way to more throughput.
+	WorkersLimit = 256
+	// MaxRetriesLimit: at the 30s backoff cap, 100 attempts retry one
+	// event for most of an hour while the queue behind it fills.
+	MaxRetriesLimit = 100
+	// RetryBackoffLimit: the first retry's wait, which also raises the
+	// backoff cap; beyond five minutes every retry outlasts any sensible
+	// close budget.
+	RetryBackoffLimit = 5 * time.Minute
+	// QueueSizeLimit: the queue is allocated in full when the output
+	// starts, about 100 bytes a slot, so 1Mi slots is about 100 MiB: many
+	// minutes of events at any rate Alertmanager records them.
+	QueueSizeLimit = 1 << 20
+	// BatchMaxEventsLimit: each batch preallocates room for this many
+	// events; 10,000 events are megabytes of JSON for a receiver to parse
+	// in one go.
+	BatchMaxEventsLimit = 10_000
+	// BatchMaxBytesLimit: a body is built in memory, one per worker and
+	// one filling; receivers refuse far smaller bodies (nginx's default
+	// limit is 1 MiB).
+	BatchMaxBytesLimit = 16 << 20
+	// BatchFlushIntervalLimit: an event waiting longer than a minute for
+	// its batch to fill is stale for an audit trail.
+	BatchFlushIntervalLimit = time.Minute
+)
+
 // Compression values.
 const (
 	CompressionNone = "none"
@@ -131,19 +166,19 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if err := defaultDuration(&c.Timeout, DefaultTimeout, "timeout"); err != nil {
+	if err := defaultDuration(&c.Timeout, DefaultTimeout, TimeoutLimit, "timeout"); err != nil {
 		return err
 	}
-	if err := defaultInt(&c.Workers, DefaultWorkers, "workers"); err != nil {
+	if err := defaultInt(&c.Workers, DefaultWorkers, WorkersLimit, "workers"); err != nil {
 		return err
 	}
-	if err := defaultInt(&c.MaxRetries, DefaultMaxRetries, "max_retries"); err != nil {
+	if err := defaultInt(&c.MaxRetries, DefaultMaxRetries, MaxRetriesLimit, "max_retries"); err != nil {
 		return err
 	}
-	if err := defaultDuration(&c.RetryBackoff, DefaultRetryBackoff, "retry_backoff"); err != nil {
+	if err := defaultDuration(&c.RetryBackoff, DefaultRetryBackoff, RetryBackoffLimit, "retry_backoff"); err != nil {
 		return err
 	}
-	if err := defaultInt(&c.QueueSize, DefaultQueueSize, "queue_size"); err != nil {
+	if err := defaultInt(&c.QueueSize, DefaultQueueSize, QueueSizeLimit, "queue_size"); err != nil {
 		return err
 	}
 	if !c.Batch {
@@ -156,13 +191,13 @@ func (c *Config) Validate() error {
 			return sink.Errorf("batch_flush_interval", "%q is set but batch is not true", c.BatchFlushInterval)
 		}
 	} else {
-		if err := defaultInt(&c.BatchMaxEvents, DefaultBatchMaxEvents, "batch_max_events"); err != nil {
+		if err := defaultInt(&c.BatchMaxEvents, DefaultBatchMaxEvents, BatchMaxEventsLimit, "batch_max_events"); err != nil {
 			return err
 		}
-		if err := defaultInt(&c.BatchMaxBytes, DefaultBatchMaxBytes, "batch_max_bytes"); err != nil {
+		if err := defaultInt(&c.BatchMaxBytes, DefaultBatchMaxBytes, BatchMaxBytesLimit, "batch_max_bytes"); err != nil {
 			return err
 		}
-		if err := defaultDuration(&c.BatchFlushInterval, DefaultBatchFlushInterval, "batch_flush_interval"); err != nil {
+		if err := defaultDuration(&c.BatchFlushInterval, DefaultBatchFlushInterval, BatchFlushIntervalLimit, "batch_flush_interval"); err != nil {
 			return err
 		}
 	}
@@ -179,24 +214,27 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func defaultInt(v *int, def int, field string) error {
+// defaultInt fills an unset (zero) number with its default and checks a
+// set one against its bounds.
+func defaultInt(v *int, def, limit int, field string) error {
 	switch {
 	case *v < 0:
 		return sink.Errorf(field, "%d is negative", *v)
 	case *v == 0:
 		*v = def
 	}
-	return nil
+	return sink.AtMost(field, *v, limit)
 }
 
-func defaultDuration(v *model.Duration, def time.Duration, field string) error {
+// defaultDuration is defaultInt for a duration.
+func defaultDuration(v *model.Duration, def, limit time.Duration, field string) error {
 	switch {
 	case *v < 0:
 		return sink.Errorf(field, "%q is negative", *v)
 	case *v == 0:
 		*v = model.Duration(def)
 	}
-	return nil
+	return sink.DurationAtMost(field, *v, model.Duration(limit))
 }
 
 // credentialConflict rejects credentials in two places. net/http turns URL

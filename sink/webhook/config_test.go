@@ -306,3 +306,56 @@ func TestKindRow(t *testing.T) {
 		t.Error("New accepted a config without url")
 	}
 }
+
+// TestNumericBounds: every number has an upper bound, and the bound itself
+// is accepted while one more is an error that names the field and both
+// numbers. Numbers this large once passed and then crashed the output
+// (a queue or batch allocated from them) or exhausted the process (a
+// goroutine per worker).
+func TestNumericBounds(t *testing.T) {
+	const u = "url: https://example.com/hook\n"
+	for _, tc := range []struct {
+		field, at, above, want string
+		batch                  bool
+	}{
+		{"timeout", "5m", "5m1s", `timeout: "5m1s" is above the maximum "5m"`, false},
+		{"workers", "256", "257", "workers: 257 is above the maximum 256", false},
+		{"workers", "256", "50000000", "workers: 50000000 is above the maximum 256", false},
+		{"max_retries", "100", "101", "max_retries: 101 is above the maximum 100", false},
+		{"retry_backoff", "5m", "1h", `retry_backoff: "1h" is above the maximum "5m"`, false},
+		{"queue_size", "1048576", "1048577", "queue_size: 1048577 is above the maximum 1048576", false},
+		{"queue_size", "1048576", "100000000000000", "queue_size: 100000000000000 is above the maximum 1048576", false},
+		{"batch_max_events", "10000", "10001", "batch_max_events: 10001 is above the maximum 10000", true},
+		{"batch_max_events", "10000", "10000000000000", "batch_max_events: 10000000000000 is above the maximum 10000", true},
+		{"batch_max_bytes", "16777216", "16777217", "batch_max_bytes: 16777217 is above the maximum 16777216", true},
+		{"batch_max_bytes", "16777216", "9223372036854775807", "batch_max_bytes: 9223372036854775807 is above the maximum 16777216", true},
+		{"batch_flush_interval", "1m", "61s", `batch_flush_interval: "1m1s" is above the maximum "1m"`, true},
+	} {
+		t.Run(tc.field+"="+tc.above, func(t *testing.T) {
+			base := u
+			if tc.batch {
+				base += "batch: true\n"
+			}
+			if _, err := decode(t, base+tc.field+": "+tc.at+"\n"); err != nil {
+				t.Errorf("the maximum itself, %s: %s, is rejected: %v", tc.field, tc.at, err)
+			}
+			_, err := decode(t, base+tc.field+": "+tc.above+"\n")
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("%s: %s:\n got %v\nwant %s", tc.field, tc.above, err, tc.want)
+			}
+		})
+	}
+	// A configuration built in Go gets the same check from Validate, which
+	// New runs before it allocates anything.
+	hook, err := webhook.ParseURL("https://example.com/hook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := webhook.Config{URL: hook, QueueSize: 100000000000000}
+	if err := cfg.Validate(); err == nil || err.Error() != "queue_size: 100000000000000 is above the maximum 1048576" {
+		t.Errorf("Validate: %v", err)
+	}
+	if _, err := webhook.New(cfg, sink.Env[int]{}); err == nil || err.Error() != "queue_size: 100000000000000 is above the maximum 1048576" {
+		t.Errorf("New: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
+	"github.com/eventrecorder/eventrecorder/sink/webhook"
 )
 
 // refusedURL is a loopback URL on a port nothing listens on.
@@ -110,7 +111,7 @@ func TestDropsLoggedOncePerInterval(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg := config(t, refusedURL(t))
 	cfg.Workers, cfg.QueueSize = 1, 1
-	cfg.RetryBackoff = model.Duration(time.Hour) // the worker parks on its first event
+	cfg.RetryBackoff = model.Duration(webhook.RetryBackoffLimit) // the worker parks on its first event
 	s, rep := start(t, cfg, sink.Env[int]{Logger: logger, CloseTimeout: 100 * time.Millisecond})
 	s.SetLogInterval(time.Hour)
 	for i := range 10 {

@@ -229,7 +229,7 @@ func TestBatchBoundaries(t *testing.T) {
 		cfg := config(t, rc.URL())
 		cfg.Batch, cfg.Workers = true, 1
 		cfg.BatchMaxEvents = 10
-		cfg.BatchFlushInterval = model.Duration(time.Hour) // only count and Close flush
+		cfg.BatchFlushInterval = model.Duration(webhook.BatchFlushIntervalLimit) // only count and Close flush
 		s, rep := start(t, cfg, sink.Env[int]{})
 		msgs := sinktest.Messages(0, 25)
 		s.Deliver(msgs)
@@ -248,7 +248,7 @@ func TestBatchBoundaries(t *testing.T) {
 		cfg := config(t, rc.URL())
 		cfg.Batch, cfg.Workers = true, 1
 		cfg.BatchMaxBytes = 350 // three 100-byte values: 2+3*100+2 = 304; four: 405
-		cfg.BatchFlushInterval = model.Duration(time.Hour)
+		cfg.BatchFlushInterval = model.Duration(webhook.BatchFlushIntervalLimit)
 		s, rep := start(t, cfg, sink.Env[int]{})
 		var msgs []sink.Message[int]
 		for i := range 10 {

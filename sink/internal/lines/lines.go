@@ -1,6 +1,8 @@
 // Package lines holds what the line-oriented sinks (file, stdout) share:
-// one newline-terminated buffer per batch, written with one call, and the
-// count of whole lines a failed or short write still carried.
+// one newline-terminated buffer per batch, written with one call, the
+// count of whole lines a failed or short write still carried, and the
+// Writer that makes the write on a goroutine of the sink's own, so that a
+// write that never returns stalls neither the recorder nor its Close.
 package lines
 
 import "github.com/eventrecorder/eventrecorder/sink"

@@ -8,8 +8,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
@@ -402,4 +406,61 @@ func goTool(t *testing.T) string {
 		t.Fatalf("the go command builds the README's blocks: %v", err)
 	}
 	return p
+}
+
+// TestMaximaMatchTheCode: every numeric setting's row gives its maximum,
+// and the maximum is the one the code enforces.
+func TestMaximaMatchTheCode(t *testing.T) {
+	doc := readme(t)
+	row := func(sec, key string) string {
+		t.Helper()
+		for _, line := range strings.Split(section(t, doc, sec), "\n") {
+			if strings.HasPrefix(line, "| `"+key+"` |") {
+				return line
+			}
+		}
+		t.Errorf("README section %s has no row for %s", sec, key)
+		return ""
+	}
+	d := func(v time.Duration) string { return model.Duration(v).String() }
+	for _, c := range []struct{ sec, key, max string }{
+		{"## Quick start with the API", "QueueSize", strconv.Itoa(event.QueueSizeLimit)},
+		{"## Quick start with the API", "MaxBatch", strconv.Itoa(event.MaxBatchLimit)},
+		{"## Quick start with the API", "CloseTimeout", d(event.CloseTimeoutLimit)},
+		{"`file_outputs`", "mode", "0777"},
+		{"`webhook_outputs`", "timeout", d(webhook.TimeoutLimit)},
+		{"`webhook_outputs`", "workers", strconv.Itoa(webhook.WorkersLimit)},
+		{"`webhook_outputs`", "max_retries", strconv.Itoa(webhook.MaxRetriesLimit)},
+		{"`webhook_outputs`", "retry_backoff", d(webhook.RetryBackoffLimit)},
+		{"`webhook_outputs`", "queue_size", strconv.Itoa(webhook.QueueSizeLimit)},
+		{"`webhook_outputs`", "batch_max_events", strconv.Itoa(webhook.BatchMaxEventsLimit)},
+		{"`webhook_outputs`", "batch_max_bytes", strconv.Itoa(webhook.BatchMaxBytesLimit)},
+		{"`webhook_outputs`", "batch_flush_interval", d(webhook.BatchFlushIntervalLimit)},
+		{"`kafka_outputs`", "buffer_size", strconv.Itoa(kafka.BufferSizeLimit)},
+	} {
+		if line := row(c.sec, c.key); !strings.Contains(line, "at most `"+c.max+"`") {
+			t.Errorf("README row for %s does not say \"at most `%s`\":\n%s", c.key, c.max, line)
+		}
+	}
+	// Every number a configuration type has is in the list above.
+	for sec, typ := range map[string]reflect.Type{
+		"`file_outputs`": reflect.TypeOf(file.Config{}), "`webhook_outputs`": reflect.TypeOf(webhook.Config{}),
+		"`kafka_outputs`": reflect.TypeOf(kafka.Config{}), "## Quick start with the API": reflect.TypeOf(event.Options{}),
+	} {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			switch f.Type.Kind() {
+			case reflect.Int, reflect.Int64, reflect.Uint32:
+			default:
+				continue
+			}
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if key == "" {
+				key = f.Name
+			}
+			if line := row(sec, key); !strings.Contains(line, "at most `") {
+				t.Errorf("README row for the number %s gives no maximum:\n%s", key, line)
+			}
+		}
+	}
 }
