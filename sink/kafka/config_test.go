@@ -253,12 +253,12 @@ func TestGoConfigBrokerMasked(t *testing.T) {
 // an error naming the field and the bound, which is itself accepted.
 func TestBufferSizeBound(t *testing.T) {
 	const ok = "brokers: [\"k1:9092\"]\ntopic: events\n"
-	if c, err := decode(t, ok + "buffer_size: 1048576"); err != nil || c.BufferSize != kafka.BufferSizeLimit {
+	if c, err := decode(t, ok+"buffer_size: 1048576"); err != nil || c.BufferSize != kafka.BufferSizeLimit {
 		t.Errorf("the maximum itself: %+v, %v", c.BufferSize, err)
 	}
 	for _, n := range []string{"1048577", "100000000000000"} {
 		want := "buffer_size: " + n + " is above the maximum 1048576"
-		if _, err := decode(t, ok + "buffer_size: " + n); err == nil || err.Error() != want {
+		if _, err := decode(t, ok+"buffer_size: "+n); err == nil || err.Error() != want {
 			t.Errorf("buffer_size %s:\n got %v\nwant %s", n, err, want)
 		}
 	}
