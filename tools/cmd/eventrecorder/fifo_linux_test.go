@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,11 +94,16 @@ func startCmd(t *testing.T, dir string, args ...string) (cmd *exec.Cmd, stdout, 
 		t.Fatal(err)
 	}
 	ch := make(chan error, 1)
-	go func() { ch <- cmd.Wait() }()
+	// exited is closed once Wait has returned, so the cleanup can tell
+	// without reading cmd.ProcessState, which Wait writes.
+	exited := make(chan struct{})
+	go func() { ch <- cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-exited:
+		default:
 			_ = cmd.Process.Kill()
-			<-ch
+			<-exited
 		}
 	})
 	return cmd, stdout, stderr, ch
@@ -118,8 +124,6 @@ func TestSignalEndsACommandOpeningAFIFO(t *testing.T) {
 		{"replay --config", func(f, _ string) []string { return []string{"replay", "--config", f, fixturePath} }, 1, "eventrecorder replay: interrupted\n"},
 		{"check-config", func(f, _ string) []string { return []string{"check-config", f} }, 1, "eventrecorder check-config: interrupted\n"},
 		{"demo --config", func(f, _ string) []string { return []string{"demo", "--config", f} }, 1, "eventrecorder demo: interrupted\n"},
-		// The file output opening a FIFO for writing waits for a reader.
-		{"demo --out", func(f, _ string) []string { return []string{"demo", "--out", f} }, 1, "eventrecorder demo: interrupted\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -284,5 +288,32 @@ func TestSecondSignalEndsReplayAtOnce(t *testing.T) {
 		}
 	case <-time.After(signalBound):
 		t.Fatalf("still running %v after the second signal", signalBound)
+	}
+}
+
+// TestDemoOutToAFIFOWithoutReader: the file output opens a FIFO without
+// waiting for a reader (sink/file), so demo --out on a FIFO nobody reads
+// does not block: it ends at once, every event counted failed for that
+// output, and exits 1.
+func TestDemoOutToAFIFOWithoutReader(t *testing.T) {
+	dir := t.TempDir()
+	fifo := mkfifo(t, dir)
+	cmd, _, stderr, done := startCmd(t, dir, "demo", "--out", fifo)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("demo --out FIFO did not end within 20s; stderr:\n%s", stderr)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+	want := regexp.MustCompile(`file:\S+events\.fifo\s+delivered 0\s+dropped 0\s+failed 13\s`)
+	if !want.MatchString(stderr.String()) {
+		t.Errorf("stderr does not count 13 failed events for the FIFO:\n%s", stderr)
+	}
+	if !strings.Contains(stderr.String(), "no process has the FIFO open for reading") {
+		t.Errorf("stderr does not say why:\n%s", stderr)
 	}
 }
