@@ -156,7 +156,11 @@ func TestNewEventTypeNeedsNoMapping(t *testing.T) {
 	}
 	body := string(out[ConstructorsFile])
 	for _, want := range []string{
-		"ConfigReloaded: &eventrecorderpb.ConfigReloadedEvent{\n\t\t\t\tConfigHash: configHash,\n\t\t\t\tSuccess:    success,\n",
+		// One allocation holds the EventData, its oneof wrapper and the
+		// payload.
+		"\tblk := new(newConfigReloadedEventBlock)\n\tblk.event.ConfigHash = configHash\n\tblk.event.Success = success\n" +
+			"\tblk.arm.ConfigReloaded = &blk.event\n\tblk.data.EventType = &blk.arm\n\treturn &blk.data\n",
+		"type newConfigReloadedEventBlock struct {\n\tdata  eventrecorderpb.EventData\n\tarm   eventrecorderpb.EventData_ConfigReloaded\n\tevent eventrecorderpb.ConfigReloadedEvent\n}",
 		"// ConfigReloadedEvent is recorded after a configuration reload.\nfunc NewConfigReloadedEvent",
 	} {
 		if !strings.Contains(body, want) {
