@@ -609,7 +609,7 @@ func (b *fnBuilder) inline(conv *Converter, call *ast.CallExpr, src string, sc *
 		names = append(names, p.names...)
 	}
 	if len(call.Args) != len(names) {
-		return built{}, fmt.Errorf("%s: %s takes %d arguments, %d given", callerWhere, conv.Name, len(names), len(call.Args))
+		return built{}, fmt.Errorf("%s: %s has %s, the call gives %d", callerWhere, conv.Name, plural(len(names), "parameter"), len(call.Args))
 	}
 	csc := &scope{cnt: env{}, fill: env{}, names: map[string]bool{}, inLoop: sc.inLoop, inlined: true}
 	var binds []*binding
@@ -1055,3 +1055,10 @@ func (g *generator) sortHelpers(f *jen.File) {
 // insertionMax is the longest slice the generated sorts sort by
 // insertion.
 const insertionMax = 16
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
