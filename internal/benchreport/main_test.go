@@ -177,6 +177,8 @@ func TestMarkdownIsDeterministicAndComplete(t *testing.T) {
 		// An absolute target beside its baseline, and a ratio with a unit.
 		"| Caller's cost: NewAlertCreatedEvent + RecordEvent, file output (reference alert) | missing | missing | missing (literal ÷ generated) | ≤ 1.00 µs/op | MISSING |",
 		"| Notification allocations per alert, 100 alerts vs 1 | missing | missing | missing ((100 alerts − 1) ÷ 99) | ≤ 1 allocs/alert | MISSING |",
+		"| Caller's cost, CPU of the caller's thread | missing | missing | missing (literal ÷ generated) | ≤ 1.00 µs/op | MISSING |",
+		"| Caller's allocations: NewAlertCreatedEvent + RecordEvent, file output | missing | missing | missing (literal ÷ generated) | ≤ 5 allocs/op | MISSING |",
 		"go test -run '^$' -bench '^BenchmarkFileThroughput$' -benchtime 200000x -benchmem -count 1 ./internal/bench",
 		"`benchstat -col '/impl@(naive recorder)' file.txt`", "`go -C gen tool benchstat`",
 		"benchstat table", "cpu top", "cum top", "alloc top", "objects top",

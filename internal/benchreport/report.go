@@ -167,8 +167,10 @@ func formatTarget(f figure) string {
 	}
 	v := strconv.FormatFloat(t.Value, 'f', -1, 64)
 	switch {
+	case f.Baseline != nil && f.TargetSubject && strings.Contains(f.Subject.Unit, "ns/"):
+		return op + " " + strings.TrimPrefix(formatValue(t.Value, f.Subject.Unit), "CPU ")
 	case f.Baseline != nil && f.TargetSubject:
-		return op + " " + formatValue(t.Value, f.Subject.Unit)
+		return op + " " + v + " " + f.Subject.Unit
 	case f.Baseline != nil && f.RatioUnit != "":
 		return op + " " + v + " " + f.RatioUnit
 	case f.Baseline != nil:
