@@ -7,7 +7,8 @@ import (
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/common/model"
-	"google.golang.org/protobuf/types/known/durationpb"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"time"
 )
 
@@ -49,14 +50,21 @@ type NotificationParams struct {
 //
 // AlertmanagerStartupEvent is recorded when the process starts.
 func NewAlertmanagerStartupEvent(version, buildContext string) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_AlertmanagerStartupEvent{
-			AlertmanagerStartupEvent: &eventrecorderpb.AlertmanagerStartupEvent{
-				Version:      version,
-				BuildContext: buildContext,
-			},
-		},
-	}
+	blk := new(newAlertmanagerStartupEventBlock)
+	blk.event.Version = version
+	blk.event.BuildContext = buildContext
+	blk.arm.AlertmanagerStartupEvent = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newAlertmanagerStartupEventBlock holds the messages one
+// NewAlertmanagerStartupEvent call builds outside loops, so that they are
+// one allocation.
+type newAlertmanagerStartupEventBlock struct {
+	data  eventrecorderpb.EventData
+	arm   eventrecorderpb.EventData_AlertmanagerStartupEvent
+	event eventrecorderpb.AlertmanagerStartupEvent
 }
 
 // NewAlertmanagerShutdownEvent returns an EventData holding an
@@ -64,38 +72,168 @@ func NewAlertmanagerStartupEvent(version, buildContext string) *eventrecorderpb.
 //
 // AlertmanagerShutdownEvent is recorded on graceful shutdown.
 func NewAlertmanagerShutdownEvent() *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_AlertmanagerShutdownEvent{
-			AlertmanagerShutdownEvent: &eventrecorderpb.AlertmanagerShutdownEvent{},
-		},
-	}
+	blk := new(newAlertmanagerShutdownEventBlock)
+	blk.arm.AlertmanagerShutdownEvent = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newAlertmanagerShutdownEventBlock holds the messages one
+// NewAlertmanagerShutdownEvent call builds outside loops, so that they are
+// one allocation.
+type newAlertmanagerShutdownEventBlock struct {
+	data  eventrecorderpb.EventData
+	arm   eventrecorderpb.EventData_AlertmanagerShutdownEvent
+	event eventrecorderpb.AlertmanagerShutdownEvent
 }
 
 // NewAlertCreatedEvent records that a new alert entered the alert store.
 func NewAlertCreatedEvent(a *alert.Alert) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_AlertCreated{
-			AlertCreated: &eventrecorderpb.AlertCreatedEvent{
-				Alert: AlertAsProto(a),
-			},
-		},
+	nLabelPair := 0
+	if a != nil {
+		if a.Labels != nil {
+			nLabelPair += len(a.Labels)
+		}
+		if a.Annotations != nil {
+			nLabelPair += len(a.Annotations)
+		}
 	}
+	blk, labelPairSlab := newSlab[newAlertCreatedEventBlock, eventrecorderpb.LabelPair](nLabelPair)
+	var alert2 *eventrecorderpb.Alert
+	if a != nil {
+		var labels2 *eventrecorderpb.LabelSet
+		if a.Labels != nil {
+			pairs := labelPairSlab.take(len(a.Labels))
+			for name, value := range a.Labels {
+				labelPair := labelPairSlab.next()
+				labelPair.Key = string(name)
+				labelPair.Value = string(value)
+				pairs = append(pairs, labelPair)
+			}
+			sortLabelPairsByKey(pairs)
+			blk.eventAlertLabels.Labels = pairs
+			labels2 = &blk.eventAlertLabels
+		}
+		var annotations *eventrecorderpb.LabelSet
+		if a.Annotations != nil {
+			pairs2 := labelPairSlab.take(len(a.Annotations))
+			for name2, value2 := range a.Annotations {
+				labelPair2 := labelPairSlab.next()
+				labelPair2.Key = string(name2)
+				labelPair2.Value = string(value2)
+				pairs2 = append(pairs2, labelPair2)
+			}
+			sortLabelPairsByKey(pairs2)
+			blk.eventAlertAnnotations.Labels = pairs2
+			annotations = &blk.eventAlertAnnotations
+		}
+		blk.eventAlertStartsAt.Seconds = a.StartsAt.Unix()
+		blk.eventAlertStartsAt.Nanos = int32(a.StartsAt.Nanosecond())
+		blk.eventAlertEndsAt.Seconds = a.EndsAt.Unix()
+		blk.eventAlertEndsAt.Nanos = int32(a.EndsAt.Nanosecond())
+		alert2 = &blk.eventAlert
+		alert2.Labels = labels2
+		alert2.Annotations = annotations
+		alert2.StartsAt = &blk.eventAlertStartsAt
+		alert2.EndsAt = &blk.eventAlertEndsAt
+		alert2.Fingerprint = labelsFingerprint(alert2.Labels)
+		alert2.Name = a.Name()
+		alert2.Resolved = a.Resolved()
+	}
+	blk.event.Alert = alert2
+	blk.arm.AlertCreated = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newAlertCreatedEventBlock holds the messages one NewAlertCreatedEvent call
+// builds outside loops, so that they are one allocation.
+type newAlertCreatedEventBlock struct {
+	data                  eventrecorderpb.EventData
+	arm                   eventrecorderpb.EventData_AlertCreated
+	event                 eventrecorderpb.AlertCreatedEvent
+	eventAlert            eventrecorderpb.Alert
+	eventAlertLabels      eventrecorderpb.LabelSet
+	eventAlertAnnotations eventrecorderpb.LabelSet
+	eventAlertStartsAt    timestamppb.Timestamp
+	eventAlertEndsAt      timestamppb.Timestamp
 }
 
 // NewAlertResolvedEvent records that a resolved alert left its aggregation
 // group after being notified. hash is the alert's hash within the group.
 func NewAlertResolvedEvent(a *alert.Alert, hash uint64, group *eventrecorderpb.AlertGroupInfo) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_AlertResolved{
-			AlertResolved: &eventrecorderpb.AlertResolvedEvent{
-				Alert: &eventrecorderpb.GroupedAlert{
-					Hash:    hash,
-					Details: AlertAsProto(a),
-				},
-				GroupInfo: group,
-			},
-		},
+	nLabelPair := 0
+	if a != nil {
+		if a.Labels != nil {
+			nLabelPair += len(a.Labels)
+		}
+		if a.Annotations != nil {
+			nLabelPair += len(a.Annotations)
+		}
 	}
+	blk, labelPairSlab := newSlab[newAlertResolvedEventBlock, eventrecorderpb.LabelPair](nLabelPair)
+	var details *eventrecorderpb.Alert
+	if a != nil {
+		var labels2 *eventrecorderpb.LabelSet
+		if a.Labels != nil {
+			pairs := labelPairSlab.take(len(a.Labels))
+			for name, value := range a.Labels {
+				labelPair := labelPairSlab.next()
+				labelPair.Key = string(name)
+				labelPair.Value = string(value)
+				pairs = append(pairs, labelPair)
+			}
+			sortLabelPairsByKey(pairs)
+			blk.eventAlertDetailsLabels.Labels = pairs
+			labels2 = &blk.eventAlertDetailsLabels
+		}
+		var annotations *eventrecorderpb.LabelSet
+		if a.Annotations != nil {
+			pairs2 := labelPairSlab.take(len(a.Annotations))
+			for name2, value2 := range a.Annotations {
+				labelPair2 := labelPairSlab.next()
+				labelPair2.Key = string(name2)
+				labelPair2.Value = string(value2)
+				pairs2 = append(pairs2, labelPair2)
+			}
+			sortLabelPairsByKey(pairs2)
+			blk.eventAlertDetailsAnnotations.Labels = pairs2
+			annotations = &blk.eventAlertDetailsAnnotations
+		}
+		blk.eventAlertDetailsStartsAt.Seconds = a.StartsAt.Unix()
+		blk.eventAlertDetailsStartsAt.Nanos = int32(a.StartsAt.Nanosecond())
+		blk.eventAlertDetailsEndsAt.Seconds = a.EndsAt.Unix()
+		blk.eventAlertDetailsEndsAt.Nanos = int32(a.EndsAt.Nanosecond())
+		details = &blk.eventAlertDetails
+		details.Labels = labels2
+		details.Annotations = annotations
+		details.StartsAt = &blk.eventAlertDetailsStartsAt
+		details.EndsAt = &blk.eventAlertDetailsEndsAt
+		details.Fingerprint = labelsFingerprint(details.Labels)
+		details.Name = a.Name()
+		details.Resolved = a.Resolved()
+	}
+	blk.eventAlert.Details = details
+	blk.eventAlert.Hash = hash
+	blk.event.Alert = &blk.eventAlert
+	blk.event.GroupInfo = group
+	blk.arm.AlertResolved = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newAlertResolvedEventBlock holds the messages one NewAlertResolvedEvent
+// call builds outside loops, so that they are one allocation.
+type newAlertResolvedEventBlock struct {
+	data                         eventrecorderpb.EventData
+	arm                          eventrecorderpb.EventData_AlertResolved
+	event                        eventrecorderpb.AlertResolvedEvent
+	eventAlert                   eventrecorderpb.GroupedAlert
+	eventAlertDetails            eventrecorderpb.Alert
+	eventAlertDetailsLabels      eventrecorderpb.LabelSet
+	eventAlertDetailsAnnotations eventrecorderpb.LabelSet
+	eventAlertDetailsStartsAt    timestamppb.Timestamp
+	eventAlertDetailsEndsAt      timestamppb.Timestamp
 }
 
 // NewAlertGroupedEvent records that an alert was inserted into an
@@ -103,40 +241,110 @@ func NewAlertResolvedEvent(a *alert.Alert, hash uint64, group *eventrecorderpb.A
 // of a firing alert, and every alert again after a reload rebuilds the
 // groups. hash is the alert's hash within the group.
 func NewAlertGroupedEvent(a *alert.Alert, hash uint64, group *eventrecorderpb.AlertGroupInfo) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_AlertGrouped{
-			AlertGrouped: &eventrecorderpb.AlertGroupedEvent{
-				Alert: &eventrecorderpb.GroupedAlert{
-					Hash:    hash,
-					Details: AlertAsProto(a),
-				},
-				GroupInfo: group,
-			},
-		},
+	nLabelPair := 0
+	if a != nil {
+		if a.Labels != nil {
+			nLabelPair += len(a.Labels)
+		}
+		if a.Annotations != nil {
+			nLabelPair += len(a.Annotations)
+		}
 	}
+	blk, labelPairSlab := newSlab[newAlertGroupedEventBlock, eventrecorderpb.LabelPair](nLabelPair)
+	var details *eventrecorderpb.Alert
+	if a != nil {
+		var labels2 *eventrecorderpb.LabelSet
+		if a.Labels != nil {
+			pairs := labelPairSlab.take(len(a.Labels))
+			for name, value := range a.Labels {
+				labelPair := labelPairSlab.next()
+				labelPair.Key = string(name)
+				labelPair.Value = string(value)
+				pairs = append(pairs, labelPair)
+			}
+			sortLabelPairsByKey(pairs)
+			blk.eventAlertDetailsLabels.Labels = pairs
+			labels2 = &blk.eventAlertDetailsLabels
+		}
+		var annotations *eventrecorderpb.LabelSet
+		if a.Annotations != nil {
+			pairs2 := labelPairSlab.take(len(a.Annotations))
+			for name2, value2 := range a.Annotations {
+				labelPair2 := labelPairSlab.next()
+				labelPair2.Key = string(name2)
+				labelPair2.Value = string(value2)
+				pairs2 = append(pairs2, labelPair2)
+			}
+			sortLabelPairsByKey(pairs2)
+			blk.eventAlertDetailsAnnotations.Labels = pairs2
+			annotations = &blk.eventAlertDetailsAnnotations
+		}
+		blk.eventAlertDetailsStartsAt.Seconds = a.StartsAt.Unix()
+		blk.eventAlertDetailsStartsAt.Nanos = int32(a.StartsAt.Nanosecond())
+		blk.eventAlertDetailsEndsAt.Seconds = a.EndsAt.Unix()
+		blk.eventAlertDetailsEndsAt.Nanos = int32(a.EndsAt.Nanosecond())
+		details = &blk.eventAlertDetails
+		details.Labels = labels2
+		details.Annotations = annotations
+		details.StartsAt = &blk.eventAlertDetailsStartsAt
+		details.EndsAt = &blk.eventAlertDetailsEndsAt
+		details.Fingerprint = labelsFingerprint(details.Labels)
+		details.Name = a.Name()
+		details.Resolved = a.Resolved()
+	}
+	blk.eventAlert.Details = details
+	blk.eventAlert.Hash = hash
+	blk.event.Alert = &blk.eventAlert
+	blk.event.GroupInfo = group
+	blk.arm.AlertGrouped = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newAlertGroupedEventBlock holds the messages one NewAlertGroupedEvent call
+// builds outside loops, so that they are one allocation.
+type newAlertGroupedEventBlock struct {
+	data                         eventrecorderpb.EventData
+	arm                          eventrecorderpb.EventData_AlertGrouped
+	event                        eventrecorderpb.AlertGroupedEvent
+	eventAlert                   eventrecorderpb.GroupedAlert
+	eventAlertDetails            eventrecorderpb.Alert
+	eventAlertDetailsLabels      eventrecorderpb.LabelSet
+	eventAlertDetailsAnnotations eventrecorderpb.LabelSet
+	eventAlertDetailsStartsAt    timestamppb.Timestamp
+	eventAlertDetailsEndsAt      timestamppb.Timestamp
 }
 
 // NewNotificationEvent records a notification delivered to an integration.
 // The alert lists are stored as given, not copied.
 func NewNotificationEvent(n NotificationParams) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_Notification{
-			Notification: &eventrecorderpb.NotificationEvent{
-				Alerts:         n.Alerts,
-				FiringAlerts:   n.FiringAlerts,
-				ResolvedAlerts: n.ResolvedAlerts,
-				MutedAlerts:    n.MutedAlerts,
-				GroupInfo:      n.GroupInfo,
-				RepeatInterval: durationpb.New(n.RepeatInterval),
-				Reason:         n.Reason,
-				FlushId:        n.FlushID,
-				Integration: &eventrecorderpb.Integration{
-					Name:  n.Integration,
-					Index: int64(n.IntegrationIndex),
-				},
-			},
-		},
-	}
+	blk := new(newNotificationEventBlock)
+	blk.eventRepeatInterval.Seconds = int64(n.RepeatInterval / time.Second)
+	blk.eventRepeatInterval.Nanos = int32(n.RepeatInterval % time.Second)
+	blk.eventIntegration.Name = n.Integration
+	blk.eventIntegration.Index = int64(n.IntegrationIndex)
+	blk.event.RepeatInterval = &blk.eventRepeatInterval
+	blk.event.Integration = &blk.eventIntegration
+	blk.event.Alerts = n.Alerts
+	blk.event.FiringAlerts = n.FiringAlerts
+	blk.event.ResolvedAlerts = n.ResolvedAlerts
+	blk.event.MutedAlerts = n.MutedAlerts
+	blk.event.GroupInfo = n.GroupInfo
+	blk.event.Reason = n.Reason
+	blk.event.FlushId = n.FlushID
+	blk.arm.Notification = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newNotificationEventBlock holds the messages one NewNotificationEvent call
+// builds outside loops, so that they are one allocation.
+type newNotificationEventBlock struct {
+	data                eventrecorderpb.EventData
+	arm                 eventrecorderpb.EventData_Notification
+	event               eventrecorderpb.NotificationEvent
+	eventRepeatInterval durationpb.Duration
+	eventIntegration    eventrecorderpb.Integration
 }
 
 // NewSilenceCreatedEvent returns an EventData holding a silence_created
@@ -145,13 +353,19 @@ func NewNotificationEvent(n NotificationParams) *eventrecorderpb.EventData {
 //
 // SilenceCreatedEvent is recorded when a silence is created.
 func NewSilenceCreatedEvent(silence *eventrecorderpb.Silence) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_SilenceCreated{
-			SilenceCreated: &eventrecorderpb.SilenceCreatedEvent{
-				Silence: silence,
-			},
-		},
-	}
+	blk := new(newSilenceCreatedEventBlock)
+	blk.event.Silence = silence
+	blk.arm.SilenceCreated = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newSilenceCreatedEventBlock holds the messages one NewSilenceCreatedEvent
+// call builds outside loops, so that they are one allocation.
+type newSilenceCreatedEventBlock struct {
+	data  eventrecorderpb.EventData
+	arm   eventrecorderpb.EventData_SilenceCreated
+	event eventrecorderpb.SilenceCreatedEvent
 }
 
 // NewSilenceUpdatedEvent returns an EventData holding a silence_updated
@@ -160,49 +374,105 @@ func NewSilenceCreatedEvent(silence *eventrecorderpb.Silence) *eventrecorderpb.E
 //
 // SilenceUpdatedEvent is recorded when a silence is updated in place.
 func NewSilenceUpdatedEvent(silence *eventrecorderpb.Silence) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_SilenceUpdated{
-			SilenceUpdated: &eventrecorderpb.SilenceUpdatedEvent{
-				Silence: silence,
-			},
-		},
-	}
+	blk := new(newSilenceUpdatedEventBlock)
+	blk.event.Silence = silence
+	blk.arm.SilenceUpdated = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newSilenceUpdatedEventBlock holds the messages one NewSilenceUpdatedEvent
+// call builds outside loops, so that they are one allocation.
+type newSilenceUpdatedEventBlock struct {
+	data  eventrecorderpb.EventData
+	arm   eventrecorderpb.EventData_SilenceUpdated
+	event eventrecorderpb.SilenceUpdatedEvent
 }
 
 // NewSilenceMutedAlertEvent records that a silence muted the alert with
 // fingerprint fp and labels lset.
 func NewSilenceMutedAlertEvent(silence *eventrecorderpb.Silence, fp model.Fingerprint, lset model.LabelSet) *eventrecorderpb.EventData {
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_SilenceMutedAlert{
-			SilenceMutedAlert: &eventrecorderpb.SilenceMutedAlertEvent{
-				Silence: silence,
-				MutedAlert: &eventrecorderpb.MutedAlert{
-					Labels:      LabelSetAsProto(lset),
-					Fingerprint: uint64(fp),
-				},
-			},
-		},
+	nLabelPair := 0
+	if lset != nil {
+		nLabelPair += len(lset)
 	}
+	blk, labelPairSlab := newSlab[newSilenceMutedAlertEventBlock, eventrecorderpb.LabelPair](nLabelPair)
+	var labels2 *eventrecorderpb.LabelSet
+	if lset != nil {
+		pairs := labelPairSlab.take(len(lset))
+		for name, value := range lset {
+			labelPair := labelPairSlab.next()
+			labelPair.Key = string(name)
+			labelPair.Value = string(value)
+			pairs = append(pairs, labelPair)
+		}
+		sortLabelPairsByKey(pairs)
+		blk.eventMutedAlertLabels.Labels = pairs
+		labels2 = &blk.eventMutedAlertLabels
+	}
+	blk.eventMutedAlert.Labels = labels2
+	blk.eventMutedAlert.Fingerprint = uint64(fp)
+	blk.event.MutedAlert = &blk.eventMutedAlert
+	blk.event.Silence = silence
+	blk.arm.SilenceMutedAlert = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newSilenceMutedAlertEventBlock holds the messages one
+// NewSilenceMutedAlertEvent call builds outside loops, so that they are one
+// allocation.
+type newSilenceMutedAlertEventBlock struct {
+	data                  eventrecorderpb.EventData
+	arm                   eventrecorderpb.EventData_SilenceMutedAlert
+	event                 eventrecorderpb.SilenceMutedAlertEvent
+	eventMutedAlert       eventrecorderpb.MutedAlert
+	eventMutedAlertLabels eventrecorderpb.LabelSet
 }
 
 // NewInhibitionMutedAlertEvent records that inhibition rules muted the alert
 // with fingerprint fp and labels lset; inhibitingFPs are the fingerprints of
 // the alerts that inhibited it.
 func NewInhibitionMutedAlertEvent(rules []*eventrecorderpb.InhibitRule, fp model.Fingerprint, lset model.LabelSet, inhibitingFPs []model.Fingerprint) *eventrecorderpb.EventData {
+	nLabelPair := 0
+	if lset != nil {
+		nLabelPair += len(lset)
+	}
+	blk, labelPairSlab := newSlab[newInhibitionMutedAlertEventBlock, eventrecorderpb.LabelPair](nLabelPair)
+	var labels2 *eventrecorderpb.LabelSet
+	if lset != nil {
+		pairs := labelPairSlab.take(len(lset))
+		for name, value := range lset {
+			labelPair := labelPairSlab.next()
+			labelPair.Key = string(name)
+			labelPair.Value = string(value)
+			pairs = append(pairs, labelPair)
+		}
+		sortLabelPairsByKey(pairs)
+		blk.eventMutedAlertLabels.Labels = pairs
+		labels2 = &blk.eventMutedAlertLabels
+	}
+	blk.eventMutedAlert.Labels = labels2
+	blk.eventMutedAlert.Fingerprint = uint64(fp)
 	inhibitingFingerprints := make([]uint64, len(inhibitingFPs))
 	for i, inhibitingFP := range inhibitingFPs {
 		inhibitingFingerprints[i] = uint64(inhibitingFP)
 	}
-	return &eventrecorderpb.EventData{
-		EventType: &eventrecorderpb.EventData_InhibitionMutedAlert{
-			InhibitionMutedAlert: &eventrecorderpb.InhibitionMutedAlertEvent{
-				InhibitRules: rules,
-				MutedAlert: &eventrecorderpb.MutedAlert{
-					Labels:      LabelSetAsProto(lset),
-					Fingerprint: uint64(fp),
-				},
-				InhibitingFingerprints: inhibitingFingerprints,
-			},
-		},
-	}
+	blk.event.MutedAlert = &blk.eventMutedAlert
+	blk.event.InhibitingFingerprints = inhibitingFingerprints
+	blk.event.InhibitRules = rules
+	blk.arm.InhibitionMutedAlert = &blk.event
+	blk.data.EventType = &blk.arm
+	return &blk.data
+}
+
+// newInhibitionMutedAlertEventBlock holds the messages one
+// NewInhibitionMutedAlertEvent call builds outside loops, so that they are
+// one allocation.
+type newInhibitionMutedAlertEventBlock struct {
+	data                  eventrecorderpb.EventData
+	arm                   eventrecorderpb.EventData_InhibitionMutedAlert
+	event                 eventrecorderpb.InhibitionMutedAlertEvent
+	eventMutedAlert       eventrecorderpb.MutedAlert
+	eventMutedAlertLabels eventrecorderpb.LabelSet
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/alertmanager/silence/silencepb"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"slices"
+	"strings"
 )
 
 // AlertAsProto converts an alert from the alert store. Resolved is evaluated
@@ -20,24 +22,134 @@ func AlertAsProto(a *alert.Alert) *eventrecorderpb.Alert {
 	if a == nil {
 		return nil
 	}
-	return &eventrecorderpb.Alert{
-		Fingerprint: uint64(a.Labels.Fingerprint()),
-		Name:        a.Name(),
-		Labels:      LabelSetAsProto(a.Labels),
-		Annotations: LabelSetAsProto(a.Annotations),
-		StartsAt:    timestamppb.New(a.StartsAt),
-		EndsAt:      timestamppb.New(a.EndsAt),
-		Resolved:    a.Resolved(),
+
+	nLabelPair := 0
+	if a.Labels != nil {
+		nLabelPair += len(a.Labels)
 	}
+	if a.Annotations != nil {
+		nLabelPair += len(a.Annotations)
+	}
+	blk, labelPairSlab := newSlab[alertAsProtoBlock, eventrecorderpb.LabelPair](nLabelPair)
+	var labels2 *eventrecorderpb.LabelSet
+	if a.Labels != nil {
+		pairs := labelPairSlab.take(len(a.Labels))
+		for name, value := range a.Labels {
+			labelPair := labelPairSlab.next()
+			labelPair.Key = string(name)
+			labelPair.Value = string(value)
+			pairs = append(pairs, labelPair)
+		}
+		sortLabelPairsByKey(pairs)
+		blk.alertLabels.Labels = pairs
+		labels2 = &blk.alertLabels
+	}
+	var annotations *eventrecorderpb.LabelSet
+	if a.Annotations != nil {
+		pairs2 := labelPairSlab.take(len(a.Annotations))
+		for name2, value2 := range a.Annotations {
+			labelPair2 := labelPairSlab.next()
+			labelPair2.Key = string(name2)
+			labelPair2.Value = string(value2)
+			pairs2 = append(pairs2, labelPair2)
+		}
+		sortLabelPairsByKey(pairs2)
+		blk.alertAnnotations.Labels = pairs2
+		annotations = &blk.alertAnnotations
+	}
+	blk.alertStartsAt.Seconds = a.StartsAt.Unix()
+	blk.alertStartsAt.Nanos = int32(a.StartsAt.Nanosecond())
+	blk.alertEndsAt.Seconds = a.EndsAt.Unix()
+	blk.alertEndsAt.Nanos = int32(a.EndsAt.Nanosecond())
+	alert2 := &blk.alert
+	alert2.Labels = labels2
+	alert2.Annotations = annotations
+	alert2.StartsAt = &blk.alertStartsAt
+	alert2.EndsAt = &blk.alertEndsAt
+	alert2.Fingerprint = labelsFingerprint(alert2.Labels)
+	alert2.Name = a.Name()
+	alert2.Resolved = a.Resolved()
+	return alert2
+}
+
+// alertAsProtoBlock holds the messages one AlertAsProto call builds outside
+// loops, so that they are one allocation.
+type alertAsProtoBlock struct {
+	alert            eventrecorderpb.Alert
+	alertLabels      eventrecorderpb.LabelSet
+	alertAnnotations eventrecorderpb.LabelSet
+	alertStartsAt    timestamppb.Timestamp
+	alertEndsAt      timestamppb.Timestamp
 }
 
 // GroupedAlertAsProto converts an alert as an aggregation group sees it, for
 // the alert lists of NotificationParams.
 func GroupedAlertAsProto(a *alert.Alert, hash uint64) *eventrecorderpb.GroupedAlert {
-	return &eventrecorderpb.GroupedAlert{
-		Hash:    hash,
-		Details: AlertAsProto(a),
+	nLabelPair := 0
+	if a != nil {
+		if a.Labels != nil {
+			nLabelPair += len(a.Labels)
+		}
+		if a.Annotations != nil {
+			nLabelPair += len(a.Annotations)
+		}
 	}
+	blk, labelPairSlab := newSlab[groupedAlertAsProtoBlock, eventrecorderpb.LabelPair](nLabelPair)
+	var details *eventrecorderpb.Alert
+	if a != nil {
+		var labels2 *eventrecorderpb.LabelSet
+		if a.Labels != nil {
+			pairs := labelPairSlab.take(len(a.Labels))
+			for name, value := range a.Labels {
+				labelPair := labelPairSlab.next()
+				labelPair.Key = string(name)
+				labelPair.Value = string(value)
+				pairs = append(pairs, labelPair)
+			}
+			sortLabelPairsByKey(pairs)
+			blk.groupedAlertDetailsLabels.Labels = pairs
+			labels2 = &blk.groupedAlertDetailsLabels
+		}
+		var annotations *eventrecorderpb.LabelSet
+		if a.Annotations != nil {
+			pairs2 := labelPairSlab.take(len(a.Annotations))
+			for name2, value2 := range a.Annotations {
+				labelPair2 := labelPairSlab.next()
+				labelPair2.Key = string(name2)
+				labelPair2.Value = string(value2)
+				pairs2 = append(pairs2, labelPair2)
+			}
+			sortLabelPairsByKey(pairs2)
+			blk.groupedAlertDetailsAnnotations.Labels = pairs2
+			annotations = &blk.groupedAlertDetailsAnnotations
+		}
+		blk.groupedAlertDetailsStartsAt.Seconds = a.StartsAt.Unix()
+		blk.groupedAlertDetailsStartsAt.Nanos = int32(a.StartsAt.Nanosecond())
+		blk.groupedAlertDetailsEndsAt.Seconds = a.EndsAt.Unix()
+		blk.groupedAlertDetailsEndsAt.Nanos = int32(a.EndsAt.Nanosecond())
+		details = &blk.groupedAlertDetails
+		details.Labels = labels2
+		details.Annotations = annotations
+		details.StartsAt = &blk.groupedAlertDetailsStartsAt
+		details.EndsAt = &blk.groupedAlertDetailsEndsAt
+		details.Fingerprint = labelsFingerprint(details.Labels)
+		details.Name = a.Name()
+		details.Resolved = a.Resolved()
+	}
+	blk.groupedAlert.Details = details
+	blk.groupedAlert.Hash = hash
+	return &blk.groupedAlert
+}
+
+// groupedAlertAsProtoBlock holds the messages one GroupedAlertAsProto call
+// builds outside loops, so that they are one allocation.
+type groupedAlertAsProtoBlock struct {
+	groupedAlert                   eventrecorderpb.GroupedAlert
+	groupedAlertDetails            eventrecorderpb.Alert
+	groupedAlertDetailsLabels      eventrecorderpb.LabelSet
+	groupedAlertDetailsAnnotations eventrecorderpb.LabelSet
+	groupedAlertDetailsStartsAt    timestamppb.Timestamp
+	groupedAlertDetailsEndsAt      timestamppb.Timestamp
 }
 
 // LabelSetAsProto converts a label set with its pairs sorted by name, so
@@ -48,17 +160,25 @@ func LabelSetAsProto(ls model.LabelSet) *eventrecorderpb.LabelSet {
 		return nil
 	}
 
-	names := sortedLabelNames(ls)
-	pairs := make([]*eventrecorderpb.LabelPair, len(names))
-	for i, name := range names {
-		pairs[i] = &eventrecorderpb.LabelPair{
-			Key:   string(name),
-			Value: string(ls[name]),
-		}
+	nLabelPair := 0
+	nLabelPair += len(ls)
+	blk, labelPairSlab := newSlab[labelSetAsProtoBlock, eventrecorderpb.LabelPair](nLabelPair)
+	pairs := labelPairSlab.take(len(ls))
+	for name, value := range ls {
+		labelPair := labelPairSlab.next()
+		labelPair.Key = string(name)
+		labelPair.Value = string(value)
+		pairs = append(pairs, labelPair)
 	}
-	return &eventrecorderpb.LabelSet{
-		Labels: pairs,
-	}
+	sortLabelPairsByKey(pairs)
+	blk.labelSet.Labels = pairs
+	return &blk.labelSet
+}
+
+// labelSetAsProtoBlock holds the messages one LabelSetAsProto call builds
+// outside loops, so that they are one allocation.
+type labelSetAsProtoBlock struct {
+	labelSet eventrecorderpb.LabelSet
 }
 
 // MatcherAsProto converts one label matcher. Rendered is the matcher's
@@ -81,9 +201,21 @@ func MatchersAsProto(matchers labels.Matchers) []*eventrecorderpb.Matcher {
 	if matchers == nil {
 		return nil
 	}
-	out := make([]*eventrecorderpb.Matcher, len(matchers))
-	for i, m := range matchers {
-		out[i] = MatcherAsProto(m)
+
+	nMatcher := 0
+	nMatcher += len(matchers)
+	_, matcherSlab := newSlab[struct{}, eventrecorderpb.Matcher](nMatcher)
+	out := matcherSlab.take(len(matchers))
+	for _, m := range matchers {
+		var matcher *eventrecorderpb.Matcher
+		if m != nil {
+			matcher = matcherSlab.next()
+			matcher.Type = matchTypeAsProto(m.Type)
+			matcher.Name = m.Name
+			matcher.Pattern = m.Value
+			matcher.Rendered = matcherString(m)
+		}
+		out = append(out, matcher)
 	}
 	return out
 }
@@ -104,18 +236,6 @@ func SilenceMatcherAsProto(m *silencepb.Matcher) *eventrecorderpb.Matcher {
 	}
 }
 
-// silenceMatchersAsProto converts one matcher set's matchers in order.
-func silenceMatchersAsProto(matchers []*silencepb.Matcher) []*eventrecorderpb.Matcher {
-	if matchers == nil {
-		return nil
-	}
-	out := make([]*eventrecorderpb.Matcher, len(matchers))
-	for i, m := range matchers {
-		out[i] = SilenceMatcherAsProto(m)
-	}
-	return out
-}
-
 // SilenceAsProto converts a silence from the silence store. MatcherSets
 // keeps the sets in order; Matchers repeats the first set (empty when there
 // is none), for consumers written before silences had several. Timestamps
@@ -125,23 +245,115 @@ func SilenceAsProto(sil *silencepb.Silence) *eventrecorderpb.Silence {
 		return nil
 	}
 
-	matcherSets := make([]*eventrecorderpb.MatcherSet, len(sil.MatcherSets))
-	for i, set := range sil.MatcherSets {
-		matcherSets[i] = &eventrecorderpb.MatcherSet{
-			Matchers: silenceMatchersAsProto(set.GetMatchers()),
+	nMatcher := 0
+	nLabelPair := 0
+	nMatcherSet := 0
+	matchers3 := firstMatcherSet(sil)
+	if matchers3 != nil {
+		nMatcher += len(matchers3)
+	}
+	if sil.Annotations != nil {
+		nLabelPair += len(sil.Annotations)
+	}
+	nMatcherSet += len(sil.MatcherSets)
+	for _, set := range sil.MatcherSets {
+		matchers6 := set.GetMatchers()
+		if matchers6 != nil {
+			nMatcher += len(matchers6)
 		}
 	}
-	return &eventrecorderpb.Silence{
-		Id:          sil.Id,
-		Matchers:    silenceMatchersAsProto(firstMatcherSet(sil)),
-		Annotations: LabelSetAsProto(labelSetFromMap(sil.Annotations)),
-		StartsAt:    cloneTimestamp(sil.StartsAt),
-		EndsAt:      cloneTimestamp(sil.EndsAt),
-		UpdatedAt:   cloneTimestamp(sil.UpdatedAt),
-		CreatedBy:   sil.CreatedBy,
-		Comment:     sil.Comment,
-		MatcherSets: matcherSets,
+	blk, matcherSlab := newSlab[silenceAsProtoBlock, eventrecorderpb.Matcher](nMatcher)
+	_, labelPairSlab := newSlab[struct{}, eventrecorderpb.LabelPair](nLabelPair)
+	_, matcherSetSlab := newSlab[struct{}, eventrecorderpb.MatcherSet](nMatcherSet)
+	matchers2 := firstMatcherSet(sil)
+	var matchers []*eventrecorderpb.Matcher
+	if matchers2 != nil {
+		matchers = matcherSlab.take(len(matchers2))
+		for _, m := range matchers2 {
+			var matcher *eventrecorderpb.Matcher
+			if m != nil {
+				matcher = matcherSlab.next()
+				matcher.Type = silenceMatchTypeAsProto(m.Type)
+				matcher.Name = m.Name
+				matcher.Pattern = m.Pattern
+				matcher.Rendered = renderMatcher(silenceMatchTypeAsProto(m.Type), m.Name, m.Pattern)
+			}
+			matchers = append(matchers, matcher)
+		}
 	}
+	var annotations *eventrecorderpb.LabelSet
+	if sil.Annotations != nil {
+		pairs := labelPairSlab.take(len(sil.Annotations))
+		for k, v := range sil.Annotations {
+			labelPair := labelPairSlab.next()
+			labelPair.Key = k
+			labelPair.Value = v
+			pairs = append(pairs, labelPair)
+		}
+		sortLabelPairsByKey(pairs)
+		blk.silenceAnnotations.Labels = pairs
+		annotations = &blk.silenceAnnotations
+	}
+	var startsAt *timestamppb.Timestamp
+	if sil.StartsAt != nil {
+		blk.silenceStartsAt.Seconds = sil.StartsAt.GetSeconds()
+		blk.silenceStartsAt.Nanos = sil.StartsAt.GetNanos()
+		startsAt = &blk.silenceStartsAt
+	}
+	var endsAt *timestamppb.Timestamp
+	if sil.EndsAt != nil {
+		blk.silenceEndsAt.Seconds = sil.EndsAt.GetSeconds()
+		blk.silenceEndsAt.Nanos = sil.EndsAt.GetNanos()
+		endsAt = &blk.silenceEndsAt
+	}
+	var updatedAt *timestamppb.Timestamp
+	if sil.UpdatedAt != nil {
+		blk.silenceUpdatedAt.Seconds = sil.UpdatedAt.GetSeconds()
+		blk.silenceUpdatedAt.Nanos = sil.UpdatedAt.GetNanos()
+		updatedAt = &blk.silenceUpdatedAt
+	}
+	matcherSets := matcherSetSlab.take(len(sil.MatcherSets))
+	for _, set := range sil.MatcherSets {
+		matchers5 := set.GetMatchers()
+		var matchers4 []*eventrecorderpb.Matcher
+		if matchers5 != nil {
+			matchers4 = matcherSlab.take(len(matchers5))
+			for _, m2 := range matchers5 {
+				var matcher2 *eventrecorderpb.Matcher
+				if m2 != nil {
+					matcher2 = matcherSlab.next()
+					matcher2.Type = silenceMatchTypeAsProto(m2.Type)
+					matcher2.Name = m2.Name
+					matcher2.Pattern = m2.Pattern
+					matcher2.Rendered = renderMatcher(silenceMatchTypeAsProto(m2.Type), m2.Name, m2.Pattern)
+				}
+				matchers4 = append(matchers4, matcher2)
+			}
+		}
+		matcherSet := matcherSetSlab.next()
+		matcherSet.Matchers = matchers4
+		matcherSets = append(matcherSets, matcherSet)
+	}
+	blk.silence.Matchers = matchers
+	blk.silence.Annotations = annotations
+	blk.silence.StartsAt = startsAt
+	blk.silence.EndsAt = endsAt
+	blk.silence.UpdatedAt = updatedAt
+	blk.silence.MatcherSets = matcherSets
+	blk.silence.Id = sil.Id
+	blk.silence.CreatedBy = sil.CreatedBy
+	blk.silence.Comment = sil.Comment
+	return &blk.silence
+}
+
+// silenceAsProtoBlock holds the messages one SilenceAsProto call builds
+// outside loops, so that they are one allocation.
+type silenceAsProtoBlock struct {
+	silence            eventrecorderpb.Silence
+	silenceAnnotations eventrecorderpb.LabelSet
+	silenceStartsAt    timestamppb.Timestamp
+	silenceEndsAt      timestamppb.Timestamp
+	silenceUpdatedAt   timestamppb.Timestamp
 }
 
 // InhibitRuleAsProto converts an inhibition rule from its parts (the inhibit
@@ -150,11 +362,54 @@ func SilenceAsProto(sil *silencepb.Silence) *eventrecorderpb.Silence {
 // rule's name is not among the parts and is left empty;
 // InhibitRuleAsProtoNamed takes it.
 func InhibitRuleAsProto(sourceMatchers, targetMatchers labels.Matchers, equal map[model.LabelName]struct{}) *eventrecorderpb.InhibitRule {
-	return &eventrecorderpb.InhibitRule{
-		SourceMatchers: MatchersAsProto(sourceMatchers),
-		TargetMatchers: MatchersAsProto(targetMatchers),
-		EqualLabels:    sortedLabelNameSet(equal),
+	nMatcher := 0
+	if sourceMatchers != nil {
+		nMatcher += len(sourceMatchers)
 	}
+	if targetMatchers != nil {
+		nMatcher += len(targetMatchers)
+	}
+	blk, matcherSlab := newSlab[inhibitRuleAsProtoBlock, eventrecorderpb.Matcher](nMatcher)
+	var sourceMatchers2 []*eventrecorderpb.Matcher
+	if sourceMatchers != nil {
+		sourceMatchers2 = matcherSlab.take(len(sourceMatchers))
+		for _, m := range sourceMatchers {
+			var matcher *eventrecorderpb.Matcher
+			if m != nil {
+				matcher = matcherSlab.next()
+				matcher.Type = matchTypeAsProto(m.Type)
+				matcher.Name = m.Name
+				matcher.Pattern = m.Value
+				matcher.Rendered = matcherString(m)
+			}
+			sourceMatchers2 = append(sourceMatchers2, matcher)
+		}
+	}
+	var targetMatchers2 []*eventrecorderpb.Matcher
+	if targetMatchers != nil {
+		targetMatchers2 = matcherSlab.take(len(targetMatchers))
+		for _, m2 := range targetMatchers {
+			var matcher2 *eventrecorderpb.Matcher
+			if m2 != nil {
+				matcher2 = matcherSlab.next()
+				matcher2.Type = matchTypeAsProto(m2.Type)
+				matcher2.Name = m2.Name
+				matcher2.Pattern = m2.Value
+				matcher2.Rendered = matcherString(m2)
+			}
+			targetMatchers2 = append(targetMatchers2, matcher2)
+		}
+	}
+	blk.inhibitRule.SourceMatchers = sourceMatchers2
+	blk.inhibitRule.TargetMatchers = targetMatchers2
+	blk.inhibitRule.EqualLabels = sortedLabelNameSet(equal)
+	return &blk.inhibitRule
+}
+
+// inhibitRuleAsProtoBlock holds the messages one InhibitRuleAsProto call
+// builds outside loops, so that they are one allocation.
+type inhibitRuleAsProtoBlock struct {
+	inhibitRule eventrecorderpb.InhibitRule
 }
 
 // InhibitRuleAsProtoNamed is InhibitRuleAsProto with the rule's name, the
@@ -220,4 +475,254 @@ func silenceMatchTypeAsProto(v silencepb.Matcher_Type) eventrecorderpb.Matcher_T
 		return eventrecorderpb.Matcher_TYPE_NOT_REGEXP
 	}
 	return eventrecorderpb.Matcher_TYPE_UNSPECIFIED
+}
+
+// sortLabelPairsByKey sorts by Key, stably: by insertion up to 16 elements,
+// by slices.SortStableFunc beyond.
+func sortLabelPairsByKey(s []*eventrecorderpb.LabelPair) {
+	if len(s) > 16 {
+		slices.SortStableFunc(s, func(x, y *eventrecorderpb.LabelPair) int {
+			return strings.Compare(x.Key, y.Key)
+		})
+		return
+	}
+	for i := 1; i < len(s); i++ {
+		x := s[i]
+		j := i
+		for ; j > 0 && x.Key < s[j-1].Key; j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = x
+	}
+}
+
+// newSlab allocates what one generated function builds: F, its messages
+// outside loops, and a slab of n elements of E with n pointers for them, in
+// one allocation when n is at most 128 (rounded up to the next capacity
+// class), so that converting an alert costs one. Zero elements take empty
+// slices, not nil ones, as make would give.
+func newSlab[F, E any](n int) (*F, slab[E]) {
+	switch {
+	case n == 0:
+		return new(F), slab[E]{[]E{}, []*E{}}
+	case n <= 1:
+		b := new(struct {
+			f F
+			e [1]E
+			p [1]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 2:
+		b := new(struct {
+			f F
+			e [2]E
+			p [2]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 3:
+		b := new(struct {
+			f F
+			e [3]E
+			p [3]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 4:
+		b := new(struct {
+			f F
+			e [4]E
+			p [4]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 5:
+		b := new(struct {
+			f F
+			e [5]E
+			p [5]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 6:
+		b := new(struct {
+			f F
+			e [6]E
+			p [6]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 7:
+		b := new(struct {
+			f F
+			e [7]E
+			p [7]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 8:
+		b := new(struct {
+			f F
+			e [8]E
+			p [8]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 9:
+		b := new(struct {
+			f F
+			e [9]E
+			p [9]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 10:
+		b := new(struct {
+			f F
+			e [10]E
+			p [10]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 11:
+		b := new(struct {
+			f F
+			e [11]E
+			p [11]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 12:
+		b := new(struct {
+			f F
+			e [12]E
+			p [12]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 13:
+		b := new(struct {
+			f F
+			e [13]E
+			p [13]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 14:
+		b := new(struct {
+			f F
+			e [14]E
+			p [14]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 15:
+		b := new(struct {
+			f F
+			e [15]E
+			p [15]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 16:
+		b := new(struct {
+			f F
+			e [16]E
+			p [16]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 20:
+		b := new(struct {
+			f F
+			e [20]E
+			p [20]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 24:
+		b := new(struct {
+			f F
+			e [24]E
+			p [24]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 28:
+		b := new(struct {
+			f F
+			e [28]E
+			p [28]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 32:
+		b := new(struct {
+			f F
+			e [32]E
+			p [32]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 40:
+		b := new(struct {
+			f F
+			e [40]E
+			p [40]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 48:
+		b := new(struct {
+			f F
+			e [48]E
+			p [48]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 56:
+		b := new(struct {
+			f F
+			e [56]E
+			p [56]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 64:
+		b := new(struct {
+			f F
+			e [64]E
+			p [64]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 80:
+		b := new(struct {
+			f F
+			e [80]E
+			p [80]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 96:
+		b := new(struct {
+			f F
+			e [96]E
+			p [96]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 112:
+		b := new(struct {
+			f F
+			e [112]E
+			p [112]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	case n <= 128:
+		b := new(struct {
+			f F
+			e [128]E
+			p [128]*E
+		})
+		return &b.f, slab[E]{b.e[:n:n], b.p[:n:n]}
+	}
+	return new(F), slab[E]{make([]E, n), make([]*E, n)}
+}
+
+// slab hands out the elements and pointers newSlab allocated, in order.
+type slab[E any] struct {
+	elems []E
+	ptrs  []*E
+}
+
+// next is the next element.
+func (s *slab[E]) next() *E {
+	e := &s.elems[0]
+	s.elems = s.elems[1:]
+	return e
+}
+
+// take is an empty slice of the next n pointers, for a repeated field to
+// append its elements to. It is capped at n, so that an append by a caller
+// copies instead of overwriting what lies beyond.
+func (s *slab[E]) take(n int) []*E {
+	p := s.ptrs[:0:n]
+	s.ptrs = s.ptrs[n:]
+	return p
 }

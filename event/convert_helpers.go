@@ -6,7 +6,6 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/silence/silencepb"
 	"github.com/prometheus/common/model"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 )
@@ -16,15 +15,35 @@ import (
 // rules). event/mapping.yaml names them; everything else in convert.gen.go
 // comes from the schema.
 
-// sortedLabelNames returns the label names in order, because a Go map's
-// iteration order would make equal label sets encode differently.
-func sortedLabelNames(ls model.LabelSet) []model.LabelName {
-	names := make([]model.LabelName, 0, len(ls))
-	for name := range ls {
-		names = append(names, name)
+// labelsFingerprint is the Fingerprint of the label set ls was converted
+// from: FNV-1a over the names in order, each followed by a separator
+// byte, its value and another separator. LabelSetAsProto has sorted the
+// pairs by name already, so hashing them in place spares Fingerprint's
+// second walk over the map, its sort and the slice it allocates for it.
+// A nil set hashes as an empty one, as in model. TestAlertFingerprintIsModels
+// pins that the two agree.
+func labelsFingerprint(ls *eventrecorderpb.LabelSet) uint64 {
+	h := fnvOffset64
+	for _, p := range ls.GetLabels() {
+		h = fnvAdd(h, p.GetKey())
+		h = (h ^ uint64(model.SeparatorByte)) * fnvPrime64
+		h = fnvAdd(h, p.GetValue())
+		h = (h ^ uint64(model.SeparatorByte)) * fnvPrime64
 	}
-	slices.Sort(names)
-	return names
+	return h
+}
+
+// The FNV-1a 64-bit parameters, as model's fingerprints use them.
+const (
+	fnvOffset64 uint64 = 14695981039346656037
+	fnvPrime64  uint64 = 1099511628211
+)
+
+func fnvAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime64
+	}
+	return h
 }
 
 // sortedLabelNameSet returns the names of a label-name set as sorted
@@ -39,19 +58,6 @@ func sortedLabelNameSet(set map[model.LabelName]struct{}) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// labelSetFromMap lets a silence's annotations go through LabelSetAsProto,
-// so they are sorted exactly like alert labels.
-func labelSetFromMap(m map[string]string) model.LabelSet {
-	if m == nil {
-		return nil
-	}
-	ls := make(model.LabelSet, len(m))
-	for k, v := range m {
-		ls[model.LabelName(k)] = model.LabelValue(v)
-	}
-	return ls
 }
 
 // matcherString is m.String() for the match types the schema knows.
@@ -87,13 +93,4 @@ func firstMatcherSet(sil *silencepb.Silence) []*silencepb.Matcher {
 		return nil
 	}
 	return sil.GetMatcherSets()[0].GetMatchers()
-}
-
-// cloneTimestamp copies a timestamp so that an event never aliases the
-// silence store's messages; nil stays nil.
-func cloneTimestamp(ts *timestamppb.Timestamp) *timestamppb.Timestamp {
-	if ts == nil {
-		return nil
-	}
-	return &timestamppb.Timestamp{Seconds: ts.GetSeconds(), Nanos: ts.GetNanos()}
 }

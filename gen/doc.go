@@ -71,14 +71,28 @@
 //	  fields: {...}
 //	  omit: [...]
 //	name:                     a repeated field filled by a loop
-//	  range: <expr>           what to range over (evaluated once)
-//	  as: <ident>             the loop variable
+//	  range: <expr>           what to range over
+//	  key: <ident>            the key variable, for a range over a map
+//	  as: <ident>             the (value) loop variable
 //	  var: <ident>            optional name of the slice variable
+//	  sort_by: <field>        order the elements by this field of theirs
 //	  value: <spec>           each element: an expression, or fields/omit
 //
 // Every field of a message that is built must be mapped or listed under
 // omit, so that a field added to the schema cannot be dropped silently:
 // generation fails and names it.
+//
+// A range over a map (key given) builds its elements from fields and must
+// give sort_by, because Go randomises map order and equal inputs must
+// build equal events; the sort is stable, and over a map's keys exact.
+// sort_by names a string or number field of the element.
+//
+// In a message's field expressions, self is the message being built (a
+// pointer). The fields the mapping builds (nested messages, loops,
+// inlined converters) are set before any field given as an expression is
+// evaluated, so an expression may read them: the alert's fingerprint is
+// hashed from self.Labels, already sorted. A parameter or loop variable
+// cannot be called self.
 //
 // Converters (a list, generated in order):
 //
@@ -90,6 +104,34 @@
 //	    result: LabelSet        # or "repeated Matcher" for a slice result,
 //	                            # built with range/as/value at the top level
 //	    fields: {...}
+//
+// Allocation. Building an event is what instrumented code pays on its own
+// goroutine, so a generated function allocates one call's messages
+// together rather than one object per message. The messages it builds
+// outside loops are slots of a block struct (<function>Block); those
+// built in loops come from one slab per message type, with the pointers
+// of the repeated fields beside them, each field's slice capped at its
+// length so that a caller's append copies rather than overwriting a
+// neighbour. The function first sizes the slabs (the loops' lengths, and
+// loops of its own for what depends on each element), then allocates
+// (newSlab: the block and the first slab in one object, rounded up to a
+// capacity class), then fills. A call of a generated converter that is a
+// field's whole value, or a loop's whole element, is inlined: the
+// callee's messages join the caller's block and slabs, so that a
+// constructor taking an alert allocates once. Every call still allocates
+// its own memory, so that nothing two calls return is shared. A function
+// that builds a single message and nothing else stays &Msg{...}.
+//
+// What this asks of the mapping: range sources and the arguments of
+// inlined calls inside loops are evaluated by the sizing pass and again
+// by the filling pass, as is any argument that is not a name or a field
+// path (those are written where they are used), so they must be cheap and
+// return the same both times. Converters cannot call themselves, directly
+// or not. An unexported converter that is only ever inlined gets no
+// function of its own; one that an expression calls as a function does.
+// An expression that is not such a call (timestamppb.New(t), a helper)
+// allocates what it allocates: writing a timestamp as a converter with
+// fields keeps it in the block.
 //
 // Enums generate `func <name>(v <from>) <to>`, a switch in the proto enum's
 // value order; unlisted Go values map to the enum's zero value. inverse

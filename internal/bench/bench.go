@@ -107,6 +107,19 @@ func CPUTimes() (user, system time.Duration, err error) {
 	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), nil
 }
 
+// ThreadCPUTime is the user plus system CPU time the calling thread has
+// used. With the goroutine locked to its thread (runtime.LockOSThread) it
+// is what that goroutine has cost, the garbage-collection work it was made
+// to assist with included, and not the time it waited for a core that
+// other processes held: a caller's own cost, on a busy machine too.
+func ThreadCPUTime() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
 // CountLines counts the newline-terminated lines of the file at path and
 // reports whether it ends with a partial line.
 func CountLines(path string) (lines int, partial bool, err error) {

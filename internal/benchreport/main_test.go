@@ -84,6 +84,12 @@ BenchmarkEncode/impl=protojson-2  100  68000 ns/op  9000 B/op  142 allocs/op
 		{Title: "watch", Subject: s("file", "BenchmarkFileThroughput/impl=recorder", "B/op")},
 		{Title: "missing", Subject: s("kafka", "BenchmarkKafkaThroughput/impl=recorder", "events/s"),
 			Baseline: ps("kafka", "BenchmarkKafkaThroughput/impl=sarama", "events/s"), Ratio: subjectOverBaseline, Target: atLeast(1)},
+		// An absolute target beside a baseline: the subject, 1400 ns,
+		// misses 1000 however far ahead of protojson it is.
+		{Title: "absolute beside a baseline", Subject: s("encode", "BenchmarkEncode/impl=generated", "ns/op"),
+			Baseline: ps("encode", "BenchmarkEncode/impl=protojson", "ns/op"), Ratio: baselineOverSubject, Target: atMost(1000), TargetSubject: true},
+		{Title: "per alert", Subject: s("encode", "BenchmarkEncode/impl=protojson", "allocs/op"),
+			Baseline: ps("encode", "BenchmarkEncode/impl=generated", "allocs/op"), Ratio: perAlertOf99, RatioUnit: "allocs/alert", Target: atMost(1)},
 	}
 	got := evaluate(r, figs)
 	want := []struct {
@@ -96,6 +102,8 @@ BenchmarkEncode/impl=protojson-2  100  68000 ns/op  9000 B/op  142 allocs/op
 		{"PASS", math.NaN()},
 		{"—", math.NaN()},
 		{"MISSING", math.NaN()},
+		{"MISS", 68000.0 / 1400},
+		{"MISS", 142.0 / 99},
 	}
 	for i, e := range got {
 		if e.Result() != want[i].result {
@@ -166,6 +174,11 @@ func TestMarkdownIsDeterministicAndComplete(t *testing.T) {
 		"# Benchmarks", "## Machine", "## Summary", "## How it was run", "## Results", "## Profiles: file pipeline",
 		"| File output throughput vs naive pipeline | 143k events/s | 14.3k events/s | 10.0× (recorder ÷ naive) | ≥ 10× | PASS |",
 		"| Kafka throughput vs bare sarama | missing | missing | missing (recorder ÷ sarama) | — | MISSING |",
+		// An absolute target beside its baseline, and a ratio with a unit.
+		"| Caller's cost: NewAlertCreatedEvent + RecordEvent, file output (reference alert) | missing | missing | missing (literal ÷ generated) | ≤ 1.00 µs/op | MISSING |",
+		"| Notification allocations per alert, 100 alerts vs 1 | missing | missing | missing ((100 alerts − 1) ÷ 99) | ≤ 1 allocs/alert | MISSING |",
+		"| Caller's cost, CPU of the caller's thread | missing | missing | missing (literal ÷ generated) | ≤ 1.00 µs/op | MISSING |",
+		"| Caller's allocations: NewAlertCreatedEvent + RecordEvent, file output | missing | missing | missing (literal ÷ generated) | ≤ 5 allocs/op | MISSING |",
 		"go test -run '^$' -bench '^BenchmarkFileThroughput$' -benchtime 200000x -benchmem -count 1 ./internal/bench",
 		"`benchstat -col '/impl@(naive recorder)' file.txt`", "`go -C gen tool benchstat`",
 		"benchstat table", "cpu top", "cum top", "alloc top", "objects top",
@@ -181,6 +194,23 @@ func TestMarkdownIsDeterministicAndComplete(t *testing.T) {
 	}
 }
 
+func TestFormatRatio(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{32.3, "", "32.3×"},
+		{1, "allocs/alert", "1.00 allocs/alert"},
+		{math.Inf(1), "", "∞"},
+		{math.NaN(), "allocs/alert", "missing"},
+	} {
+		if got := formatRatio(tc.v, tc.unit); got != tc.want {
+			t.Errorf("formatRatio(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.want)
+		}
+	}
+}
+
 func TestFormatValue(t *testing.T) {
 	for _, tc := range []struct {
 		v    float64
@@ -192,6 +222,7 @@ func TestFormatValue(t *testing.T) {
 		{12.5, "ns/op", "12.5 ns/op"},
 		{2.5e6, "ns/op", "2.50 ms/op"},
 		{4713, "cpu-ns/event", "CPU 4.71 µs/event"},
+		{812, "cpu-ns/op", "CPU 812 ns/op"},
 		{131918, "events/s", "132k events/s"},
 		{1.2e6, "events/s", "1.20M events/s"},
 		{0, "allocs/op", "0 allocs/op"},

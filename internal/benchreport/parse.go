@@ -66,7 +66,7 @@ type evaluation struct {
 // Result is PASS, MISS, "—" (no target) or MISSING (no samples).
 func (e evaluation) Result() string {
 	v := e.Subject
-	if e.figure.Baseline != nil {
+	if e.figure.Baseline != nil && !e.TargetSubject {
 		v = e.Ratio
 	}
 	switch {

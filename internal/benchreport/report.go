@@ -41,7 +41,7 @@ func writeMarkdown(w io.Writer, r *report) {
 		base, ratio := "", ""
 		if e.figure.Baseline != nil {
 			base = formatValue(e.Baseline, e.figure.Baseline.Unit)
-			ratio = formatRatio(e.Ratio) + " (" + e.RatioText + ")"
+			ratio = formatRatio(e.Ratio, e.figure.RatioUnit) + " (" + e.RatioText + ")"
 		}
 		p("| %s | %s | %s | %s | %s | %s |\n", e.Title, formatValue(e.Subject, e.figure.Subject.Unit), base, ratio, formatTarget(e.figure), e.Result())
 	}
@@ -102,11 +102,11 @@ func formatValue(v float64, unit string) string {
 		return "missing"
 	}
 	switch unit {
-	case "ns/op", "cpu-ns/event":
+	case "ns/op", "cpu-ns/event", "cpu-ns/op":
 		per := strings.TrimPrefix(unit, "ns")
 		per = strings.TrimPrefix(per, "cpu-ns")
 		prefix := ""
-		if unit == "cpu-ns/event" {
+		if strings.HasPrefix(unit, "cpu-") {
 			prefix = "CPU "
 		}
 		switch {
@@ -144,12 +144,14 @@ func sig(v float64) string {
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
-func formatRatio(v float64) string {
+func formatRatio(v float64, unit string) string {
 	switch {
 	case math.IsNaN(v):
 		return "missing"
 	case math.IsInf(v, 1):
 		return "∞"
+	case unit != "":
+		return sig(v) + " " + unit
 	}
 	return sig(v) + "×"
 }
@@ -164,7 +166,14 @@ func formatTarget(f figure) string {
 		op = "≥"
 	}
 	v := strconv.FormatFloat(t.Value, 'f', -1, 64)
-	if f.Baseline != nil {
+	switch {
+	case f.Baseline != nil && f.TargetSubject && strings.Contains(f.Subject.Unit, "ns/"):
+		return op + " " + strings.TrimPrefix(formatValue(t.Value, f.Subject.Unit), "CPU ")
+	case f.Baseline != nil && f.TargetSubject:
+		return op + " " + v + " " + f.Subject.Unit
+	case f.Baseline != nil && f.RatioUnit != "":
+		return op + " " + v + " " + f.RatioUnit
+	case f.Baseline != nil:
 		return op + " " + v + "×"
 	}
 	if !t.AtLeast && t.Value == 0 {

@@ -16,6 +16,31 @@ import (
 // the mapping never has to.
 type translator struct {
 	imports map[string]string // package name → import path
+	// env replaces identifiers: an inlined converter's parameters by its
+	// arguments, loop variables by their generated names. Nil replaces
+	// nothing.
+	env env
+}
+
+// env maps an identifier to the code that replaces it; each call returns
+// fresh code, so that one replacement can appear in many places.
+type env map[string]func() *jen.Statement
+
+// with returns a copy of e with name replaced by code.
+func (e env) with(name string, code func() *jen.Statement) env {
+	out := make(env, len(e)+1)
+	for k, v := range e {
+		out[k] = v
+	}
+	out[name] = code
+	return out
+}
+
+// exprIn translates src with the identifiers of e replaced.
+func (t *translator) exprIn(src string, e env) (*jen.Statement, error) {
+	tt := *t
+	tt.env = e
+	return tt.expr(src)
 }
 
 // expr parses and translates one Go expression (or type).
@@ -102,6 +127,9 @@ func (t *translator) nodes(es []ast.Expr) ([]jen.Code, error) {
 func (t *translator) node(e ast.Expr) (*jen.Statement, error) {
 	switch e := e.(type) {
 	case *ast.Ident:
+		if code, ok := t.env[e.Name]; ok {
+			return code(), nil
+		}
 		return jen.Id(e.Name), nil
 	case *ast.BasicLit:
 		return jen.Id(e.Value), nil
@@ -217,6 +245,15 @@ func (t *translator) node(e ast.Expr) (*jen.Statement, error) {
 		}
 		return typ.Values(elts...), nil
 	case *ast.KeyValueExpr:
+		if id, ok := e.Key.(*ast.Ident); ok {
+			// A field name in a struct literal, never a variable to
+			// replace.
+			v, err := t.node(e.Value)
+			if err != nil {
+				return nil, err
+			}
+			return jen.Id(id.Name).Op(":").Add(v), nil
+		}
 		k, err := t.node(e.Key)
 		if err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
 	"sort"
 	"strings"
 	"unicode"
@@ -70,6 +71,12 @@ type generator struct {
 	imports     map[string]string // name → path, including the schema package
 	messages    map[protoreflect.FullName]*protogen.Message
 	enums       map[protoreflect.FullName]*protogen.Enum
+	convByName  map[string]*Converter
+	// ctorRefs are the converters the constructors call as functions;
+	// usesSlab is set once a generated function allocates with newSlab.
+	ctorRefs map[string]bool
+	usesSlab bool
+	sorters  []sorter
 }
 
 func newGenerator(p *protogen.Plugin, m *Mapping, mappingName string) (*generator, error) {
@@ -137,6 +144,15 @@ func newGenerator(p *protogen.Plugin, m *Mapping, mappingName string) (*generato
 		g.imports[name] = imp
 	}
 	g.tr = &translator{imports: g.imports}
+	g.convByName = map[string]*Converter{}
+	g.ctorRefs = map[string]bool{}
+	for i := range m.Converters {
+		c := &m.Converters[i]
+		if c.Name == "" || g.convByName[c.Name] != nil {
+			return nil, fmt.Errorf("converters[%d]: name %q is empty or used twice", i, c.Name)
+		}
+		g.convByName[c.Name] = c
+	}
 	return g, nil
 }
 
@@ -325,20 +341,26 @@ func (g *generator) constructor(f *jen.File, arm *protogen.Field) error {
 		}
 	}
 
-	fc := g.newFuncCtx(params, spec)
-	pre, lit, err := fc.message(payload, spec, where)
+	b := g.newBuilder(params, spec, false)
+	data := b.slot("data", qual(g.eventData.GoIdent))
+	armSlot := b.slot("arm", qual(arm.GoIdent))
+	body, err := b.message(payload, spec, b.rootScope(params), "event", "", where)
 	if err != nil {
 		return err
 	}
-	body := append(pre, jen.Return(
-		jen.Op("&").Add(qual(g.eventData.GoIdent)).Custom(multi,
-			jen.Id(g.oneof.GoName).Op(":").Op("&").Add(qual(arm.GoIdent)).Custom(multi,
-				jen.Id(arm.GoName).Op(":").Add(lit),
-			),
-		),
-	))
+	for r := range b.refs {
+		g.ctorRefs[r] = true
+	}
+	body.fill = append(body.fill,
+		jen.Id(b.blk).Dot(armSlot).Dot(arm.GoName).Op("=").Add(body.val),
+		jen.Id(b.blk).Dot(data).Dot(g.oneof.GoName).Op("=").Op("&").Id(b.blk).Dot(armSlot))
+	body.val = jen.Op("&").Id(b.blk).Dot(data)
+	typeDecl, stmts := b.finish(name, nil, body)
 	f.Add(docOr(c.Doc, defaultDoc))
-	f.Func().Id(name).Params(renderParams(params)...).Op("*").Add(qual(g.eventData.GoIdent)).Block(body...)
+	f.Func().Id(name).Params(renderParams(params)...).Op("*").Add(qual(g.eventData.GoIdent)).Block(stmts...)
+	for _, d := range typeDecl {
+		f.Add(d)
+	}
 	return nil
 }
 
@@ -439,15 +461,46 @@ func elemType(fld *protogen.Field) *jen.Statement {
 // Converters and enum switches.
 
 func (g *generator) converters(f *jen.File) error {
-	seen := map[string]bool{}
+	type fn struct {
+		code []jen.Code
+		refs map[string]bool
+	}
+	fns := map[string]fn{}
 	for i := range g.m.Converters {
 		c := &g.m.Converters[i]
-		if c.Name == "" || seen[c.Name] {
-			return fmt.Errorf("converters[%d]: name %q is empty or used twice", i, c.Name)
-		}
-		seen[c.Name] = true
-		if err := g.converter(f, c); err != nil {
+		code, refs, err := g.converter(c)
+		if err != nil {
 			return err
+		}
+		fns[c.Name] = fn{code, refs}
+	}
+	// Exported converters are API. An unexported one is inlined wherever
+	// the mapping makes it a field's whole value, and gets a function of
+	// its own only when something calls it as a function.
+	needed := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		if needed[name] {
+			return
+		}
+		needed[name] = true
+		for r := range fns[name].refs {
+			visit(r)
+		}
+	}
+	for i := range g.m.Converters {
+		if name := g.m.Converters[i].Name; ast.IsExported(name) {
+			visit(name)
+		}
+	}
+	for r := range g.ctorRefs {
+		visit(r)
+	}
+	for i := range g.m.Converters {
+		if c := &g.m.Converters[i]; needed[c.Name] {
+			for _, code := range fns[c.Name].code {
+				f.Add(code)
+			}
 		}
 	}
 	for i := range g.m.Enums {
@@ -455,68 +508,79 @@ func (g *generator) converters(f *jen.File) error {
 			return err
 		}
 	}
+	g.sortHelpers(f)
+	if g.usesSlab {
+		slabHelper(f)
+	}
 	return nil
 }
 
-func (g *generator) converter(f *jen.File, c *Converter) error {
+// converter generates one converter: its doc, its function and its
+// block type, and the converters it calls as functions.
+func (g *generator) converter(c *Converter) ([]jen.Code, map[string]bool, error) {
 	where := "converters: " + c.Name
 	params, err := g.params(c.Params)
 	if err != nil {
-		return fmt.Errorf("%s: %w", where, err)
+		return nil, nil, fmt.Errorf("%s: %w", where, err)
 	}
-	result := strings.TrimSpace(c.Result)
-	repeated := false
-	if rest, ok := strings.CutPrefix(result, "repeated "); ok {
-		repeated, result = true, strings.TrimSpace(rest)
-	}
+	result, repeated := c.resultName()
 	msg, err := g.lookupMessage(result)
 	if err != nil {
-		return fmt.Errorf("%s: result: %w", where, err)
+		return nil, nil, fmt.Errorf("%s: result: %w", where, err)
 	}
 	spec := c.spec()
-	fc := g.newFuncCtx(params, spec)
-
-	var body []jen.Code
-	if c.Nil != "" {
-		if !fc.scope[c.Nil] {
-			return fmt.Errorf("%s: nil: %q is not a parameter", where, c.Nil)
-		}
-		body = append(body, jen.If(jen.Id(c.Nil).Op("==").Nil()).Block(jen.Return(jen.Nil())))
-	}
-	var ret jen.Code
 	if repeated {
 		if c.Range == "" || len(c.Fields) > 0 || len(c.Omit) > 0 {
-			return fmt.Errorf("%s: a repeated result is built with range/as/value, not fields", where)
+			return nil, nil, fmt.Errorf("%s: a repeated result is built with range/as/value, not fields", where)
 		}
-		want := c.Var
-		if want == "" {
-			want = "out"
-		}
-		stmts, out, err := fc.rangeLoop(want, jen.Op("*").Add(qual(msg.GoIdent)), msg, spec, where)
-		if err != nil {
-			return err
-		}
-		body = append(body, stmts...)
-		body = append(body, jen.Return(jen.Id(out)))
-		ret = jen.Index().Op("*").Add(qual(msg.GoIdent))
-	} else {
-		if c.Range != "" || c.Value != nil {
-			return fmt.Errorf("%s: range/value need a repeated result", where)
-		}
-		pre, lit, err := fc.message(msg, spec, where)
-		if err != nil {
-			return err
-		}
-		if len(pre) > 0 && len(body) > 0 {
-			body = append(body, jen.Line())
-		}
-		body = append(body, pre...)
-		body = append(body, jen.Return(lit))
-		ret = jen.Op("*").Add(qual(msg.GoIdent))
+	} else if c.Range != "" || c.Value != nil {
+		return nil, nil, fmt.Errorf("%s: range/value need a repeated result", where)
 	}
-	f.Add(docOr(c.Doc, fmt.Sprintf("%s converts its arguments to %s.", c.Name, msg.GoIdent.GoName)))
-	f.Func().Id(c.Name).Params(renderParams(params)...).Add(ret).Block(body...)
-	return nil
+
+	build := func(single bool) (*fnBuilder, built, error) {
+		b := g.newBuilder(params, spec, single)
+		sc := b.rootScope(params)
+		if repeated {
+			want := c.Var
+			if want == "" {
+				want = "out"
+			}
+			body, err := b.loop(msg, jen.Op("*").Add(qual(msg.GoIdent)), spec, sc, want, "", where)
+			return b, body, err
+		}
+		body, err := b.message(msg, spec, sc, lowerFirst(msg.GoIdent.GoName), "", where)
+		return b, body, err
+	}
+	b, body, err := build(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(b.slots) == 1 && len(b.slabs) == 0 && !b.usesSelf {
+		// One message and nothing else: a plain literal is one allocation.
+		if b, body, err = build(true); err != nil {
+			return nil, nil, err
+		}
+	}
+	var pre []jen.Code
+	if c.Nil != "" {
+		if !b.fc.scope[c.Nil] {
+			return nil, nil, fmt.Errorf("%s: nil: %q is not a parameter", where, c.Nil)
+		}
+		pre = append(pre, jen.If(jen.Id(c.Nil).Op("==").Nil()).Block(jen.Return(jen.Nil())))
+		if len(body.size.stmts) > 0 || len(body.fill) > 0 || len(b.slabs) > 0 || (len(b.slots) > 0 && !b.single) {
+			pre = append(pre, jen.Line())
+		}
+	}
+	ret := jen.Op("*").Add(qual(msg.GoIdent))
+	if repeated {
+		ret = jen.Index().Op("*").Add(qual(msg.GoIdent))
+	}
+	typeDecl, stmts := b.finish(c.Name, pre, body)
+	code := []jen.Code{
+		docOr(c.Doc, fmt.Sprintf("%s converts its arguments to %s.", c.Name, msg.GoIdent.GoName)),
+		jen.Func().Id(c.Name).Params(renderParams(params)...).Add(ret).Block(stmts...),
+	}
+	return append(code, typeDecl...), b.refs, nil
 }
 
 func (g *generator) enum(f *jen.File, e *Enum) error {
@@ -651,160 +715,6 @@ func (fc *funcCtx) local(want string) string {
 	fc.taken[name] = true
 	fc.scope[name] = true
 	return name
-}
-
-// message builds &Msg{...} from spec. Statements that must run first (the
-// loops filling repeated fields) are returned separately. Every field must
-// be mapped or listed under omit, so a field added to the schema is not
-// silently left empty.
-func (fc *funcCtx) message(msg *protogen.Message, spec *Spec, where string) ([]jen.Code, *jen.Statement, error) {
-	if spec.Range != "" || spec.Value != nil || spec.As != "" || spec.Var != "" {
-		return nil, nil, fmt.Errorf("%s: range/as/var/value apply to repeated fields, %s is a message", where, msg.Desc.FullName())
-	}
-	fields := map[string]*protogen.Field{}
-	for _, fld := range msg.Fields {
-		fields[string(fld.Desc.Name())] = fld
-	}
-	omit := map[string]bool{}
-	var unknown []string
-	for _, name := range spec.Omit {
-		if fields[name] == nil {
-			unknown = append(unknown, name)
-		}
-		if spec.Fields[name] != nil {
-			return nil, nil, fmt.Errorf("%s: field %s is both mapped and omitted", where, name)
-		}
-		omit[name] = true
-	}
-	for name := range spec.Fields {
-		if fields[name] == nil {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, nil, fmt.Errorf("%s: %s has no field %s", where, msg.Desc.FullName(), strings.Join(unknown, ", "))
-	}
-
-	var pre, items []jen.Code
-	for _, fld := range msg.Fields {
-		name := string(fld.Desc.Name())
-		s, ok := spec.Fields[name]
-		if !ok {
-			if omit[name] {
-				continue
-			}
-			return nil, nil, fmt.Errorf("%s: field %s.%s is neither mapped nor listed under omit", where, msg.Desc.Name(), name)
-		}
-		if fld.Oneof != nil && !fld.Oneof.Desc.IsSynthetic() {
-			return nil, nil, fmt.Errorf("%s: field %s.%s is in a oneof, which mappings do not support", where, msg.Desc.Name(), name)
-		}
-		fwhere := where + ": " + string(msg.Desc.Name()) + "." + name
-		var val jen.Code
-		switch {
-		case s == nil:
-			return nil, nil, fmt.Errorf("%s: empty mapping", fwhere)
-		case s.Expr != "":
-			v, err := fc.g.tr.expr(s.Expr)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", fwhere, err)
-			}
-			val = v
-		case s.Range != "":
-			if !fld.Desc.IsList() {
-				return nil, nil, fmt.Errorf("%s: range needs a repeated field", fwhere)
-			}
-			if len(s.Fields) > 0 || len(s.Omit) > 0 {
-				return nil, nil, fmt.Errorf("%s: with range, give the element's fields under value", fwhere)
-			}
-			want := s.Var
-			if want == "" {
-				want = lowerCamel(name)
-			}
-			stmts, out, err := fc.rangeLoop(want, elemType(fld), fld.Message, s, fwhere)
-			if err != nil {
-				return nil, nil, err
-			}
-			pre = append(pre, stmts...)
-			val = jen.Id(out)
-		case s.Fields != nil || s.Omit != nil:
-			if fld.Message == nil || fld.Desc.IsList() || fld.Desc.IsMap() {
-				return nil, nil, fmt.Errorf("%s: fields need a singular message field", fwhere)
-			}
-			p, lit, err := fc.message(fld.Message, s, fwhere)
-			if err != nil {
-				return nil, nil, err
-			}
-			pre = append(pre, p...)
-			val = lit
-		default:
-			return nil, nil, fmt.Errorf("%s: needs an expression, fields or range", fwhere)
-		}
-		items = append(items, jen.Id(fld.GoName).Op(":").Add(val))
-	}
-	lit := jen.Op("&").Add(qual(msg.GoIdent))
-	if len(items) == 0 {
-		lit.Values()
-	} else {
-		lit.Custom(multi, items...)
-	}
-	return pre, lit, nil
-}
-
-// rangeLoop fills a new slice with one element per value of s.Range and
-// returns the statements and the slice's name.
-func (fc *funcCtx) rangeLoop(want string, elem jen.Code, elemMsg *protogen.Message, s *Spec, where string) ([]jen.Code, string, error) {
-	if s.As == "" {
-		return nil, "", fmt.Errorf("%s: range needs as (the loop variable)", where)
-	}
-	if s.Value == nil {
-		return nil, "", fmt.Errorf("%s: range needs value (each element)", where)
-	}
-	if fc.scope[s.As] || reservedNames[s.As] || fc.g.imports[s.As] != "" {
-		return nil, "", fmt.Errorf("%s: as: %q would shadow a name already in use", where, s.As)
-	}
-	src, err := fc.g.tr.expr(s.Range)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: range: %w", where, err)
-	}
-	var stmts []jen.Code
-	if !isSimple(s.Range) {
-		// Evaluate once: it is used for the length and the loop.
-		name := fc.local(s.As + "s")
-		stmts = append(stmts, jen.Id(name).Op(":=").Add(src))
-		src = jen.Id(name)
-	}
-	out := fc.local(want)
-	idx := fc.local("i")
-	stmts = append(stmts, jen.Id(out).Op(":=").Make(jen.Index().Add(elem), jen.Len(src)))
-
-	fc.scope[s.As] = true
-	fc.taken[s.As] = true
-	defer delete(fc.scope, s.As)
-
-	var body []jen.Code
-	switch v := s.Value; {
-	case v.Expr != "":
-		e, err := fc.g.tr.expr(v.Expr)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: value: %w", where, err)
-		}
-		body = append(body, jen.Id(out).Index(jen.Id(idx)).Op("=").Add(e))
-	case v.Fields != nil || v.Omit != nil:
-		if elemMsg == nil {
-			return nil, "", fmt.Errorf("%s: value: fields need message elements", where)
-		}
-		pre, lit, err := fc.message(elemMsg, v, where+"[]")
-		if err != nil {
-			return nil, "", err
-		}
-		body = append(body, pre...)
-		body = append(body, jen.Id(out).Index(jen.Id(idx)).Op("=").Add(lit))
-	default:
-		return nil, "", fmt.Errorf("%s: value needs an expression or fields", where)
-	}
-	stmts = append(stmts, jen.For(jen.List(jen.Id(idx), jen.Id(s.As)).Op(":=").Range().Add(src)).Block(body...))
-	return stmts, out, nil
 }
 
 // ---------------------------------------------------------------------------

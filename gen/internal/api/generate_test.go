@@ -156,7 +156,11 @@ func TestNewEventTypeNeedsNoMapping(t *testing.T) {
 	}
 	body := string(out[ConstructorsFile])
 	for _, want := range []string{
-		"ConfigReloaded: &eventrecorderpb.ConfigReloadedEvent{\n\t\t\t\tConfigHash: configHash,\n\t\t\t\tSuccess:    success,\n",
+		// One allocation holds the EventData, its oneof wrapper and the
+		// payload.
+		"\tblk := new(newConfigReloadedEventBlock)\n\tblk.event.ConfigHash = configHash\n\tblk.event.Success = success\n" +
+			"\tblk.arm.ConfigReloaded = &blk.event\n\tblk.data.EventType = &blk.arm\n\treturn &blk.data\n",
+		"type newConfigReloadedEventBlock struct {\n\tdata  eventrecorderpb.EventData\n\tarm   eventrecorderpb.EventData_ConfigReloaded\n\tevent eventrecorderpb.ConfigReloadedEvent\n}",
 		"// ConfigReloadedEvent is recorded after a configuration reload.\nfunc NewConfigReloadedEvent",
 	} {
 		if !strings.Contains(body, want) {
@@ -286,6 +290,57 @@ func TestMappingErrors(t *testing.T) {
 			want: `converters: AlertAsProto: result: no message "Alrt" in the schema`,
 		},
 		{
+			name: "map range without sort_by",
+			old:  "        var: pairs\n        sort_by: key\n",
+			new:  "        var: pairs\n",
+			want: "converters: LabelSetAsProto: LabelSet.labels: key: a range over a map needs sort_by",
+		},
+		{
+			name: "sort_by names no field",
+			old:  "        var: pairs\n        sort_by: key\n",
+			new:  "        var: pairs\n        sort_by: kee\n",
+			want: "converters: LabelSetAsProto: LabelSet.labels: sort_by: eventrecorder.v1.LabelPair has no field kee",
+		},
+		{
+			name: "map range with an expression for elements",
+			old:  "        value:\n          fields:\n            key: k\n            value: v\n",
+			new:  "        value: k\n",
+			want: "converters: stringMapAsProto: LabelSet.labels: key: a range over a map builds its elements: give value as fields",
+		},
+		{
+			name: "key and as the same",
+			old:  "        key: k\n        as: v\n",
+			new:  "        key: k\n        as: k\n",
+			want: `converters: stringMapAsProto: LabelSet.labels: key and as are both "k"`,
+		},
+		{
+			name: "converter returning another message",
+			old:  "      labels: LabelSetAsProto(a.Labels)\n",
+			new:  "      labels: AlertAsProto(a)\n",
+			want: "converters: AlertAsProto: Alert.labels: AlertAsProto returns eventrecorder.v1.Alert, the field holds eventrecorder.v1.LabelSet",
+		},
+		{
+			name: "inlined call with too many arguments",
+			old:  "      labels: LabelSetAsProto(a.Labels)\n",
+			new:  "      labels: LabelSetAsProto(a.Labels, a.Labels)\n",
+			want: "converters: AlertAsProto: Alert.labels: LabelSetAsProto has 1 parameter, the call gives 2",
+		},
+		{
+			name: "a loop variable called self where self is used",
+			old:  "        as: value\n        var: pairs\n        sort_by: key\n        value:\n          fields:\n            key: string(name)\n            value: string(value)\n",
+			new:  "        as: self\n        var: pairs\n        sort_by: key\n        value:\n          fields:\n            key: string(name)\n            value: string(self)\n",
+			want: "converters: LabelSetAsProto: LabelSet.labels[]: self names the message being built, and a parameter or loop variable cannot be called so",
+		},
+		{
+			name: "converter calling itself",
+			old:  "converters:\n",
+			new:  "converters:\n  - name: nodeAsProto\n    params: n int\n    result: Node\n    fields:\n      child: nodeAsProto(n - 1)\n",
+			schemaEdit: func(s string) string {
+				return s + "\nmessage Node {\n  Node child = 1;\n}\n"
+			},
+			want: "converters: nodeAsProto: calls itself (nodeAsProto → nodeAsProto); converters are inlined into their callers, so they cannot recurse",
+		},
+		{
 			name: "fields on a default constructor",
 			old:  "constructors:\n",
 			new:  "constructors:\n  alertmanager_shutdown_event:\n    omit: [x]\n",
@@ -315,6 +370,69 @@ func TestMappingErrors(t *testing.T) {
 				t.Fatalf("error %q does not contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestInlinedConvertersHaveNoFunction: an unexported converter the
+// mapping only uses as a field's whole value is inlined everywhere and
+// gets no function of its own (it would be dead code, which the linter
+// rejects); once an expression calls it as a function, it gets one.
+func TestInlinedConvertersHaveNoFunction(t *testing.T) {
+	base := realMapping(t)
+	funcs := decls(t, mustRun(t, schematest.Schema(t), base)[ConvertersFile])
+	for _, name := range []string{"timestampAsProto", "cloneTimestamp", "durationAsProto", "stringMapAsProto", "silenceMatchersAsProto"} {
+		if sig, ok := funcs[name]; ok {
+			t.Errorf("%s is only inlined, yet generated: %s", name, sig)
+		}
+	}
+	for _, name := range []string{"AlertAsProto", "GroupedAlertAsProto", "LabelSetAsProto", "MatchersAsProto", "SilenceAsProto", "newSlab"} {
+		if _, ok := funcs[name]; !ok {
+			t.Errorf("%s is not generated", name)
+		}
+	}
+
+	// In parentheses the call is an expression like any other.
+	const old = "      ends_at: timestampAsProto(a.EndsAt)\n"
+	if !strings.Contains(base, old) {
+		t.Fatalf("mapping.yaml no longer contains %q; update the test", old)
+	}
+	called := strings.Replace(base, old, "      ends_at: (timestampAsProto(a.EndsAt))\n", 1)
+	funcs = decls(t, mustRun(t, schematest.Schema(t), called)[ConvertersFile])
+	if got, want := funcs["timestampAsProto"], "func timestampAsProto(t time.Time) *timestamppb.Timestamp"; got != want {
+		t.Errorf("called as a function: got %q, want %q", got, want)
+	}
+}
+
+// TestGeneratedAllocation pins the shape of what a converter with a map
+// range and inlined calls generates: one sizing pass, one allocation for
+// the block and the first slab, pairs from the slab, the generated sort,
+// and self reading a field built before it.
+func TestGeneratedAllocation(t *testing.T) {
+	body := string(mustRun(t, schematest.Schema(t), realMapping(t))[ConvertersFile])
+	start := strings.Index(body, "func AlertAsProto(")
+	end := strings.Index(body[start:], "\n}\n")
+	if start < 0 || end < 0 {
+		t.Fatal("no AlertAsProto in the converters")
+	}
+	fn := body[start : start+end]
+	for _, want := range []string{
+		"\tnLabelPair := 0\n\tif a.Labels != nil {\n\t\tnLabelPair += len(a.Labels)\n\t}\n\tif a.Annotations != nil {\n\t\tnLabelPair += len(a.Annotations)\n\t}\n" +
+			"\tblk, labelPairSlab := newSlab[alertAsProtoBlock, eventrecorderpb.LabelPair](nLabelPair)\n",
+		"\t\tpairs := labelPairSlab.take(len(a.Labels))\n\t\tfor name, value := range a.Labels {\n\t\t\tlabelPair := labelPairSlab.next()\n",
+		"\t\tsortLabelPairsByKey(pairs)\n",
+		"\tblk.alertStartsAt.Seconds = a.StartsAt.Unix()\n",
+		// Built fields first, then the expressions, which may read them.
+		"\talert2.Labels = labels2\n\talert2.Annotations = annotations\n\talert2.StartsAt = &blk.alertStartsAt\n\talert2.EndsAt = &blk.alertEndsAt\n" +
+			"\talert2.Fingerprint = labelsFingerprint(alert2.Labels)\n",
+	} {
+		if !strings.Contains(fn, want) {
+			t.Errorf("AlertAsProto lacks %q:\n%s", want, fn)
+		}
+	}
+	for _, unwanted := range []string{"timestamppb.New", "&eventrecorderpb.LabelPair{", "make("} {
+		if strings.Contains(fn, unwanted) {
+			t.Errorf("AlertAsProto still allocates per message (%s):\n%s", unwanted, fn)
+		}
 	}
 }
 

@@ -81,17 +81,19 @@ type Converter struct {
 	Result string `yaml:"result"`
 
 	// The body, as for a Spec: Fields/Omit for a message result,
-	// Range/As/Var/Value for a repeated one.
+	// Range/Key/As/Var/SortBy/Value for a repeated one.
 	Fields map[string]*Spec `yaml:"fields"`
 	Omit   []string         `yaml:"omit"`
 	Range  string           `yaml:"range"`
+	Key    string           `yaml:"key"`
 	As     string           `yaml:"as"`
 	Var    string           `yaml:"var"`
+	SortBy string           `yaml:"sort_by"`
 	Value  *Spec            `yaml:"value"`
 }
 
 func (c *Converter) spec() *Spec {
-	return &Spec{Fields: c.Fields, Omit: c.Omit, Range: c.Range, As: c.As, Var: c.Var, Value: c.Value}
+	return &Spec{Fields: c.Fields, Omit: c.Omit, Range: c.Range, Key: c.Key, As: c.As, Var: c.Var, SortBy: c.SortBy, Value: c.Value}
 }
 
 // Constructor customises the constructor of one EventData arm.
@@ -109,14 +111,17 @@ type Constructor struct {
 
 // Spec says how one field's value is built. In YAML it is either a plain
 // string (a Go expression) or a mapping with fields/omit (a nested message
-// literal) or range/as/var/value (a repeated field filled by a loop).
+// literal) or range/key/as/var/sort_by/value (a repeated field filled by a
+// loop; key makes it a loop over a map).
 type Spec struct {
 	Expr   string
 	Fields map[string]*Spec
 	Omit   []string
 	Range  string
+	Key    string
 	As     string
 	Var    string
+	SortBy string
 	Value  *Spec
 }
 
@@ -124,8 +129,10 @@ type plainSpec struct {
 	Fields map[string]*Spec `yaml:"fields"`
 	Omit   []string         `yaml:"omit"`
 	Range  string           `yaml:"range"`
+	Key    string           `yaml:"key"`
 	As     string           `yaml:"as"`
 	Var    string           `yaml:"var"`
+	SortBy string           `yaml:"sort_by"`
 	Value  *Spec            `yaml:"value"`
 }
 
@@ -140,7 +147,7 @@ func (s *Spec) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal(&p); err != nil {
 		return err
 	}
-	*s = Spec{Fields: p.Fields, Omit: p.Omit, Range: p.Range, As: p.As, Var: p.Var, Value: p.Value}
+	*s = Spec{Fields: p.Fields, Omit: p.Omit, Range: p.Range, Key: p.Key, As: p.As, Var: p.Var, SortBy: p.SortBy, Value: p.Value}
 	return nil
 }
 
