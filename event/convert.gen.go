@@ -417,12 +417,56 @@ type inhibitRuleAsProtoBlock struct {
 // written against v0.34 switches to this name when it switches its import
 // (see "Migrating from Alertmanager's eventrecorder" in the README).
 func InhibitRuleAsProtoNamed(name string, sourceMatchers, targetMatchers labels.Matchers, equal map[model.LabelName]struct{}) *eventrecorderpb.InhibitRule {
-	return &eventrecorderpb.InhibitRule{
-		SourceMatchers: MatchersAsProto(sourceMatchers),
-		TargetMatchers: MatchersAsProto(targetMatchers),
-		EqualLabels:    sortedLabelNameSet(equal),
-		Name:           name,
+	nMatcher := 0
+	if sourceMatchers != nil {
+		nMatcher += len(sourceMatchers)
 	}
+	if targetMatchers != nil {
+		nMatcher += len(targetMatchers)
+	}
+	blk, matcherSlab := newSlab[inhibitRuleAsProtoNamedBlock, eventrecorderpb.Matcher](nMatcher)
+	var sourceMatchers2 []*eventrecorderpb.Matcher
+	if sourceMatchers != nil {
+		sourceMatchers2 = matcherSlab.take(len(sourceMatchers))
+		for _, m := range sourceMatchers {
+			var matcher *eventrecorderpb.Matcher
+			if m != nil {
+				matcher = matcherSlab.next()
+				matcher.Type = matchTypeAsProto(m.Type)
+				matcher.Name = m.Name
+				matcher.Pattern = m.Value
+				matcher.Rendered = matcherString(m)
+			}
+			sourceMatchers2 = append(sourceMatchers2, matcher)
+		}
+	}
+	var targetMatchers2 []*eventrecorderpb.Matcher
+	if targetMatchers != nil {
+		targetMatchers2 = matcherSlab.take(len(targetMatchers))
+		for _, m2 := range targetMatchers {
+			var matcher2 *eventrecorderpb.Matcher
+			if m2 != nil {
+				matcher2 = matcherSlab.next()
+				matcher2.Type = matchTypeAsProto(m2.Type)
+				matcher2.Name = m2.Name
+				matcher2.Pattern = m2.Value
+				matcher2.Rendered = matcherString(m2)
+			}
+			targetMatchers2 = append(targetMatchers2, matcher2)
+		}
+	}
+	blk.inhibitRule.SourceMatchers = sourceMatchers2
+	blk.inhibitRule.TargetMatchers = targetMatchers2
+	blk.inhibitRule.EqualLabels = sortedLabelNameSet(equal)
+	blk.inhibitRule.Name = name
+	return &blk.inhibitRule
+}
+
+// inhibitRuleAsProtoNamedBlock holds the messages one
+// InhibitRuleAsProtoNamed call builds outside loops, so that they are one
+// allocation.
+type inhibitRuleAsProtoNamedBlock struct {
+	inhibitRule eventrecorderpb.InhibitRule
 }
 
 // matchTypeAsProto maps Alertmanager's match operators onto the schema's. A
