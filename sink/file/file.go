@@ -104,6 +104,13 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	if err := s.open(true); err != nil {
 		return nil, sink.Errorf("path", "%w", err)
 	}
+	if s.fsync {
+		// /dev/null and pipes cannot be fsynced: every batch would fail.
+		if err := s.sync(s.f); err != nil {
+			s.closeFile()
+			return nil, sink.Errorf("fsync", "is %q, but %q cannot be fsynced (%v); use %q for it", FsyncBatch, cfg.Path, unwrapPath(err), FsyncNone)
+		}
+	}
 
 	// The watcher only speeds things up: every batch also checks that the
 	// path still names the open file, so a watch that cannot be set up
@@ -237,6 +244,11 @@ func (s *Sink[T]) open(create bool) error {
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			// A dangling symbolic link makes O_EXCL fail and the open
+			// without O_CREATE find nothing.
+			if target, lerr := os.Readlink(s.abs); lerr == nil {
+				return fmt.Errorf("cannot open %q: it is a symbolic link to %q, which does not exist", s.path, target)
+			}
 			return fmt.Errorf("cannot open %q: directory %q does not exist: %w", s.path, filepath.Dir(s.path), unwrapPath(err))
 		}
 		return fmt.Errorf("cannot open %q for appending: %w", s.path, unwrapPath(err))
