@@ -5,13 +5,17 @@
 # demand (cached by Go); nothing needs installing by hand.
 GO        ?= go
 # Every module in the repository, for lint and fuzz: the library, gen/, and
-# the compatibility test module (whose tests test-compat runs).
-MODULES   := . gen internal/compat/am034
+# the compatibility test modules (whose tests test-compat runs).
+MODULES   := . gen internal/compat/am034 internal/compat/am035
+# The schemas, each a buf module with its released image in schema/:
+# the first generation (Alertmanager v0.33/v0.34's wire format) and the
+# second (v0.35's events.v2).
+SCHEMAS   := event event/v2
 # buf runs from gen/, so paths given to it are relative to gen/.
 BUF       := $(GO) -C gen tool buf
 FUZZTIME  ?= 20s
 
-.PHONY: demo test test-compat test-short generate check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
+.PHONY: demo test test-compat test-alertmanager test-short generate check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest fuzz bench ci
 
 ## demo: record a realistic alert lifecycle into ./events.jsonl and stdout (no external service)
 demo:
@@ -27,10 +31,15 @@ test:
 test-alertmanager-versions:
 	GO=$(GO) .ci/alertmanager-versions
 
-## test-compat: link Alertmanager v0.34's schema package beside ours and decode each other's
-## events; a module of its own (internal/compat/am034), as the root requires Alertmanager v0.33
+## test-compat: link Alertmanager v0.34's and v0.35's schema packages beside ours and decode each
+## other's events; modules of their own (internal/compat/am034, am035), as the root requires Alertmanager v0.33
 test-compat:
 	cd internal/compat/am034 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd internal/compat/am035 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
+## test-alertmanager: build Alertmanager v0.33.1 and v0.34.2 with this recorder swapped in and drive an alert lifecycle through each (minutes; needs the module proxy)
+test-alertmanager:
+	EVENTRECORDER_ALERTMANAGER=1 $(GO) test -race -count=1 -timeout 15m -v -run '^TestAlertmanagerLifecycle$$' ./internal/alertmanagertest/
 
 ## test-short: the fast subset (skips the extension proof and long fault tests)
 test-short:
@@ -59,24 +68,32 @@ lint:
 	done
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
+## buf-lint: lint every schema
 buf-lint:
-	$(BUF) lint ../event
+	@set -e; for s in $(SCHEMAS); do echo "buf lint $$s"; $(BUF) lint ../$$s; done
 
-## buf-breaking: the schema must stay wire- and JSON-compatible with the last released schema image
+## buf-breaking: each schema must stay wire- and JSON-compatible with its last released image
+## (event/v2's is the schema as first written, field for field Alertmanager v0.35's events.v2,
+## which internal/compat/am035 checks; built with `go -C gen tool buf build ../event/v2 -o ../event/v2/schema/released.binpb`)
 buf-breaking:
-	$(BUF) breaking ../event --against ../event/schema/released.binpb
+	@set -e; for s in $(SCHEMAS); do echo "buf breaking $$s"; $(BUF) breaking ../$$s --against ../$$s/schema/released.binpb; done
 
-## buf-breaking-selftest: prove buf-breaking can fail: renumbering a field in a copy must be rejected,
-## and for that field: failing for another reason (buf not running, or a baseline with
-## another proto package, against which no field is compared) proves nothing
+## buf-breaking-selftest: prove buf-breaking can fail, for each schema: renumbering a field in a
+## copy must be rejected, and for that field: failing for another reason (buf not running, or a
+## baseline with another proto package, against which no field is compared) proves nothing
 buf-breaking-selftest:
-	@tmp=$$(mktemp -d) && cp -r event/buf.yaml event/eventrecorderpb $$tmp/ && mkdir -p $$tmp/schema && cp event/schema/released.binpb $$tmp/schema/ && \
-	sed -i 's/string instance = 2;/string instance = 5;/' $$tmp/eventrecorderpb/eventrecorder.proto && \
-	out=$$($(BUF) breaking $$tmp --against $$tmp/schema/released.binpb 2>&1); rc=$$?; rm -rf $$tmp; \
-	if [ $$rc -eq 0 ]; then echo "buf breaking accepted a renumbered field" >&2; exit 1; fi; \
-	if ! printf '%s\n' "$$out" | grep -q 'field "2" with name "instance" on message "Event"'; then \
-	  printf 'buf breaking failed, but not on the renumbered field:\n%s\n' "$$out" >&2; exit 1; fi; \
-	echo "buf breaking rejects a renumbered field: ok"
+	@set -e; for s in $(SCHEMAS); do \
+	  tmp=$$(mktemp -d); cp -r $$s/buf.yaml $$s/*pb $$tmp/; mkdir -p $$tmp/schema; cp $$s/schema/released.binpb $$tmp/schema/; \
+	  protos=$$(ls $$tmp/*pb/*.proto); \
+	  if [ "$$(printf '%s\n' $$protos | wc -l)" -ne 1 ] || ! grep -q 'string instance = 2;' $$protos; then \
+	    echo "$$s: expected one schema file declaring Event.instance = 2" >&2; rm -rf $$tmp; exit 1; fi; \
+	  sed -i 's/string instance = 2;/string instance = 5;/' $$protos; \
+	  rc=0; out=$$($(BUF) breaking $$tmp --against $$tmp/schema/released.binpb 2>&1) || rc=$$?; rm -rf $$tmp; \
+	  if [ $$rc -eq 0 ]; then echo "$$s: buf breaking accepted a renumbered field" >&2; exit 1; fi; \
+	  if ! printf '%s\n' "$$out" | grep -q 'field "2" with name "instance" on message "Event"'; then \
+	    printf '%s: buf breaking failed, but not on the renumbered field:\n%s\n' "$$s" "$$out" >&2; exit 1; fi; \
+	  echo "$$s: buf breaking rejects a renumbered field: ok"; \
+	done
 
 ## fuzz: run every fuzz target of every module for FUZZTIME each
 fuzz:
@@ -93,4 +110,4 @@ bench:
 	$(GO) run ./internal/benchreport
 
 ## ci: what .ci/run does after installing system packages
-ci: check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest test test-alertmanager-versions test-compat fuzz
+ci: check-generated check-footprint lint buf-lint buf-breaking buf-breaking-selftest test test-alertmanager-versions test-compat test-alertmanager fuzz

@@ -98,8 +98,10 @@ func NewAlertResolvedEvent(a *alert.Alert, hash uint64, group *eventrecorderpb.A
 	}
 }
 
-// NewAlertGroupedEvent records that an alert joined an aggregation group for
-// the first time. hash is the alert's hash within the group.
+// NewAlertGroupedEvent records that an alert was inserted into an
+// aggregation group. Alertmanager records it on every insert: each re-post
+// of a firing alert, and every alert again after a reload rebuilds the
+// groups. hash is the alert's hash within the group.
 func NewAlertGroupedEvent(a *alert.Alert, hash uint64, group *eventrecorderpb.AlertGroupInfo) *eventrecorderpb.EventData {
 	return &eventrecorderpb.EventData{
 		EventType: &eventrecorderpb.EventData_AlertGrouped{

@@ -147,12 +147,26 @@ func SilenceAsProto(sil *silencepb.Silence) *eventrecorderpb.Silence {
 // InhibitRuleAsProto converts an inhibition rule from its parts (the inhibit
 // package's rule type would be an import cycle for Alertmanager). Equal
 // label names are sorted, so the same rule always encodes the same way. The
-// rule's name is not among the parts and is left empty.
+// rule's name is not among the parts and is left empty;
+// InhibitRuleAsProtoNamed takes it.
 func InhibitRuleAsProto(sourceMatchers, targetMatchers labels.Matchers, equal map[model.LabelName]struct{}) *eventrecorderpb.InhibitRule {
 	return &eventrecorderpb.InhibitRule{
 		SourceMatchers: MatchersAsProto(sourceMatchers),
 		TargetMatchers: MatchersAsProto(targetMatchers),
 		EqualLabels:    sortedLabelNameSet(equal),
+	}
+}
+
+// InhibitRuleAsProtoNamed is InhibitRuleAsProto with the rule's name, the
+// form Alertmanager v0.34 calls as InhibitRuleAsProto(name, ...): code
+// written against v0.34 switches to this name when it switches its import
+// (see "Migrating from Alertmanager's eventrecorder" in the README).
+func InhibitRuleAsProtoNamed(name string, sourceMatchers, targetMatchers labels.Matchers, equal map[model.LabelName]struct{}) *eventrecorderpb.InhibitRule {
+	return &eventrecorderpb.InhibitRule{
+		SourceMatchers: MatchersAsProto(sourceMatchers),
+		TargetMatchers: MatchersAsProto(targetMatchers),
+		EqualLabels:    sortedLabelNameSet(equal),
+		Name:           name,
 	}
 }
 

@@ -264,6 +264,20 @@ func TestInhibitRuleAsProto(t *testing.T) {
 	}
 }
 
+// InhibitRuleAsProtoNamed is the v0.34 form: the same rule as
+// InhibitRuleAsProto with the name filled, and nothing else different.
+func TestInhibitRuleAsProtoNamed(t *testing.T) {
+	source := labels.Matchers{mustMatcher(t, labels.MatchEqual, "severity", "critical")}
+	target := labels.Matchers{mustMatcher(t, labels.MatchEqual, "severity", "warning")}
+	equal := map[model.LabelName]struct{}{"zone": {}, "cluster": {}}
+
+	want := event.InhibitRuleAsProto(source, target, equal)
+	want.Name = "critical-inhibits-warning"
+	requireProto(t, "named rule", event.InhibitRuleAsProtoNamed("critical-inhibits-warning", source, target, equal), want)
+
+	requireProto(t, "unnamed rule", event.InhibitRuleAsProtoNamed("", source, target, equal), event.InhibitRuleAsProto(source, target, equal))
+}
+
 const (
 	// Fingerprint of {alertname="HighLatency", service="api"}: 64-bit FNV-1a
 	// over "alertname\xffHighLatency\xffservice\xffapi\xff", computed outside

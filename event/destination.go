@@ -51,8 +51,10 @@ type destination struct {
 	sink   sink.Sink[*eventrecorderpb.Event]
 	format sink.Format
 	encode encodeFunc
-	log    *slog.Logger
 	drops  prometheus.Counter
+	// The destination's reporter logs drops and failures, at most once
+	// per interval each, as the recorder does for its outputs.
+	dropLog, failLog *sink.FailureLog
 
 	mu      sync.Mutex
 	current *eventrecorderpb.Event
@@ -67,13 +69,15 @@ func newDestination[C any](kind sink.Kind[*eventrecorderpb.Event], cfg C, instan
 	if err != nil {
 		return nil, err
 	}
-	d := &destination{format: kind.Format(checked), log: logger}
+	d := &destination{format: kind.Format(checked)}
 	d.encode = encoderFor("")[d.format]
 	s, err := kind.New(checked, sink.Env[*eventrecorderpb.Event]{Logger: logger, Reporter: d, Metrics: reg, Instance: instance})
 	if err != nil {
 		return nil, err
 	}
 	d.sink = s
+	d.dropLog = sink.NewFailureLog(logger, "event output full, events dropped", "count", "output", s.Name())
+	d.failLog = sink.NewFailureLog(logger, "event delivery failed", "count", "output", s.Name())
 	if drops != nil {
 		d.drops = drops.WithLabelValues(s.Name())
 	}
@@ -110,18 +114,23 @@ func (d *destination) Report(msgs []sink.Message[*eventrecorderpb.Event], outcom
 		if d.drops != nil {
 			d.drops.Add(float64(len(msgs)))
 		}
-		d.log.Warn("event output full, events dropped", "output", d.sink.Name(), "count", len(msgs))
+		d.dropLog.Add(len(msgs), nil)
 	case sink.Failed:
 		for _, m := range msgs {
 			if m.Event == d.current {
 				d.syncErr = err
 			}
 		}
-		d.log.Warn("event delivery failed", "output", d.sink.Name(), "count", len(msgs), "err", err)
+		d.failLog.Add(len(msgs), err)
 	}
 }
 
-func (d *destination) Close() error { return d.sink.Close() }
+func (d *destination) Close() error {
+	err := d.sink.Close()
+	d.dropLog.Flush()
+	d.failLog.Flush()
+	return err
+}
 
 // FileOutput appends events as JSON lines to a file and reopens it after
 // rotation.

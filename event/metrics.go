@@ -10,9 +10,17 @@ import (
 // Alertmanager's recorder keep working.
 const DefaultNamespace = "alertmanager"
 
-// Values of the result label of events_recorded_total.
+// Values of the result label of events_recorded_total. For every output,
+// the three results and event_output_drops_total add up to the events it
+// was given.
 const (
+	// ResultSuccess: the destination acknowledged the event.
 	ResultSuccess = "success"
+	// ResultUnacknowledged: the output sent the event without asking for
+	// an acknowledgement (Kafka with acks: none), so nothing confirms
+	// that the destination stored it.
+	ResultUnacknowledged = "unacknowledged"
+	// ResultFailure: the output gave up on the event.
 	ResultFailure = "failure"
 )
 
@@ -33,11 +41,11 @@ func newMetrics(namespace string, reg prometheus.Registerer, queueLen func() flo
 	m := &metrics{
 		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "events_recorded_total",
-			Help: "Events handed to an output, by event type, output and result (success: the output acknowledged it; failure: the output gave up on it).",
+			Help: "Events handed to an output, by event type, output and result (success: the destination acknowledged it; unacknowledged: sent without asking for an acknowledgement, as Kafka acks=none does; failure: the output gave up on it).",
 		}, []string{"event_type", "output", "result"}),
 		bytesWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "event_recorder_bytes_written_total",
-			Help: "Encoded bytes of the events an output delivered.",
+			Help: "Encoded bytes of the events an output delivered or sent unacknowledged.",
 		}, []string{"event_type", "output"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "events_dropped_total",

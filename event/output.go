@@ -1,7 +1,9 @@
 package event
 
 import (
+	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,16 +33,19 @@ type output struct {
 	byType map[string]*typeSeries
 	other  func(eventType string) *typeSeries
 
-	delivered, dropped, failed, bytes atomic.Uint64
-	log                               *slog.Logger
-	failedSinceLog                    atomic.Uint64
-	lastFailureLog                    atomic.Int64 // unix nanoseconds
-	dropCounter                       prometheus.Counter
-	latency                           prometheus.Observer
+	delivered, unacked, dropped, failed, bytes atomic.Uint64
+	log                                        *slog.Logger
+	failures                                   *sink.FailureLog // says why events failed
+	dropCounter                                prometheus.Counter
+	latency                                    prometheus.Observer
 }
 
 type typeSeries struct {
 	success, failure, bytes prometheus.Counter
+	// unacked is created on first use: only an output that sends without
+	// acknowledgement (Kafka acks: none) ever has such events, and every
+	// other output would carry a series per event type that stays zero.
+	unacked func() prometheus.Counter
 }
 
 func (r *recorder) newOutput(sp outputSpec) (*output, error) {
@@ -64,12 +69,18 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 	}
 	o.sink = s
 	o.name = s.Name()
+	// The metrics count every failure; the log says why, once per
+	// interval per output, however many events an outage fails.
+	o.failures = sink.NewFailureLog(r.log, "event recorder: events failed", "failed", "output", o.name)
 	m := r.metrics
 	series := func(t string) *typeSeries {
 		return &typeSeries{
 			success: m.recorded.WithLabelValues(t, o.name, ResultSuccess),
 			failure: m.recorded.WithLabelValues(t, o.name, ResultFailure),
-			bytes:   m.bytesWritten.WithLabelValues(t, o.name),
+			unacked: sync.OnceValue(func() prometheus.Counter {
+				return m.recorded.WithLabelValues(t, o.name, ResultUnacknowledged)
+			}),
+			bytes: m.bytesWritten.WithLabelValues(t, o.name),
 		}
 	}
 	o.byType = map[string]*typeSeries{EventTypeUnknown: series(EventTypeUnknown)}
@@ -93,7 +104,8 @@ func (o *output) series(t string) *typeSeries {
 // the metrics.
 func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sink.Outcome, err error) {
 	switch outcome {
-	case sink.Delivered:
+	case sink.Delivered, sink.Unacknowledged:
+		acked := outcome == sink.Delivered
 		now := time.Now()
 		var total uint64
 		// Counters are added once per run of one event type (batches
@@ -105,14 +117,26 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 			for ; i < len(msgs) && msgs[i].Type == t; i++ {
 				n++
 				size += len(msgs[i].Value)
-				o.latency.Observe(now.Sub(msgs[i].Time).Seconds())
+				if acked {
+					// Latency is to the destination's acknowledgement;
+					// an unacknowledged send has none.
+					o.latency.Observe(now.Sub(msgs[i].Time).Seconds())
+				}
 			}
 			s := o.series(t)
-			s.success.Add(float64(n))
+			if acked {
+				s.success.Add(float64(n))
+			} else {
+				s.unacked().Add(float64(n))
+			}
 			s.bytes.Add(float64(size))
 			total += uint64(size)
 		}
-		o.delivered.Add(uint64(len(msgs)))
+		if acked {
+			o.delivered.Add(uint64(len(msgs)))
+		} else {
+			o.unacked.Add(uint64(len(msgs)))
+		}
 		o.bytes.Add(total)
 	case sink.Dropped:
 		o.dropCounter.Add(float64(len(msgs)))
@@ -126,37 +150,29 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 	}
 }
 
-// failureLogInterval bounds how often one output logs why events failed:
-// an unreachable destination fails every event, and the metrics carry the
-// counts; the log only has to say why.
-const failureLogInterval = 10 * time.Second
-
-// logFailure logs the reason events failed, at most once per interval per
-// output, with how many failed since the last line.
 func (o *output) logFailure(n int, err error) {
-	o.failedSinceLog.Add(uint64(n))
-	now := time.Now().UnixNano()
-	last := o.lastFailureLog.Load()
-	if last != 0 && now-last < int64(failureLogInterval) {
-		return
+	if err == nil {
+		err = errors.New("unknown")
 	}
-	if !o.lastFailureLog.CompareAndSwap(last, now) {
-		return
-	}
-	reason := "unknown"
-	if err != nil {
-		reason = err.Error()
-	}
-	o.log.Warn("event recorder: events failed", "output", o.name, "failed", o.failedSinceLog.Swap(0), "err", reason)
+	o.failures.Add(n, err)
+}
+
+// close closes the sink, then writes the failures not yet logged, so
+// that the logged counts add up to every failure.
+func (o *output) close() error {
+	err := o.sink.Close()
+	o.failures.Flush()
+	return err
 }
 
 func (o *output) stats() OutputStats {
 	return OutputStats{
-		Name:      o.name,
-		Delivered: o.delivered.Load(),
-		Dropped:   o.dropped.Load(),
-		Failed:    o.failed.Load(),
-		Bytes:     o.bytes.Load(),
+		Name:           o.name,
+		Delivered:      o.delivered.Load(),
+		Unacknowledged: o.unacked.Load(),
+		Dropped:        o.dropped.Load(),
+		Failed:         o.failed.Load(),
+		Bytes:          o.bytes.Load(),
 	}
 }
 

@@ -326,12 +326,30 @@ func (r Recorder) Close() error {
 	return r.r.close()
 }
 
-// OutputStats is what one output did since it started.
+// OutputStats is what one output did since it started. Every event the
+// output was given is in exactly one of Delivered, Unacknowledged, Dropped
+// and Failed (see Accounted).
 type OutputStats struct {
-	Name                       string
-	Delivered, Dropped, Failed uint64
-	Bytes                      uint64
+	Name string
+	// Delivered events were acknowledged by the destination.
+	Delivered uint64
+	// Unacknowledged events were sent without asking the destination to
+	// acknowledge them (Kafka with acks: none): nothing confirms that it
+	// stored them.
+	Unacknowledged uint64
+	// Dropped events were shed because the output's buffer was full.
+	Dropped uint64
+	// Failed events were given up on.
+	Failed uint64
+	// Bytes is the encoded size of the events delivered or sent
+	// unacknowledged.
+	Bytes uint64
 }
+
+// Accounted is how many events the output has accounted for:
+// Delivered + Unacknowledged + Dropped + Failed. Once the output has
+// settled, it is the number of events it was given.
+func (s OutputStats) Accounted() uint64 { return s.Delivered + s.Unacknowledged + s.Dropped + s.Failed }
 
 // Stats reports per-output totals for the current outputs, in
 // configuration order. It is meant for summaries (the CLI prints them);
@@ -408,7 +426,7 @@ func (r *recorder) apply(cfg Config) error {
 	var started []*output
 	fail := func(err error) error {
 		for _, o := range started {
-			_ = o.sink.Close()
+			_ = o.close()
 		}
 		return err
 	}
@@ -443,7 +461,7 @@ func (r *recorder) apply(cfg Config) error {
 			r.closing.Add(1)
 			go func() {
 				defer r.closing.Done()
-				if err := o.sink.Close(); err != nil {
+				if err := o.close(); err != nil {
 					r.log.Warn("event recorder: closing removed output", "output", o.name, "err", err)
 				}
 			}()
@@ -490,7 +508,7 @@ func (r *recorder) close() error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := o.sink.Close(); err != nil {
+				if err := o.close(); err != nil {
 					if !strings.Contains(err.Error(), o.name) {
 						err = fmt.Errorf("%s: %w", o.name, err)
 					}

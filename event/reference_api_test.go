@@ -64,6 +64,16 @@ var (
 	_ interface{ UnmarshalYAML(func(any) error) error } = (*event.KafkaOutputConfig)(nil)
 )
 
+// Alertmanager v0.34 changed two calls; code written against it builds
+// with this package after the two call-site edits the README's "Migrating
+// from Alertmanager's eventrecorder" lists. These lines pin what those
+// edits call: RecordEvent(ctx, func() ...) becomes RecordEventFunc, and
+// InhibitRuleAsProto(name, ...) becomes InhibitRuleAsProtoNamed.
+var (
+	_ func(event.Recorder, context.Context, func() *eventrecorderpb.EventData)                                  = event.Recorder.RecordEventFunc
+	_ func(string, labels.Matchers, labels.Matchers, map[model.LabelName]struct{}) *eventrecorderpb.InhibitRule = event.InhibitRuleAsProtoNamed
+)
+
 // SetClusterPeer takes Alertmanager's *cluster.Peer as the reference does,
 // through an interface, so this module does not import the cluster package
 // (and its memberlist dependencies). alertmanagerPeer has the one method

@@ -7,8 +7,8 @@
 // The recorder encodes every event once per wire format and hands the same
 // bytes to every output that wants that format, so a sink never serializes
 // anything itself. Every message a sink accepts must be reported exactly
-// once — delivered, dropped or failed — which is what lets the recorder
-// prove that nothing is lost silently.
+// once — delivered, sent unacknowledged, dropped or failed — which is what
+// lets the recorder prove that nothing is lost silently.
 package sink
 
 import (
@@ -84,6 +84,11 @@ const (
 	// Failed means the output tried and gave up: retries exhausted, a
 	// permanent error, or Close's budget ran out.
 	Failed
+	// Unacknowledged means the output sent the message without asking
+	// the destination to acknowledge it (Kafka with acks: none): it left
+	// the process, but nothing confirms that the destination stored it,
+	// so it must not be counted as Delivered.
+	Unacknowledged
 )
 
 // String returns the lower-case name of the outcome.
@@ -95,6 +100,8 @@ func (o Outcome) String() string {
 		return "dropped"
 	case Failed:
 		return "failed"
+	case Unacknowledged:
+		return "unacknowledged"
 	}
 	return "unknown"
 }

@@ -164,6 +164,5 @@ func runPaced(rec event.Recorder, n, window int, data *eventrecorderpb.EventData
 
 // resolved is how many events the first output has reported.
 func resolved(rec event.Recorder) int {
-	st := rec.Stats()[0]
-	return int(st.Delivered + st.Dropped + st.Failed)
+	return int(rec.Stats()[0].Accounted())
 }

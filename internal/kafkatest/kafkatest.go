@@ -97,12 +97,51 @@ func FreePort(t testing.TB) int {
 // the test ends.
 func HungBroker(t testing.TB) (addr string, accepted func() int64) {
 	t.Helper()
+	var n atomic.Int64
+	addr = serveLoopback(t, "hung broker", func(c net.Conn) {
+		n.Add(1)
+		_, _ = io.Copy(io.Discard, c)
+	})
+	return addr, n.Load
+}
+
+// ClientIDBroker listens on loopback and, for each connection, reads the
+// header of the first request, records the client id it carries and hangs
+// up: enough to see what a producer calls itself on the wire, which kfake
+// does not expose. clientIDs returns the ids in the order the connections
+// came. It stops when the test ends.
+func ClientIDBroker(t testing.TB) (addr string, clientIDs func() []string) {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		ids []string
+	)
+	addr = serveLoopback(t, "client id broker", func(c net.Conn) {
+		defer c.Close()
+		if id, err := readClientID(c); err == nil {
+			mu.Lock()
+			ids = append(ids, id)
+			mu.Unlock()
+		}
+	})
+	return addr, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), ids...)
+	}
+}
+
+// serveLoopback listens on a loopback port and runs handle on each
+// accepted connection in its own goroutine. When the test ends it stops
+// listening, closes every connection (ending a handler still blocked in a
+// read) and waits for the handlers.
+func serveLoopback(t testing.TB, what string, handle func(net.Conn)) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("kafkatest: hung broker: %v", err)
+		t.Fatalf("kafkatest: %s: %v", what, err)
 	}
 	var (
-		n     atomic.Int64
 		mu    sync.Mutex
 		conns []net.Conn
 		wg    sync.WaitGroup
@@ -115,14 +154,13 @@ func HungBroker(t testing.TB) (addr string, accepted func() int64) {
 			if err != nil {
 				return
 			}
-			n.Add(1)
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _ = io.Copy(io.Discard, c)
+				handle(c)
 			}()
 		}
 	}()
@@ -135,63 +173,7 @@ func HungBroker(t testing.TB) (addr string, accepted func() int64) {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return l.Addr().String(), n.Load
-}
-
-// ClientIDBroker listens on loopback and, for each connection, reads the
-// header of the first request, records the client id it carries and hangs
-// up: enough to see what a producer calls itself on the wire, which kfake
-// does not expose. clientIDs returns the ids in the order the connections
-// came. It stops when the test ends.
-func ClientIDBroker(t testing.TB) (addr string, clientIDs func() []string) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("kafkatest: client id broker: %v", err)
-	}
-	var (
-		mu    sync.Mutex
-		ids   []string
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				if id, err := readClientID(c); err == nil {
-					mu.Lock()
-					ids = append(ids, id)
-					mu.Unlock()
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close() // ends a read still waiting for a header
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return l.Addr().String(), func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), ids...)
-	}
+	return l.Addr().String()
 }
 
 // readClientID reads a request's size, api key, api version and

@@ -1,6 +1,7 @@
 // Package metrictest reads Prometheus metrics back in tests, so that
-// conservation checks (delivered + dropped + failed == recorded) are made
-// against what a scrape would show rather than against internal counters.
+// conservation checks (for every output: success + unacknowledged +
+// failure + output drops == the events it was given) are made against
+// what a scrape would show rather than against internal counters.
 package metrictest
 
 import (
@@ -44,4 +45,15 @@ func Sum(t testing.TB, g prometheus.Gatherer, name string, want map[string]strin
 		}
 	}
 	return sum
+}
+
+// Accounted is what the metrics, under the default namespace, say became
+// of the events output was given: its alertmanager_events_recorded_total
+// of every result (success, unacknowledged, failure) plus its
+// alertmanager_event_output_drops_total. Once the output has settled, the
+// recorder's conservation rule says it equals the events handed to it.
+func Accounted(t testing.TB, g prometheus.Gatherer, output string) float64 {
+	t.Helper()
+	by := map[string]string{"output": output}
+	return Sum(t, g, "alertmanager_events_recorded_total", by) + Sum(t, g, "alertmanager_event_output_drops_total", by)
 }

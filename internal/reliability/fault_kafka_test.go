@@ -41,7 +41,7 @@ func (f *kafkaFixture) startBroker(t testing.TB, opts ...kfake.Opt) *kfake.Clust
 // produceErrors is the output's produce-error counter by error type.
 func (f *kafkaFixture) produceErrors() map[string]int {
 	out := map[string]int{}
-	for _, typ := range []string{"network", "timeout", "broker", "unknown"} {
+	for _, typ := range []string{"network", "timeout", "broker", "message_too_large", "unknown"} {
 		if v := int(metricSum(f.t, f.reg, "alertmanager_event_kafka_produce_errors_total", map[string]string{"output": f.out, "error_type": typ})); v != 0 {
 			out[typ] = v
 		}
@@ -193,12 +193,14 @@ func TestKafkaFaults(t *testing.T) {
 			}
 		},
 	}, {
+		// Each event is sent again on its own after its batch is refused,
+		// and refused again: counted once, as too large.
 		name: "broker rejects every produce (MESSAGE_TOO_LARGE, not retriable)",
 		run: func(t *testing.T, f *kafkaFixture) {
 			f.kf.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "events", Err: kerr.MessageTooLarge, Count: -1})
 			want(t, "paced", diff(f.paced(32)), 0, 32)
-			if errs := f.produceErrors(); errs["broker"] != 32 || len(errs) != 1 {
-				t.Errorf("produce errors %v, want 32 broker errors", errs)
+			if errs := f.produceErrors(); errs["message_too_large"] != 32 || len(errs) != 1 {
+				t.Errorf("produce errors %v, want 32 message_too_large errors", errs)
 			}
 		},
 	}, {
@@ -277,6 +279,57 @@ func TestKafkaFaults(t *testing.T) {
 			}
 			c := f.conserved(f.out)
 			t.Logf("FIGURES kafka %q: %v; produce errors %v; Close took %v, error: %v", row.name, c, f.produceErrors(), took.Round(time.Millisecond), err)
+		})
+	}
+}
+
+// TestKafkaAcksNoneIsUnacknowledged: with acks: none the broker never
+// says whether it stored a record, so what the output sends is counted
+// as unacknowledged, never as delivered; the second row shows why, with a
+// broker that rejects (and so drops) every record while the output can
+// only report them sent.
+func TestKafkaAcksNoneIsUnacknowledged(t *testing.T) {
+	for _, row := range []struct {
+		name   string
+		reject bool
+	}{{"healthy broker", false}, {"broker rejects every record", true}} {
+		t.Run(row.name, func(t *testing.T) {
+			f := &kafkaFixture{port: kafkatest.FreePort(t), dir: t.TempDir()}
+			f.addr = fmt.Sprintf("127.0.0.1:%d", f.port)
+			f.startBroker(t)
+			if row.reject {
+				f.kf.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "events", Err: kerr.MessageTooLarge, Count: -1})
+			}
+			cfg := mustLoad(t, fmt.Sprintf("kafka_outputs: [{brokers: [%q], topic: events, acks: none}]", f.addr))
+			f.webhookFixture = &webhookFixture{
+				rig: newRig(t, cfg, event.Options{QueueSize: 64, MaxBatch: 16, CloseTimeout: 2 * time.Second}),
+				out: "kafka:" + f.addr + "/events",
+			}
+			_, after := f.paced(64)
+			if after.Unacked != 64 || after.Delivered != 0 || after.Failed != 0 {
+				t.Errorf("%v; want all 64 unacknowledged, none delivered", after)
+			}
+			if _, err := f.close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			c := f.conserved(f.out)
+			st := f.rec.Stats()[0]
+			if st.Unacknowledged != 64 || st.Delivered != 0 || st.Accounted() != 64 {
+				t.Errorf("Stats %+v; want 64 unacknowledged, none delivered", st)
+			}
+			stored := 64
+			if row.reject {
+				stored = 0
+			}
+			var got map[int]int
+			waitFor(t, fmt.Sprintf("the topic to hold %d records", stored), func() bool {
+				got = f.topicSeqs()
+				return sum(got) >= stored
+			})
+			if sum(got) != stored {
+				t.Errorf("the topic holds %d records, want %d", sum(got), stored)
+			}
+			t.Logf("FIGURES kafka acks=none %q: %v; topic holds %d", row.name, c, sum(got))
 		})
 	}
 }

@@ -47,6 +47,7 @@ func diff(a, b tally) tally {
 	return tally{
 		Recorded:   b.Recorded - a.Recorded,
 		Delivered:  b.Delivered - a.Delivered,
+		Unacked:    b.Unacked - a.Unacked,
 		Failed:     b.Failed - a.Failed,
 		OutDrops:   b.OutDrops - a.OutDrops,
 		QueueDrops: b.QueueDrops - a.QueueDrops,

@@ -136,16 +136,17 @@ func (r *rig) close() (time.Duration, error) {
 type tally struct {
 	Recorded   int // what the test recorded
 	Delivered  int // events_recorded_total{result="success"}
+	Unacked    int // events_recorded_total{result="unacknowledged"}
 	Failed     int // events_recorded_total{result="failure"}
 	OutDrops   int // event_output_drops_total
 	QueueDrops int // events_dropped_total (the recorder's queue)
 }
 
-func (c tally) accounted() int { return c.Delivered + c.Failed + c.OutDrops + c.QueueDrops }
+func (c tally) accounted() int { return c.Delivered + c.Unacked + c.Failed + c.OutDrops + c.QueueDrops }
 
 func (c tally) String() string {
-	return fmt.Sprintf("recorded %d = delivered %d + failed %d + output drops %d + queue drops %d (= %d)",
-		c.Recorded, c.Delivered, c.Failed, c.OutDrops, c.QueueDrops, c.accounted())
+	return fmt.Sprintf("recorded %d = delivered %d + unacknowledged %d + failed %d + output drops %d + queue drops %d (= %d)",
+		c.Recorded, c.Delivered, c.Unacked, c.Failed, c.OutDrops, c.QueueDrops, c.accounted())
 }
 
 func (r *rig) tally(output string) tally {
@@ -153,6 +154,7 @@ func (r *rig) tally(output string) tally {
 	return tally{
 		Recorded:   int(r.recorded.Load()),
 		Delivered:  int(metricSum(r.t, r.reg, "alertmanager_events_recorded_total", map[string]string{"output": output, "result": "success"})),
+		Unacked:    int(metricSum(r.t, r.reg, "alertmanager_events_recorded_total", map[string]string{"output": output, "result": "unacknowledged"})),
 		Failed:     int(metricSum(r.t, r.reg, "alertmanager_events_recorded_total", map[string]string{"output": output, "result": "failure"})),
 		OutDrops:   int(metricSum(r.t, r.reg, "alertmanager_event_output_drops_total", map[string]string{"output": output})),
 		QueueDrops: int(metricSum(r.t, r.reg, "alertmanager_events_dropped_total", nil)),
@@ -187,12 +189,17 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // conserved checks the identity after Close: every recorded event was
-// delivered, failed or dropped, exactly once.
+// delivered, sent unacknowledged, failed or dropped, exactly once, by the
+// results the test knows and by every series of the output's metrics
+// (a result it does not know would show there).
 func (r *rig) conserved(output string) tally {
 	r.t.Helper()
 	c := r.tally(output)
 	if c.accounted() != c.Recorded {
 		r.t.Errorf("%s: conservation broken: %v", output, c)
+	}
+	if all := int(metrictest.Accounted(r.t, r.reg, output)) + c.QueueDrops; all != c.accounted() {
+		r.t.Errorf("%s: the output's series account for %d events, the known results for %d: %v", output, all, c.accounted(), c)
 	}
 	return c
 }

@@ -38,10 +38,13 @@ const (
 	secretBasicPass   = "BASICPASS-d2f1a7"
 	secretSASLInline  = "SASLINLINE-6b7e90"
 	secretSASLFile    = "SASLFILE-0a4c2b"
+	secretBrokerUser  = "BROKERUSER-58d1e3"
+	secretBrokerPass  = "BROKERPASS-c07b6a"
 )
 
 var secrets = []string{secretURLUser, secretURLPassword, secretURLQuery, secretURLFragment, secretFileUser,
-	secretFilePass, secretFileQuery, secretBearer, secretBasicPass, secretSASLInline, secretSASLFile}
+	secretFilePass, secretFileQuery, secretBearer, secretBasicPass, secretSASLInline, secretSASLFile,
+	secretBrokerUser, secretBrokerPass}
 
 func scanSecrets(t *testing.T, what, text string) {
 	t.Helper()
@@ -107,7 +110,9 @@ kafka_outputs:
 - {brokers: [%q], topic: events, sasl: {mechanism: SCRAM-SHA-256, username: events, password_file: %q}}
 `, userinfoURL, urlFile, rx401.url(), secretBearer, rxDown.url(), secretBasicPass, closedKafka, secretSASLInline, kf.ListenAddrs()[0], passwordFile)
 	for _, s := range secrets {
-		if s != secretFileUser && s != secretFilePass && s != secretFileQuery && s != secretSASLFile && !strings.Contains(outputs, s) {
+		planted := s == secretFileUser || s == secretFilePass || s == secretFileQuery || s == secretSASLFile || // in files
+			s == secretBrokerUser || s == secretBrokerPass // only in the mistakes below
+		if !planted && !strings.Contains(outputs, s) {
 			t.Fatalf("secret %s is not planted", s)
 		}
 	}
@@ -137,6 +142,10 @@ kafka_outputs:
 		strings.Replace(outputs, "max_retries: 2, retry_backoff: 10ms}\n- {url_file", "bogus: 1}\n- {url_file", 1),
 		outputs + "- {brokers: [" + closedKafka + "], topic: events, sasl: {mechanism: PLAIN, username: events, password: " + secretSASLInline + "}}\n",
 		strings.Replace(outputs, "{url: "+fmt.Sprintf("%q", rx401.url()), "{url: "+fmt.Sprintf("%q", userinfoURL), 1),
+		// SASL credentials written into a broker address, as
+		// user:password@host:port and as password@host:port.
+		outputs + "- {brokers: [\"" + secretBrokerUser + ":" + secretBrokerPass + "@127.0.0.1:9092\"], topic: events}\n",
+		outputs + "- {brokers: [\"127.0.0.1:9093\", \"" + secretBrokerPass + "@127.0.0.1:9092\"], topic: events}\n",
 	} {
 		c, err := loadConfig(t, bad)
 		if err == nil {
@@ -150,6 +159,18 @@ kafka_outputs:
 		}
 		scanSecrets(t, "a configuration error", err.Error())
 	}
+
+	// The same mistake in a configuration built in Go, which no YAML
+	// decoding masks: the error from event.New, and the configuration
+	// printed.
+	goCfg := event.Config{KafkaOutputs: []kafka.Config{{Brokers: []string{secretBrokerUser + ":" + secretBrokerPass + "@127.0.0.1:9092"}, Topic: "events"}}}
+	if rec, err := event.New(goCfg, event.Options{CloseTimeout: time.Second}); err == nil {
+		rec.Close()
+		t.Error("a Go configuration with credentials in a broker address started")
+	} else {
+		scanSecrets(t, "the error for a Go configuration", err.Error())
+	}
+	scanSecrets(t, "a Go Kafka configuration printed", fmt.Sprintf("%v %+v", goCfg.KafkaOutputs[0], goCfg.KafkaOutputs))
 
 	r := newRig(t, cfg, event.Options{QueueSize: 256, MaxBatch: 16, CloseTimeout: 2 * time.Second})
 	r.record(40)

@@ -589,18 +589,10 @@ func joinSegments(segs []string) string {
 	return b.String()
 }
 
-// urlUserinfo matches the userinfo of a URL inside free text.
-var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s"]*@`)
-
-// maskURLCredentials replaces the userinfo of any URL in s with "xxxxx"
-// (as url.URL.Redacted and the webhook output do), since parse errors
-// quote the URL they could not parse, password included.
-func maskURLCredentials(s string) string {
-	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
-		return s
-	}
-	return urlUserinfo.ReplaceAllString(s, "${1}xxxxx@")
-}
+// maskURLCredentials masks the userinfo of any URL in s by the module's
+// one masking rule (sink.MaskURLsIn), since parse errors quote the URL
+// they could not parse, password included.
+func maskURLCredentials(s string) string { return sink.MaskURLsIn(s) }
 
 // MaskCredentials masks URL credentials in an error's text, keeping
 // field paths and the joined structure.

@@ -30,10 +30,13 @@ type Acks string
 
 // Acknowledgement levels.
 const (
-	// AcksNone does not wait for the broker: a record counts as delivered
-	// once written to the connection.
+	// AcksNone does not wait for the broker: a record is reported
+	// sink.Unacknowledged once written to the connection, never
+	// Delivered, since the broker may drop it (a leader that fails, a
+	// rejected record) and says nothing either way.
 	AcksNone Acks = "none"
-	// AcksLeader waits for the partition leader to write the record.
+	// AcksLeader waits for the partition leader to write the record: it
+	// is lost if the leader fails before a replica has copied it.
 	AcksLeader Acks = "leader"
 	// AcksAll waits for every in-sync replica and turns on the idempotent
 	// producer, so retries cannot duplicate or reorder records.
@@ -184,10 +187,12 @@ func (c *Config) Validate() error {
 	seen := make(map[string]bool, len(c.Brokers))
 	for i, b := range c.Brokers {
 		field := "brokers[" + strconv.Itoa(i) + "]"
+		// A broker is quoted masked: one written as user:password@host
+		// carries a password, wherever the configuration came from.
 		if err := checkHostPort(b); err != "" {
-			add(field, "%q is not host:port: %s", b, err)
+			add(field, "%q is not host:port: %s", sink.MaskAddress(b), err)
 		} else if seen[b] {
-			add(field, "duplicate broker %q", b)
+			add(field, "duplicate broker %q", sink.MaskAddress(b))
 		}
 		seen[b] = true
 	}
@@ -271,6 +276,14 @@ var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
 // checkHostPort returns why b is not a usable host:port, or "".
 func checkHostPort(b string) string {
+	// "user@host:9092" splits into a valid-looking host, and would put
+	// the user (or a password) in the output's name.
+	if strings.Contains(b, "@") {
+		return "holds credentials (user:password@); configure them under sasl"
+	}
+	if strings.ContainsAny(b, "/?#") {
+		return "holds a scheme, path or query"
+	}
 	host, port, err := net.SplitHostPort(b)
 	if err != nil {
 		return "missing port or malformed address"

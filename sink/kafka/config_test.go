@@ -39,6 +39,9 @@ func TestConfigBadValues(t *testing.T) {
 		{"port out of range", `{brokers: ["a:70000"], topic: events}`, `brokers[0]: "a:70000" is not host:port: port must be a number from 1 to 65535`},
 		{"empty host", `{brokers: [":9092"], topic: events}`, `brokers[0]: ":9092" is not host:port: empty host`},
 		{"duplicate broker", `{brokers: ["a:1", "b:2", "a:1"], topic: events}`, `brokers[2]: duplicate broker "a:1"`},
+		{"credentials in broker", `{brokers: ["alice:SASLPW@127.0.0.1:9092"], topic: events}`, `brokers[0]: "xxxxx@127.0.0.1:9092" is not host:port: holds credentials (user:password@); configure them under sasl`},
+		{"password as user", `{brokers: ["k1:9092", "SASLPW@k2:9092"], topic: events}`, `brokers[1]: "xxxxx@k2:9092" is not host:port: holds credentials (user:password@); configure them under sasl`},
+		{"URL broker", `{brokers: ["kafka://k1:9092"], topic: events}`, `brokers[0]: "kafka://k1:9092" is not host:port: holds a scheme, path or query`},
 		{"no topic", `{brokers: ["a:1"]}`, `topic: a topic is required`},
 		{"bad topic", `{brokers: ["a:1"], topic: "my events"}`, `topic: invalid topic name "my events"; want 1 to 249 letters, digits, '.', '_' or '-', and not "." or ".."`},
 		{"dot topic", `{brokers: ["a:1"], topic: ".."}`, `topic: invalid topic name ".."; want 1 to 249 letters, digits, '.', '_' or '-', and not "." or ".."`},
@@ -224,5 +227,23 @@ func TestNewRejectsUnusableFiles(t *testing.T) {
 	_, err = kafka.New(kafka.Config{Topic: "t"}, sink.Env[int]{})
 	if err == nil || err.Error() != "brokers: at least one broker is required" {
 		t.Errorf("invalid Go configuration: err = %v", err)
+	}
+}
+
+// TestGoConfigBrokerMasked: a configuration built in Go goes through
+// Validate (by New, or by the recorder's Check) without any YAML layer
+// that could mask what it echoes, so Validate masks credentials itself,
+// and so does printing the configuration.
+func TestGoConfigBrokerMasked(t *testing.T) {
+	cfg := kafka.Config{Brokers: []string{"alice:SASLPW@127.0.0.1:9092"}, Topic: "t"}
+	want := `brokers[0]: "xxxxx@127.0.0.1:9092" is not host:port: holds credentials (user:password@); configure them under sasl`
+	if _, err := kafka.New(cfg, sink.Env[int]{}); err == nil || err.Error() != want {
+		t.Errorf("New: err = %v, want %s", err, want)
+	}
+	if _, err := kafka.Kind[int]().Check(cfg); err == nil || err.Error() != want {
+		t.Errorf("Check: err = %v, want %s", err, want)
+	}
+	if s := cfg.String(); strings.Contains(s, "SASLPW") || strings.Contains(s, "alice") || !strings.Contains(s, "xxxxx@127.0.0.1:9092") {
+		t.Errorf("String() shows the credentials or lost the broker:\n%s", s)
 	}
 }

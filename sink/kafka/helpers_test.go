@@ -80,11 +80,12 @@ func (h *harness) closeAll(t testing.TB, s *kafka.Sink[int], sent int) error {
 func (h *harness) checkTotal(t testing.TB, sent int) {
 	t.Helper()
 	d, dr, f := h.rep.Counts()
-	if d+dr+f != sent {
-		t.Fatalf("delivered %d + dropped %d + failed %d = %d, want %d sent", d, dr, f, d+dr+f, sent)
+	u := len(h.rep.Unacknowledged())
+	if d+u+dr+f != sent {
+		t.Fatalf("delivered %d + unacknowledged %d + dropped %d + failed %d = %d, want %d sent", d, u, dr, f, d+u+dr+f, sent)
 	}
 	seen := map[int]int{}
-	for _, m := range append(h.rep.Delivered(), h.rep.Failed()...) {
+	for _, m := range slices.Concat(h.rep.Delivered(), h.rep.Unacknowledged(), h.rep.Failed()) {
 		seen[m.Event]++
 		if seen[m.Event] > 1 {
 			t.Fatalf("message %d reported more than once", m.Event)
@@ -96,7 +97,7 @@ func (h *harness) checkTotal(t testing.TB, sent int) {
 func (h *harness) produceErrors(output string) map[string]float64 {
 	out := map[string]float64{}
 	vec := h.env.Metrics.CounterVec(kafka.ProduceErrorsMetric, "", "output", "error_type")
-	for _, typ := range []string{kafka.ErrorNetwork, kafka.ErrorTimeout, kafka.ErrorBroker, kafka.ErrorUnknown} {
+	for _, typ := range []string{kafka.ErrorNetwork, kafka.ErrorTimeout, kafka.ErrorBroker, kafka.ErrorMessageTooLarge, kafka.ErrorUnknown} {
 		out[typ] = testutil.ToFloat64(vec.WithLabelValues(output, typ))
 	}
 	return out

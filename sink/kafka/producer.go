@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -26,7 +27,14 @@ type conn[T any] struct {
 	inflight record[T] // list sentinel
 	closed   bool      // AsyncClose has been called
 	lastErr  error     // the last produce error other than an open breaker
+	// maxBytes is the largest record the producer takes (its
+	// MaxMessageBytes, from the topic's max.message.bytes when the
+	// brokers tell it); larger ones are refused before they join a batch.
+	maxBytes int
+	alone    int // records in flight on their own (see errored); 0 or 1
 }
+
+func (c *conn[T]) empty() bool { return c.inflight.next == &c.inflight }
 
 func (c *conn[T]) link(r *record[T]) {
 	r.prev, r.next = c.inflight.prev, &c.inflight
@@ -54,7 +62,7 @@ func (s *Sink[T]) run() {
 	defer cancel()
 	var pending *record[T] // taken from the buffer, not yet accepted by a producer
 	for reconnect := false; ; reconnect = true {
-		c := s.awaitConn(ctx, reconnect, func() bool { return pending == nil && len(s.buf) == 0 })
+		c := s.awaitConn(ctx, reconnect, func() bool { return pending == nil && len(s.buf) == 0 && len(s.retry) == 0 })
 		if c == nil {
 			err := errNoAnswer
 			if p := s.connErr.Load(); p != nil {
@@ -63,7 +71,7 @@ func (s *Sink[T]) run() {
 			s.giveUp(pending, nil, true, err)
 			return
 		}
-		if !s.feed(c, &pending) {
+		if s.pump(c, &pending, false, nil) == pumpClosing {
 			s.flush(c, pending)
 			return
 		}
@@ -207,6 +215,10 @@ func (s *Sink[T]) dial(ctx context.Context) (*conn[T], error) {
 		client.Close()
 	})
 	err = client.RefreshMetadata(s.cfg.Topic)
+	limit := 0
+	if err == nil {
+		limit = s.topicLimit(client, &sc)
+	}
 	if !stop() {
 		return nil, ctx.Err()
 	}
@@ -214,14 +226,67 @@ func (s *Sink[T]) dial(ctx context.Context) (*conn[T], error) {
 		client.Close()
 		return nil, err
 	}
+	// sarama cuts record batches below MaxMessageBytes, counting each
+	// record at most, and refuses a record over it: set to what the
+	// topic takes, a batch is never over the broker's limit.
+	if limit > 0 && limit-recordBatchOverhead < sc.Producer.MaxMessageBytes {
+		sc.Producer.MaxMessageBytes = max(limit-recordBatchOverhead, 1)
+	}
 	producer, err := sarama.NewAsyncProducerFromClient(client)
 	if err != nil {
 		client.Close()
 		return nil, err
 	}
-	c := &conn[T]{client: client, producer: producer, conns: conns}
+	c := &conn[T]{client: client, producer: producer, conns: conns, maxBytes: sc.Producer.MaxMessageBytes}
 	c.inflight.next, c.inflight.prev = &c.inflight, &c.inflight
 	return c, nil
+}
+
+// recordBatchOverhead is the size of a record batch's header, which a
+// broker counts against max.message.bytes and sarama's MaxMessageBytes
+// does not.
+const recordBatchOverhead = 61
+
+// topicLimit asks a broker for the topic's max.message.bytes (the
+// broker's message.max.bytes unless the topic overrides it), or returns 0
+// when it cannot tell: a producer may lack the DescribeConfigs permission,
+// and then a batch the broker refuses as too large is sent again one
+// record at a time (see errored).
+func (s *Sink[T]) topicLimit(client sarama.Client, sc *sarama.Config) int {
+	b, err := client.Leader(s.cfg.Topic, 0)
+	if err != nil {
+		return 0
+	}
+	req := &sarama.DescribeConfigsRequest{Resources: []*sarama.ConfigResource{{
+		Type: sarama.TopicResource, Name: s.cfg.Topic, ConfigNames: []string{"max.message.bytes"},
+	}}}
+	switch {
+	case sc.Version.IsAtLeast(sarama.V2_8_0_0):
+		req.Version = 4
+	case sc.Version.IsAtLeast(sarama.V2_6_0_0):
+		req.Version = 3
+	case sc.Version.IsAtLeast(sarama.V2_0_0_0):
+		req.Version = 2
+	case sc.Version.IsAtLeast(sarama.V1_1_0_0):
+		req.Version = 1
+	}
+	resp, err := b.DescribeConfigs(req)
+	if err != nil {
+		s.env.Logger.Debug("kafka output cannot read the topic's max.message.bytes", "output", s.name, "err", err)
+		return 0
+	}
+	for _, res := range resp.Resources {
+		if res.ErrorCode != 0 {
+			s.env.Logger.Debug("kafka output cannot read the topic's max.message.bytes", "output", s.name, "err", sarama.KError(res.ErrorCode))
+			continue
+		}
+		for _, e := range res.Configs {
+			if n, err := strconv.Atoi(e.Value); e.Name == "max.message.bytes" && err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // isUnreachable reports whether a metadata error means that no broker
@@ -234,36 +299,80 @@ func isUnreachable(err error) bool {
 	return typ == ErrorNetwork || typ == ErrorTimeout
 }
 
-// feed moves messages into c's producer and reports its results. It
-// returns true when c has lost the cluster, false when Close has started.
-func (s *Sink[T]) feed(c *conn[T], pending **record[T]) (outage bool) {
+// pumpEnd is why pump returned.
+type pumpEnd int
+
+const (
+	pumpClosing  pumpEnd = iota // Close has started
+	pumpOutage                  // the producer has lost the cluster
+	pumpDrained                 // draining: nothing is left to produce
+	pumpDeadline                // draining: Close's deadline passed
+)
+
+// pump moves messages into c's producer and reports its results. Until
+// Close starts it returns when the producer loses the cluster. Draining
+// (Close has started, so Deliver adds nothing) it ignores outages, which
+// fail what is in flight quickly anyway, and returns once nothing is
+// left and every record is answered, or at the deadline.
+//
+// Records the broker refused for the size of the batch they were in wait
+// in s.retry and go to the producer one at a time, each only once the
+// producer holds nothing else of ours, so that each is a batch of its own
+// and the broker's answer is about it alone.
+func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline <-chan time.Time) pumpEnd {
 	p := c.producer
+	closing := s.closing
+	if draining {
+		closing = nil
+	}
 	for {
-		// Exactly one of in and src is live: take a message only once
+		// At most one of next and src is live: take a message only once
 		// the previous one is in the producer's hands.
+		var next *record[T]
+		var src <-chan sink.Message[T]
+		switch {
+		case c.alone > 0:
+			// A record is on its own in flight: nothing may join it.
+		case len(s.retry) > 0:
+			if c.empty() {
+				next = s.retry[0]
+			}
+		case *pending != nil:
+			next = *pending
+		case !draining || len(s.buf) > 0:
+			src = s.buf
+		case c.empty():
+			return pumpDrained
+		}
 		var in chan<- *sarama.ProducerMessage
 		var out *sarama.ProducerMessage
-		var src <-chan sink.Message[T]
-		if *pending != nil {
-			in, out = p.Input(), &(*pending).pm
-		} else {
-			src = s.buf
+		if next != nil {
+			in, out = p.Input(), &next.pm
 		}
 		select {
 		case m := <-src:
-			*pending = s.newRecord(m)
-			s.handOver(c, pending)
-		case in <- out:
-			c.link(*pending)
-			*pending = nil
-		case m := <-p.Successes():
-			s.succeeded(m, p.Successes())
-		case e := <-p.Errors():
-			if s.errored(c, e) {
-				return true
+			if *pending = s.admit(c, m); *pending != nil {
+				s.handOver(c, pending)
 			}
-		case <-s.closing:
-			return false
+		case in <- out:
+			c.link(next)
+			if next.alone {
+				c.alone++
+				s.retry[0] = nil
+				s.retry = s.retry[1:]
+			} else {
+				*pending = nil
+			}
+		case m := <-p.Successes():
+			s.succeeded(c, m, p.Successes())
+		case e := <-p.Errors():
+			if s.errored(c, e, &s.retry) && !draining {
+				return pumpOutage
+			}
+		case <-closing:
+			return pumpClosing
+		case <-deadline:
+			return pumpDeadline
 		}
 	}
 }
@@ -271,12 +380,15 @@ func (s *Sink[T]) feed(c *conn[T], pending **record[T]) (outage bool) {
 // handOverMax bounds handOver so that results keep being read.
 const handOverMax = 64
 
-// handOver is feed's fast path while the producer keeps up: it passes
+// handOver is pump's fast path while the producer keeps up: it passes
 // *pending and the messages queued behind it with non-blocking sends,
-// saving a trip through feed's select per message.
+// saving a trip through pump's select per message.
 func (s *Sink[T]) handOver(c *conn[T], pending **record[T]) {
 	in := c.producer.Input()
 	for range handOverMax {
+		if *pending == nil {
+			return
+		}
 		select {
 		case in <- &(*pending).pm:
 			c.link(*pending)
@@ -286,7 +398,7 @@ func (s *Sink[T]) handOver(c *conn[T], pending **record[T]) {
 		}
 		select {
 		case m := <-s.buf:
-			*pending = s.newRecord(m)
+			*pending = s.admit(c, m)
 		default:
 			return
 		}
@@ -294,28 +406,15 @@ func (s *Sink[T]) handOver(c *conn[T], pending **record[T]) {
 }
 
 // flush hands the producer what is left locally (Deliver can no longer
-// add any), then retires it. At the deadline it gives up on everything.
+// add any) and waits for its answers, then retires it. At the deadline it
+// gives up on everything.
 func (s *Sink[T]) flush(c *conn[T], pending *record[T]) {
-	p := c.producer
 	t := time.NewTimer(time.Until(s.deadline))
 	defer t.Stop()
-	for pending != nil || len(s.buf) > 0 {
-		if pending == nil {
-			pending = s.newRecord(<-s.buf)
-		}
-		select {
-		case p.Input() <- &pending.pm:
-			c.link(pending)
-			pending = nil
-		case m := <-p.Successes():
-			s.succeeded(m, p.Successes())
-		case e := <-p.Errors():
-			s.errored(c, e)
-		case <-t.C:
-			s.giveUp(pending, c, true, errCloseTimeout)
-			s.abandon(c)
-			return
-		}
+	if s.pump(c, &pending, true, t.C) == pumpDeadline {
+		s.giveUp(pending, c, true, errCloseTimeout)
+		s.abandon(c)
+		return
 	}
 	s.retire(c)
 }
@@ -334,13 +433,13 @@ func (s *Sink[T]) retire(c *conn[T]) {
 				succ = nil
 				continue
 			}
-			s.succeeded(m, succ)
+			s.succeeded(c, m, succ)
 		case e, ok := <-errs:
 			if !ok {
 				errs = nil
 				continue
 			}
-			s.errored(c, e)
+			s.errored(c, e, nil)
 		case <-closing:
 			closing = nil
 			t := time.NewTimer(time.Until(s.deadline))
@@ -356,12 +455,18 @@ func (s *Sink[T]) retire(c *conn[T]) {
 }
 
 // giveUp reports as Failed pending, what c holds, and with takeBuffer the
-// local buffer. Only run takes from the buffer: a retiring producer's
-// goroutine leaves it alone.
+// local buffer and the records waiting to be sent again. Only run owns
+// those: a retiring producer's goroutine leaves them alone.
 func (s *Sink[T]) giveUp(pending *record[T], c *conn[T], takeBuffer bool, err error) {
 	var failed []sink.Message[T]
 	if pending != nil {
 		failed = append(failed, pending.msg)
+	}
+	if takeBuffer {
+		for _, r := range s.retry {
+			failed = append(failed, r.msg)
+		}
+		s.retry = nil
 	}
 	for takeBuffer && len(s.buf) > 0 {
 		failed = append(failed, <-s.buf)
@@ -409,13 +514,15 @@ func (s *Sink[T]) abandon(c *conn[T]) {
 const maxReportBatch = 256
 
 // succeeded reports m and whatever other successes are already waiting
-// on more, as one batch.
-func (s *Sink[T]) succeeded(m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage) {
+// on more, as one batch: Delivered, or with acks: none Unacknowledged,
+// because sarama then returns a message as a success once it is written
+// to the connection, and the broker never says whether it stored it.
+func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage) {
 	if m == nil {
 		return
 	}
 	r := m.Metadata.(*record[T])
-	unlink(r)
+	c.answered(r)
 	batch := []sink.Message[T]{r.msg}
 gather:
 	for len(batch) < maxReportBatch {
@@ -425,23 +532,38 @@ gather:
 				break gather
 			}
 			r := m.Metadata.(*record[T])
-			unlink(r)
+			c.answered(r)
 			batch = append(batch, r.msg)
 		default:
 			break gather
 		}
 	}
-	s.env.Reporter.Report(batch, sink.Delivered, nil)
+	s.env.Reporter.Report(batch, s.sent, nil)
+}
+
+// answered takes r, which the producer has answered for, off c's list.
+func (c *conn[T]) answered(r *record[T]) {
+	unlink(r)
+	if r.alone {
+		c.alone--
+	}
 }
 
 // errored reports e's message Failed and counts the error. It returns
 // whether the error means the producer has lost the cluster.
-func (s *Sink[T]) errored(c *conn[T], e *sarama.ProducerError) (outage bool) {
+//
+// A broker refuses a whole record batch when it is over the topic's
+// max.message.bytes, failing every record in it for what may be one
+// record's size. Given retry (by run, which owns the list), such a record
+// is not failed but put on retry to be sent again on its own, once: alone
+// it is either delivered or, failing again, too large itself. Records are
+// then sent in a different order from the one they were given in.
+func (s *Sink[T]) errored(c *conn[T], e *sarama.ProducerError, retry *[]*record[T]) (outage bool) {
 	if e == nil {
 		return false
 	}
 	r := e.Msg.Metadata.(*record[T])
-	unlink(r)
+	c.answered(r)
 	err, cause := e.Err, e.Err
 	breakerOpen := errors.Is(err, breaker.ErrBreakerOpen)
 	if breakerOpen && c.lastErr != nil {
@@ -454,17 +576,19 @@ func (s *Sink[T]) errored(c *conn[T], e *sarama.ProducerError) (outage bool) {
 		c.lastErr = err
 	}
 	typ := classify(cause)
-	s.counter[typ].Inc()
-	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, err))
-	// An outage fails every message in flight; a line per 10s says so
-	// without flooding the log.
-	s.errLog.Lock()
-	s.errLog.unseen++
-	if now := time.Now(); now.Sub(s.errLog.last) >= 10*time.Second {
-		s.env.Logger.Warn("kafka output failed to produce", "output", s.name, "error_type", typ, "failures", s.errLog.unseen, "err", err)
-		s.errLog.last, s.errLog.unseen = now, 0
+	if typ == ErrorMessageTooLarge && retry != nil && !r.alone {
+		if len(*retry) == 0 {
+			s.env.Logger.Debug("kafka broker refused a record batch as too large; sending its records again one at a time",
+				"output", s.name, "producer_limit", c.maxBytes)
+		}
+		r.alone = true
+		*retry = append(*retry, r)
+		return false
 	}
-	s.errLog.Unlock()
+	s.counter[typ].Inc()
+	err = fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, err)
+	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, err)
+	s.failures.Add(1, err)
 	// The whole cluster is gone when there is no broker left to ask, or
 	// when the breaker opened over failures to reach one: it would go on
 	// failing every message for ten seconds after the cluster is back,

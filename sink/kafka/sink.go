@@ -39,8 +39,9 @@ const (
 	HeaderContentType = "content_type"
 )
 
-// ProduceErrorsMetric counts produce errors by output and error_type
-// (network, timeout, broker or unknown).
+// ProduceErrorsMetric counts the records an output failed to produce, by
+// output and error_type (network, timeout, broker, message_too_large or
+// unknown).
 const ProduceErrorsMetric = "event_kafka_produce_errors_total"
 
 // Error types of ProduceErrorsMetric.
@@ -49,6 +50,10 @@ const (
 	ErrorTimeout = "timeout"
 	ErrorBroker  = "broker"
 	ErrorUnknown = "unknown"
+	// ErrorMessageTooLarge is a record larger than the topic accepts
+	// (its max.message.bytes), refused by the output before sending it
+	// or by the broker when it went alone.
+	ErrorMessageTooLarge = "message_too_large"
 )
 
 // timings are variables so that tests can shorten them; production uses
@@ -92,6 +97,7 @@ type Sink[T any] struct {
 
 	contentType []byte
 	key         sarama.Encoder // the record key when it is the same for all
+	sent        sink.Outcome   // what a success from sarama means: Delivered or Unacknowledged
 
 	mu     sync.RWMutex // Deliver holds it shared, Close exclusive
 	closed bool
@@ -109,15 +115,14 @@ type Sink[T any] struct {
 	gaveUp     atomic.Int64   // messages given up at close
 	connErr    atomic.Pointer[error]
 
-	errLog struct { // throttles produce-error logging
-		sync.Mutex
-		last   time.Time
-		unseen int
-	}
+	// An outage fails every message in flight: a line per interval with
+	// a count says so without flooding the log.
+	failures *sink.FailureLog
 
 	// Owned by run.
 	typeHeaders map[string][]byte
 	typeKeys    map[string]sarama.Encoder
+	retry       []*record[T] // refused with a batch too large, to go again alone
 }
 
 var _ sink.Sink[int] = (*Sink[int])(nil)
@@ -132,6 +137,7 @@ type record[T any] struct {
 	headers    [2]sarama.RecordHeader
 	msg        sink.Message[T]
 	prev, next *record[T]
+	alone      bool // sent (or to be sent) on its own after a batch was too large
 }
 
 // New builds a Kafka output. It fails only on configuration that cannot
@@ -153,6 +159,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		sc:          sc,
 		counter:     map[string]prometheus.Counter{},
 		contentType: []byte(FormatOf(cfg).ContentType()),
+		sent:        sink.Delivered,
 		buf:         make(chan sink.Message[T], cfg.BufferSize),
 		closing:     make(chan struct{}),
 		drained:     make(chan struct{}),
@@ -160,9 +167,13 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		typeHeaders: map[string][]byte{},
 		typeKeys:    map[string]sarama.Encoder{},
 	}
+	s.failures = sink.NewFailureLog(env.Logger, "kafka output failed to produce", "failures", "output", s.name)
 	vec := env.Metrics.CounterVec(ProduceErrorsMetric, "Records that a Kafka output failed to produce, by error type.", "output", "error_type")
-	for _, t := range []string{ErrorNetwork, ErrorTimeout, ErrorBroker, ErrorUnknown} {
+	for _, t := range []string{ErrorNetwork, ErrorTimeout, ErrorBroker, ErrorMessageTooLarge, ErrorUnknown} {
 		s.counter[t] = vec.WithLabelValues(s.name, t)
+	}
+	if cfg.Acks == AcksNone {
+		s.sent = sink.Unacknowledged
 	}
 	if cfg.Key == KeyInstance && env.Instance != "" {
 		s.key = sarama.ByteEncoder(env.Instance)
@@ -310,6 +321,7 @@ func (s *Sink[T]) Close() error {
 		s.mu.Unlock()
 		close(s.closing)
 		s.reporting.Wait()
+		s.failures.Flush()
 		if n := s.gaveUp.Load(); n > 0 {
 			s.closeErr = fmt.Errorf("kafka: %s: gave up on %d messages at close", s.name, n)
 		}
@@ -343,6 +355,27 @@ func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 	return r
 }
 
+// admit makes a record of m for c's producer or, when m is larger than
+// the producer may send, reports it Failed and returns nil. Sent, it
+// would make the broker refuse the whole record batch it joined, healthy
+// events included.
+func (s *Sink[T]) admit(c *conn[T], m sink.Message[T]) *record[T] {
+	r := s.newRecord(m)
+	if size := r.pm.ByteSize(recordVersion); size > c.maxBytes {
+		err := fmt.Errorf("kafka: produce to %s (%s error): record of %d bytes is over the %d bytes the producer sends in a record batch",
+			s.cfg.Topic, ErrorMessageTooLarge, size, c.maxBytes)
+		s.counter[ErrorMessageTooLarge].Inc()
+		s.env.Reporter.Report([]sink.Message[T]{m}, sink.Failed, err)
+		s.failures.Add(1, err)
+		return nil
+	}
+	return r
+}
+
+// recordVersion is the record format sarama sizes messages for: v2, the
+// only one that has headers.
+const recordVersion = 2
+
 // maxCachedTypes bounds the per-type caches; event types come from a
 // schema, so the bound is only a guard against a caller inventing types.
 const maxCachedTypes = 1024
@@ -373,6 +406,8 @@ func (s *Sink[T]) typeKey(t string) sarama.Encoder {
 func classify(err error) string {
 	var kerr sarama.KError
 	switch {
+	case errors.Is(err, sarama.ErrMessageSizeTooLarge), errors.Is(err, sarama.ErrMessageSetSizeTooLarge):
+		return ErrorMessageTooLarge
 	case errors.Is(err, sarama.ErrRequestTimedOut), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return ErrorTimeout
 	case errors.Is(err, sarama.ErrOutOfBrokers), errors.Is(err, sarama.ErrNotConnected),

@@ -227,7 +227,9 @@ func TestCompression(t *testing.T) {
 }
 
 // TestAcks checks that acks=all uses the idempotent producer (records
-// carry a producer ID) and that every level delivers exactly once.
+// carry a producer ID), that every level produces exactly once, and that
+// what acks=none sends is reported unacknowledged, never delivered: the
+// broker is not asked whether it stored it.
 func TestAcks(t *testing.T) {
 	c := kafkatest.Start(t)
 	for _, acks := range []kafka.Acks{kafka.AcksNone, kafka.AcksLeader, kafka.AcksAll} {
@@ -237,13 +239,20 @@ func TestAcks(t *testing.T) {
 			s := h.open(t, kafka.Config{Brokers: c.Brokers, Topic: topic, Acks: acks})
 			const n = 100
 			deliver(s, sinktest.Messages(0, n), 9)
-			h.rep.WaitDelivered(t, n, wait)
+			h.rep.WaitTotal(t, n, wait)
 			h.closeAll(t, s, n)
+			wantDelivered, wantUnacked := n, 0
+			if acks == kafka.AcksNone {
+				wantDelivered, wantUnacked = 0, n
+			}
+			if d, _, _ := h.rep.Counts(); d != wantDelivered || len(h.rep.Unacknowledged()) != wantUnacked {
+				t.Fatalf("acks=%s: %d delivered, %d unacknowledged; want %d and %d", acks, d, len(h.rep.Unacknowledged()), wantDelivered, wantUnacked)
+			}
 
 			got := c.Read(t, topic)
 			if acks == kafka.AcksNone {
-				// Delivered means written to the connection; the broker
-				// stores the records a moment later.
+				// Unacknowledged means written to the connection; the
+				// broker stores the records a moment later.
 				waitUntil(t, "the broker to store the acks=none records", func() bool {
 					got = c.Read(t, topic)
 					return len(got.Records) >= n
@@ -557,8 +566,10 @@ func TestProduceErrorTypes(t *testing.T) {
 		err  *kerr.Error
 		want string
 	}{
-		{kerr.MessageTooLarge, kafka.ErrorBroker},
+		{kerr.MessageTooLarge, kafka.ErrorMessageTooLarge},
+		{kerr.RecordListTooLarge, kafka.ErrorMessageTooLarge},
 		{kerr.RequestTimedOut, kafka.ErrorTimeout},
+		{kerr.NotEnoughReplicas, kafka.ErrorBroker},
 	} {
 		t.Run(tc.err.Message, func(t *testing.T) {
 			kf := kafkatest.StartFake(t, kfake.SeedTopics(1, "events"))
@@ -626,7 +637,9 @@ func TestClassify(t *testing.T) {
 		{&net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, kafka.ErrorTimeout},
 		{context.DeadlineExceeded, kafka.ErrorTimeout},
 		{sarama.ErrNotLeaderForPartition, kafka.ErrorBroker},
-		{sarama.ErrMessageSizeTooLarge, kafka.ErrorBroker},
+		{sarama.ErrMessageSizeTooLarge, kafka.ErrorMessageTooLarge},
+		{sarama.ErrMessageSetSizeTooLarge, kafka.ErrorMessageTooLarge},
+		{fmt.Errorf("wrapped: %w", sarama.ErrMessageSizeTooLarge), kafka.ErrorMessageTooLarge},
 		{sarama.ErrShuttingDown, kafka.ErrorUnknown},
 		{breaker.ErrBreakerOpen, kafka.ErrorUnknown}, // the sink classifies by what opened it
 		{errors.New("something else"), kafka.ErrorUnknown},

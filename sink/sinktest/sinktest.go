@@ -19,6 +19,7 @@ type Reporter[T any] struct {
 	mu        sync.Mutex
 	changed   chan struct{}
 	delivered []sink.Message[T]
+	unacked   []sink.Message[T]
 	dropped   []sink.Message[T]
 	failed    []sink.Message[T]
 	errs      []error
@@ -36,6 +37,8 @@ func (r *Reporter[T]) Report(msgs []sink.Message[T], outcome sink.Outcome, err e
 	switch outcome {
 	case sink.Delivered:
 		r.delivered = append(r.delivered, msgs...)
+	case sink.Unacknowledged:
+		r.unacked = append(r.unacked, msgs...)
 	case sink.Dropped:
 		r.dropped = append(r.dropped, msgs...)
 	case sink.Failed:
@@ -51,16 +54,23 @@ func (r *Reporter[T]) Report(msgs []sink.Message[T], outcome sink.Outcome, err e
 }
 
 // Counts returns how many messages were delivered, dropped and failed.
+// Messages sent unacknowledged are in none of them (see Unacknowledged).
 func (r *Reporter[T]) Counts() (delivered, dropped, failed int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.delivered), len(r.dropped), len(r.failed)
 }
 
-// Total is delivered + dropped + failed.
+// Total is how many messages were reported, whatever their outcome:
+// delivered + unacknowledged + dropped + failed.
 func (r *Reporter[T]) Total() int {
-	d, dr, f := r.Counts()
-	return d + dr + f
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.total()
+}
+
+func (r *Reporter[T]) total() int {
+	return len(r.delivered) + len(r.unacked) + len(r.dropped) + len(r.failed)
 }
 
 // Delivered returns a copy of the delivered messages in report order.
@@ -68,6 +78,14 @@ func (r *Reporter[T]) Delivered() []sink.Message[T] {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]sink.Message[T](nil), r.delivered...)
+}
+
+// Unacknowledged returns a copy of the messages reported sent without
+// acknowledgement, in report order.
+func (r *Reporter[T]) Unacknowledged() []sink.Message[T] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sink.Message[T](nil), r.unacked...)
 }
 
 // Failed returns a copy of the failed messages in report order.
@@ -88,12 +106,18 @@ func (r *Reporter[T]) Errors() []error {
 // counts) is true, failing the test after timeout.
 func (r *Reporter[T]) WaitFor(t testing.TB, timeout time.Duration, what string, cond func(delivered, dropped, failed int) bool) {
 	t.Helper()
+	r.wait(t, timeout, what, func() bool { return cond(len(r.delivered), len(r.dropped), len(r.failed)) })
+}
+
+// wait waits until cond, called with the lock held, is true.
+func (r *Reporter[T]) wait(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		r.mu.Lock()
-		ok := cond(len(r.delivered), len(r.dropped), len(r.failed))
-		d, dr, f := len(r.delivered), len(r.dropped), len(r.failed)
+		ok := cond()
+		d, u, dr, f := len(r.delivered), len(r.unacked), len(r.dropped), len(r.failed)
 		ch := r.changed
 		r.mu.Unlock()
 		if ok {
@@ -102,7 +126,7 @@ func (r *Reporter[T]) WaitFor(t testing.TB, timeout time.Duration, what string, 
 		select {
 		case <-ch:
 		case <-deadline.C:
-			t.Fatalf("sinktest: timed out after %v waiting for %s (delivered=%d dropped=%d failed=%d)", timeout, what, d, dr, f)
+			t.Fatalf("sinktest: timed out after %v waiting for %s (delivered=%d unacknowledged=%d dropped=%d failed=%d)", timeout, what, d, u, dr, f)
 		}
 	}
 }
@@ -111,13 +135,20 @@ func (r *Reporter[T]) WaitFor(t testing.TB, timeout time.Duration, what string, 
 // outcome.
 func (r *Reporter[T]) WaitTotal(t testing.TB, n int, timeout time.Duration) {
 	t.Helper()
-	r.WaitFor(t, timeout, fmt.Sprintf("%d reported messages", n), func(d, dr, f int) bool { return d+dr+f >= n })
+	r.wait(t, timeout, fmt.Sprintf("%d reported messages", n), func() bool { return r.total() >= n })
 }
 
 // WaitDelivered waits until n messages have been delivered.
 func (r *Reporter[T]) WaitDelivered(t testing.TB, n int, timeout time.Duration) {
 	t.Helper()
 	r.WaitFor(t, timeout, fmt.Sprintf("%d delivered messages", n), func(d, _, _ int) bool { return d >= n })
+}
+
+// WaitUnacknowledged waits until n messages have been reported sent
+// without acknowledgement.
+func (r *Reporter[T]) WaitUnacknowledged(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	r.wait(t, timeout, fmt.Sprintf("%d unacknowledged messages", n), func() bool { return len(r.unacked) >= n })
 }
 
 // Env returns an Env that reports to r and logs through t.

@@ -18,9 +18,6 @@ import (
 // silently posting to nowhere).
 const secretToken = "<secret>"
 
-// mask replaces secret URL parts in error messages.
-const mask = "xxxxx"
-
 var quoted = regexp.MustCompile(`"[^"]*"`)
 
 // SecretURL is the webhook endpoint. Webhook URLs often carry credentials
@@ -182,19 +179,6 @@ func stripURL(u *url.URL) string {
 // query and fragment.
 func maskURL(u *url.URL) string { return maskRaw(u.String()) }
 
-// maskRaw masks a string that may not even parse as a URL. It errs on the
-// side of hiding: everything up to the last '@' (userinfo, even when a
-// password holds '/', '?' or '#'), then everything after '?' or '#'.
-func maskRaw(s string) string {
-	prefix := ""
-	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, s = s[:i+3], s[i+3:]
-	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		s = mask + s[i:]
-	}
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		s = s[:i+1] + mask
-	}
-	return prefix + s
-}
+// maskRaw masks a string that may not even parse as a URL, by the
+// module's one rule for addresses (sink.MaskAddress).
+func maskRaw(s string) string { return sink.MaskAddress(s) }

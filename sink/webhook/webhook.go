@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -137,7 +136,9 @@ type Sink[T any] struct {
 	once    sync.Once
 	doneErr error
 
-	drops dropLog
+	// A receiver that is down fails or drops every event: each of these
+	// writes a line per interval with a count, not one per event.
+	failures, drops *sink.FailureLog
 }
 
 // New builds a webhook output and starts its workers. It fails on
@@ -180,6 +181,8 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		contentType: sink.JSON.ContentType(),
 		queue:       make(chan sink.Message[T], cfg.QueueSize),
 	}
+	s.failures = sink.NewFailureLog(env.Logger, "webhook delivery failed", "events", "output", s.name)
+	s.drops = sink.NewFailureLog(env.Logger, "webhook queue full, events dropped", "dropped", "output", s.name, "queue_size", cfg.QueueSize)
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	backoffCap := max(MaxRetryBackoff, time.Duration(cfg.RetryBackoff))
 	s.client = &retryablehttp.Client{
@@ -256,7 +259,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	s.mu.RUnlock()
 	if len(dropped) > 0 {
 		s.env.Reporter.Report(dropped, sink.Dropped, nil)
-		s.drops.add(s.env.Logger, s.name, cap(s.queue), len(dropped))
+		s.drops.Add(len(dropped), nil)
 	}
 }
 
@@ -296,6 +299,8 @@ func (s *Sink[T]) close() error {
 	}
 	s.cancel(ErrClosed)
 	s.http.CloseIdleConnections()
+	s.failures.Flush()
+	s.drops.Flush()
 	return err
 }
 
@@ -444,9 +449,8 @@ func (s *Sink[T]) fail(msgs []sink.Message[T], err *DeliveryError, closing bool)
 	if closing {
 		s.gaveUp.Add(int64(len(msgs)))
 	}
-	s.env.Logger.Warn("webhook delivery failed", "output", s.name, "events", len(msgs),
-		"attempts", err.Attempts, "status", err.StatusCode, "err", err.Error())
 	s.env.Reporter.Report(msgs, sink.Failed, err)
+	s.failures.Add(len(msgs), err)
 }
 
 // failRest reports msgs and everything left in the queue as given up, in
@@ -548,30 +552,4 @@ func gzipBytes(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// dropLog rate-limits the warning about a full queue: a receiver outage
-// can drop thousands of events a second, and one line per Deliver would
-// bury everything else.
-type dropLog struct {
-	mu      sync.Mutex
-	last    time.Time
-	pending int
-}
-
-const dropLogEvery = 10 * time.Second
-
-func (d *dropLog) add(logger *slog.Logger, name string, queueSize, n int) {
-	d.mu.Lock()
-	d.pending += n
-	now := time.Now()
-	if !d.last.IsZero() && now.Sub(d.last) < dropLogEvery {
-		d.mu.Unlock()
-		return
-	}
-	count := d.pending
-	d.pending, d.last = 0, now
-	d.mu.Unlock()
-	logger.Warn("webhook queue full, events dropped", "output", name, "dropped", count,
-		"queue_size", queueSize)
 }

@@ -10,11 +10,19 @@
 //	func (x *M) AppendJSON(b []byte) ([]byte, error)
 //
 // plus unexported helpers (string escaping, Timestamp, Duration, floats,
-// enum names) shared by the files of one Go package. Schema features whose
-// protojson form the generator does not reproduce (maps, groups, proto2 and
-// editions files, well-known types other than Timestamp and Duration,
-// messages of other Go packages) make generation fail with an error naming
-// the field, rather than producing output that silently differs.
+// enum names, one encoder per map type) shared by the files of one Go
+// package. Schema features whose protojson form the generator does not
+// reproduce (groups, proto2 and editions files, well-known types other than
+// Timestamp and Duration, messages of other Go packages) make generation
+// fail with an error naming the field, rather than producing output that
+// silently differs.
+//
+// Maps are written in protojson's key order (false before true, integers
+// by value, strings by byte order), which is what makes that order stable.
+// The entries are copied into a scratch array on the map encoder's stack
+// (mapScratch entries) and sorted there, so that encoding a map allocates
+// nothing unless it has more entries than that; a larger map costs one
+// allocation of exactly its size. Bool-keyed maps need no sorting.
 package jsonenc
 
 import (
@@ -52,7 +60,16 @@ const (
 	helperFraction  = "jsonencFraction"
 	helperFloat     = "jsonencFloat"
 	helperHex       = "jsonencHex"
+	helperEntry     = "jsonencEntry"
+	helperScratch   = "jsonencMapScratch"
 )
+
+// mapScratch is how many entries a map encoder sorts without allocating.
+// Label sets, the maps events carry, rarely have more. An entry of a
+// map<string, string> is 32 bytes, so the array takes 1 KiB of stack; it
+// is in the frame of the map's encoder, a function of its own, so only
+// while a map is being written, not in every message encoder's frame.
+const mapScratch = 32
 
 // Generate adds one generated file for every file of the request that is to
 // be generated and declares at least one message. It declares support for
@@ -70,7 +87,7 @@ func Generate(plugin *protogen.Plugin) error {
 		}
 		ps := pkgs[f.GoImportPath]
 		if ps == nil {
-			ps = &pkgState{importPath: f.GoImportPath, enums: map[protoreflect.FullName]*protogen.Enum{}, helpers: map[string]bool{}}
+			ps = &pkgState{importPath: f.GoImportPath, enums: map[protoreflect.FullName]*protogen.Enum{}, helpers: map[string]bool{}, maps: map[string]mapHelper{}}
 			pkgs[f.GoImportPath] = ps
 			order = append(order, f.GoImportPath)
 		}
@@ -115,6 +132,15 @@ type pkgState struct {
 	files      []genFile
 	enums      map[protoreflect.FullName]*protogen.Enum
 	helpers    map[string]bool
+	// maps holds the encoder of each map type (by helper name), generated
+	// when a field first needs it, so that what it uses in turn (enum
+	// names, the string escaper) is known before the helpers are emitted.
+	maps map[string]mapHelper
+}
+
+type mapHelper struct {
+	decl    jen.Code
+	usesErr bool // it returns an error, and takes the value field's name if the values are strings
 }
 
 func allMessages(ms []*protogen.Message) []*protogen.Message {
@@ -197,7 +223,7 @@ func stringLit(s string) *jen.Statement {
 
 func (ps *pkgState) message(jf *jen.File, m *protogen.Message) error {
 	if m.Desc.IsMapEntry() {
-		return nil // maps are rejected at the field that uses them
+		return nil // written by the map encoder of the field that uses it
 	}
 	name := m.GoIdent.GoName
 	usesErr := false
@@ -265,13 +291,18 @@ func (ps *pkgState) field(fn *function, f *protogen.Field) error {
 	if err != nil {
 		return err
 	}
-	if d.IsMap() {
-		return unsupported(f, "map fields")
-	}
 	self := jen.Id("x").Dot(f.GoName)
 	body := fn.sub()
 	var cond *jen.Statement
 	switch {
+	case d.IsMap():
+		// Maps have no presence: an empty one is omitted, as in protojson.
+		cond = jen.Len(self.Clone()).Op("!=").Lit(0)
+		body.lit(k)
+		if err := ps.mapValue(body, f, self.Clone()); err != nil {
+			return err
+		}
+		body.lit(",")
 	case d.IsList():
 		cond = jen.Len(self.Clone()).Op("!=").Lit(0)
 		body.lit(k + "[")
@@ -363,6 +394,13 @@ func (ps *pkgState) oneof(fn *function, o *protogen.Oneof) error {
 // value emits the encoding of one value v of field f (an element, for
 // lists).
 func (ps *pkgState) value(fn *function, f *protogen.Field, v *jen.Statement) error {
+	return ps.valueNamed(fn, f, v, jen.Lit(string(f.Desc.FullName())))
+}
+
+// valueNamed is value with the expression that names f in protojson's
+// invalid UTF-8 error, which for a map value is a parameter of the map
+// encoder.
+func (ps *pkgState) valueNamed(fn *function, f *protogen.Field, v *jen.Statement, name jen.Code) error {
 	d := f.Desc
 	switch d.Kind() {
 	case protoreflect.BoolKind:
@@ -388,7 +426,7 @@ func (ps *pkgState) value(fn *function, f *protogen.Field, v *jen.Statement) err
 		fn.code(bAssign(jen.Id(helperFloat).Call(jen.Id("b"), v, jen.Lit(64))))
 	case protoreflect.StringKind:
 		ps.helpers[helperString] = true
-		fn.callErr(jen.Id(helperString).Call(jen.Id("b"), v, jen.Lit(string(d.FullName()))))
+		fn.callErr(jen.Id(helperString).Call(jen.Id("b"), v, name))
 	case protoreflect.BytesKind:
 		fn.lit(`"`)
 		fn.code(bAssign(jen.Qual("encoding/base64", "StdEncoding").Dot("AppendEncode").Call(jen.Id("b"), v)))
@@ -409,8 +447,6 @@ func (ps *pkgState) value(fn *function, f *protogen.Field, v *jen.Statement) err
 		case m.Desc.FullName() == durationName:
 			ps.helpers[helperDuration] = true
 			fn.callErr(jen.Id(helperDuration).Call(jen.Id("b"), v))
-		case m.Desc.IsMapEntry():
-			return unsupported(f, "map fields")
 		case strings.HasPrefix(string(m.Desc.FullName()), "google.protobuf."):
 			// Other well-known types have special JSON forms.
 			return unsupported(f, string(m.Desc.FullName()))
@@ -473,6 +509,18 @@ func (ps *pkgState) emitHelpers(jf *jen.File) {
 	slices.Sort(enums)
 	for _, n := range enums {
 		emitEnum(jf, ps.enums[n])
+	}
+	maps := make([]string, 0, len(ps.maps))
+	for n := range ps.maps {
+		maps = append(maps, n)
+	}
+	slices.Sort(maps)
+	for _, n := range maps {
+		jf.Add(ps.maps[n].decl)
+		jf.Line()
+	}
+	if ps.helpers[helperEntry] {
+		emitEntry(jf)
 	}
 	if ps.helpers[helperString] {
 		emitString(jf)

@@ -160,6 +160,15 @@ func messageField(name, typeName string, label descriptorpb.FieldDescriptorProto
 	}
 }
 
+// withMapValue makes the values of f's map EntryEntry messages of type
+// typeName.
+func withMapValue(f *descriptorpb.FileDescriptorProto, typeName string) *descriptorpb.FileDescriptorProto {
+	v := f.MessageType[0].NestedType[0].Field[1]
+	v.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
+	v.TypeName = proto.String(typeName)
+	return f
+}
+
 func TestGenerateRejectsWhatItCannotReproduce(t *testing.T) {
 	repeated := descriptorpb.FieldDescriptorProto_LABEL_REPEATED
 	optional := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL
@@ -173,9 +182,14 @@ func TestGenerateRejectsWhatItCannotReproduce(t *testing.T) {
 		files []*descriptorpb.FileDescriptorProto
 		want  string
 	}{
-		{"map", []*descriptorpb.FileDescriptorProto{
-			schemaFile("proto3", nil, messageField("entry", ".testpb.Msg.EntryEntry", repeated)),
-		}, "testpb.Msg.entry: map fields are not supported"},
+		{"map of Any", []*descriptorpb.FileDescriptorProto{
+			fileProto(anypb.File_google_protobuf_any_proto),
+			withMapValue(schemaFile("proto3", []string{"google/protobuf/any.proto"}, messageField("entry", ".testpb.Msg.EntryEntry", repeated)), ".google.protobuf.Any"),
+		}, "testpb.Msg.entry: map value: testpb.Msg.EntryEntry.value: google.protobuf.Any are not supported"},
+		{"map of another package's messages", []*descriptorpb.FileDescriptorProto{
+			otherPkg,
+			withMapValue(schemaFile("proto3", []string{"other.proto"}, messageField("entry", ".testpb.Msg.EntryEntry", repeated)), ".otherpb.Other"),
+		}, "testpb.Msg.entry: map value: testpb.Msg.EntryEntry.value: messages of another Go package (example.com/otherpb) are not supported"},
 		{"any", []*descriptorpb.FileDescriptorProto{
 			fileProto(anypb.File_google_protobuf_any_proto),
 			schemaFile("proto3", []string{"google/protobuf/any.proto"}, messageField("payload", ".google.protobuf.Any", optional)),
@@ -232,7 +246,13 @@ func TestGenerateSharesHelpersAcrossFiles(t *testing.T) {
 			Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum(), JsonName: proto.String(name),
 		}
 	}
-	a := schemaFile("proto3", nil, str("s"))
+	entry := func(number int32) *descriptorpb.FieldDescriptorProto {
+		f := messageField("entry", "EntryEntry", descriptorpb.FieldDescriptorProto_LABEL_REPEATED)
+		f.Number = proto.Int32(number)
+		return f
+	}
+	a := schemaFile("proto3", nil, str("s"), entry(2))
+	a.MessageType[0].Field[1].TypeName = proto.String(".testpb.Msg.EntryEntry")
 	a.Name = proto.String("a.proto")
 	a.EnumType = []*descriptorpb.EnumDescriptorProto{{Name: proto.String("Kind"), Value: []*descriptorpb.EnumValueDescriptorProto{
 		{Name: proto.String("KIND_UNSPECIFIED"), Number: proto.Int32(0)},
@@ -246,7 +266,8 @@ func TestGenerateSharesHelpersAcrossFiles(t *testing.T) {
 	})
 	b.Name = proto.String("b.proto")
 	b.MessageType[0].Name = proto.String("Other")
-	b.MessageType[0].NestedType = nil
+	b.MessageType[0].Field = append(b.MessageType[0].Field, entry(4))
+	b.MessageType[0].Field[3].TypeName = proto.String(".testpb.Other.EntryEntry")
 	plugin, err := protogen.Options{}.New(&pluginpb.CodeGeneratorRequest{
 		FileToGenerate: []string{"a.proto", "b.proto"},
 		Parameter:      proto.String("paths=source_relative"),
@@ -263,12 +284,13 @@ func TestGenerateSharesHelpersAcrossFiles(t *testing.T) {
 		t.Fatalf("response: error %q, files %v", resp.GetError(), resp.File)
 	}
 	fa, fb := resp.File[0].GetContent(), resp.File[1].GetContent()
-	for _, decl := range []string{"func jsonencString(", "func jsonencEnum_testpb_Kind("} {
+	for _, decl := range []string{"func jsonencString(", "func jsonencEnum_testpb_Kind(", "func jsonencMap_string_string(", "type jsonencEntry["} {
 		if strings.Count(fa, decl) != 1 || strings.Contains(fb, decl) {
 			t.Errorf("%s: %d declarations in a_json.gen.go, %v in b_json.gen.go; want 1 and none", decl, strings.Count(fa, decl), strings.Contains(fb, decl))
 		}
 	}
-	for _, want := range []string{"func (x *Other) AppendJSON(", "x.Msg.appendJSON(b)", "jsonencEnum_testpb_Kind(b, x.Kind)"} {
+	for _, want := range []string{"func (x *Other) AppendJSON(", "x.Msg.appendJSON(b)", "jsonencEnum_testpb_Kind(b, x.Kind)",
+		`jsonencMap_string_string(b, x.Entry, "testpb.Other.EntryEntry.value")`} {
 		if !strings.Contains(fb, want) {
 			t.Errorf("b_json.gen.go lacks %s", want)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -13,9 +12,10 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/tools/internal/input"
 )
 
-func runCheckConfig(_ context.Context, a *app, args []string) int {
+func runCheckConfig(ctx context.Context, a *app, args []string) int {
 	fs := a.newFlags("check-config")
 	pos, code, done := parse(fs, args)
 	if done {
@@ -31,9 +31,12 @@ func runCheckConfig(_ context.Context, a *app, args []string) int {
 	)
 	if path == "-" {
 		path = "stdin"
-		b, err = io.ReadAll(a.stdin)
+		b, err = io.ReadAll(input.Reader(ctx, a.stdin))
 	} else {
-		b, err = os.ReadFile(path)
+		b, err = input.ReadFile(ctx, path)
+	}
+	if a.interrupted(ctx, "check-config", err) {
+		return exitProblem
 	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder check-config: cannot read configuration: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -106,7 +107,9 @@ func lifecycleTypes() []string {
 func TestDemoRecordsEveryEventTypeIntoFileAndStdout(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	before := time.Now()
 	r := run(t, dir, "", "demo")
+	after := time.Now()
 	if r.code != 0 {
 		t.Fatalf("demo failed: %v", r)
 	}
@@ -121,13 +124,23 @@ func TestDemoRecordsEveryEventTypeIntoFileAndStdout(t *testing.T) {
 			t.Errorf("events.jsonl lacks event type %s", typ)
 		}
 	}
+	// The lifecycle took minutes, not one millisecond: every event has a
+	// later millisecond (what tail shows) than the one before, all in the
+	// hour before the demo ran.
 	for i, ev := range evs {
 		if ev.GetInstance() != "demo-alertmanager:9093" {
 			t.Errorf("event %d: instance %q", i, ev.GetInstance())
 		}
-		if i > 0 && ev.GetTimestamp().AsTime().Before(evs[i-1].GetTimestamp().AsTime()) {
-			t.Errorf("event %d is older than event %d", i, i-1)
+		ts := ev.GetTimestamp().AsTime()
+		if ts.After(after) || ts.Before(before.Add(-time.Hour)) {
+			t.Errorf("event %d at %v, want within the hour before the demo ran at %v", i, ts, before)
 		}
+		if i > 0 && !ts.Truncate(time.Millisecond).After(evs[i-1].GetTimestamp().AsTime().Truncate(time.Millisecond)) {
+			t.Errorf("event %d at %v is not a later millisecond than event %d at %v", i, ts, i-1, evs[i-1].GetTimestamp().AsTime())
+		}
+	}
+	if span := evs[len(evs)-1].GetTimestamp().AsTime().Sub(evs[0].GetTimestamp().AsTime()); span < 10*time.Minute {
+		t.Errorf("the lifecycle spans %v", span)
 	}
 	// The stdout output got the same events, encoded the same way.
 	sameEvents(t, "stdout", decodeLines(t, "stdout", r.stdout), evs)
@@ -164,6 +177,80 @@ func TestDemoRecordsEveryEventTypeIntoFileAndStdout(t *testing.T) {
 	}
 	if again := readEvents(t, path); len(again) != len(evs) {
 		t.Errorf("events.jsonl changed to %d events", len(again))
+	}
+}
+
+// The demo's last line suggests what to run next; run as suggested, in the
+// same directory, it must work: shown with the command as it was started.
+func TestDemoSuggestsACommandThatWorks(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs("../../..") // the module, where make demo runs
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := os.Getenv("PATH")
+	for _, tc := range []struct {
+		name string
+		out  string // the demo's output file, in its own directory
+		// start returns the demo command, writing to outPath, and the
+		// PATH the suggestion runs with.
+		start      func(outPath string) (*exec.Cmd, string)
+		suggestion string
+	}{
+		{"by path", "events.jsonl", func(string) (*exec.Cmd, string) {
+			return exec.Command(bin, "demo"), path
+		}, bin + " tail events.jsonl"},
+		{"found on the PATH", "events.jsonl", func(string) (*exec.Cmd, string) {
+			cmd := exec.Command(bin, "demo")
+			cmd.Args[0] = "eventrecorder" // as a shell starts what it found on the PATH
+			return cmd, filepath.Dir(bin) + string(os.PathListSeparator) + path
+		}, "eventrecorder tail events.jsonl"},
+		{"an output file name that needs quoting", "it's events.jsonl", func(string) (*exec.Cmd, string) {
+			return exec.Command(bin, "demo", "--out", "it's events.jsonl"), path
+		}, bin + ` tail 'it'\''s events.jsonl'`},
+		// make demo: go run from the module's root. go run's binary is
+		// gone once it exits, and eventrecorder is not on the PATH.
+		{"go run", "events.jsonl", func(outPath string) (*exec.Cmd, string) {
+			cmd := exec.Command("go", "run", "./tools/cmd/eventrecorder", "demo", "--out", outPath)
+			cmd.Dir = root
+			return cmd, path
+		}, "go run ./tools/cmd/eventrecorder tail "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.name == "go run" && testing.Short() {
+				t.Skip("builds the command again with go run")
+			}
+			dir := t.TempDir()
+			outPath := filepath.Join(dir, tc.out)
+			demo, pathEnv := tc.start(outPath)
+			if demo.Dir == "" {
+				demo.Dir = dir
+			}
+			var stderr strings.Builder
+			demo.Stderr = &stderr
+			if err := demo.Run(); err != nil {
+				t.Fatalf("demo: %v\n%s", err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			next, ok := strings.CutPrefix(lines[len(lines)-1], "next: ")
+			if !ok || !strings.HasPrefix(next, tc.suggestion) {
+				t.Fatalf("last line %q, want one suggesting %q", lines[len(lines)-1], tc.suggestion)
+			}
+			sh := exec.Command("sh", "-c", next)
+			sh.Dir = demo.Dir
+			sh.Env = append(os.Environ(), "PATH="+pathEnv)
+			var shErr strings.Builder
+			sh.Stderr = &shErr
+			got, err := sh.Output()
+			if err != nil {
+				t.Fatalf("the suggested %q fails: %v\n%s", next, err, shErr.String())
+			}
+			want := run(t, dir, "", "tail", outPath)
+			if want.code != 0 || string(got) != want.stdout || len(outLines(want)) != len(lifecycleTypes()) {
+				t.Errorf("the suggested %q shows:\n%s\nwant the lifecycle's %d lines:\n%s", next, got, len(lifecycleTypes()), want.stdout)
+			}
+		})
 	}
 }
 

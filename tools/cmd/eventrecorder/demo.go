@@ -6,9 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/tools/internal/input"
 	"github.com/eventrecorder/eventrecorder/tools/internal/lifecycle"
 )
 
@@ -49,7 +56,10 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	var cfg event.Config
 	source := "built-in demo configuration"
 	if *configPath != "" {
-		b, err := os.ReadFile(*configPath)
+		b, err := input.ReadFile(ctx, *configPath)
+		if a.interrupted(ctx, "demo", err) {
+			return exitProblem
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder demo: cannot read configuration: %v\n", err)
 			return exitUsage
@@ -72,21 +82,33 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		return exitProblem
 	}
 
-	rec, err := event.New(cfg, event.Options{Instance: *instance, Logger: log, CloseTimeout: *timeout})
+	rec, err := newRecorder(ctx, cfg, event.Options{Instance: *instance, Logger: log, CloseTimeout: *timeout})
+	if a.interrupted(ctx, "demo", err) {
+		return exitProblem
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder demo: cannot start the outputs: %v\n", err)
 		return exitProblem
 	}
-	steps := lifecycle.Steps(time.Now())
-	fmt.Fprintf(a.stderr, "recording an alert lifecycle of %d events (%s) to %d outputs from the %s\n",
-		len(steps), "NodeDown and HighLatency on node-7: fired, grouped, paged, silenced, inhibited, resolved", len(outputs), source)
-	recCtx := event.WithEventRecording(ctx)
+	now := time.Now()
+	steps := lifecycle.Steps(now)
+	fmt.Fprintf(a.stderr, "recording an alert lifecycle of %d events from the last %d minutes (%s) to %d outputs from the %s\n",
+		len(steps), int(now.Sub(steps[0].At).Round(time.Minute).Minutes()), "NodeDown and HighLatency on node-7: fired, grouped, paged, silenced, inhibited, resolved",
+		len(outputs), source)
 	sent := tally{}
+	var interrupted error
 	for _, s := range steps {
-		rec.RecordEvent(recCtx, s.Data)
+		// Replay rather than RecordEvent, which stamps the current time:
+		// the lifecycle took minutes, the demo takes milliseconds. Replay
+		// sends an event with its own envelope through the same queue,
+		// encoders and outputs.
+		ev := &eventrecorderpb.Event{Timestamp: timestamppb.New(s.At), Instance: *instance, Data: s.Data}
+		if interrupted = rec.Replay(ctx, ev); interrupted != nil {
+			break
+		}
 		sent.add(s.Data)
 	}
-	closeErr := rec.Close()
+	closeErr := a.closeRecorder(ctx, "demo", rec, *timeout)
 
 	fmt.Fprintf(a.stderr, "recorded %d events as instance %s:\n", sent.total(), *instance)
 	ok := summarize(a.stderr, rec, outputs, sent)
@@ -94,12 +116,65 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "eventrecorder demo: closing the recorder: %v\n", closeErr)
 		ok = false
 	}
+	if interrupted != nil {
+		fmt.Fprintf(a.stderr, "eventrecorder demo: stopped early: %v\n", interruption(interrupted))
+		return exitProblem
+	}
 	if !ok {
 		fmt.Fprintln(a.stderr, "eventrecorder demo: some events did not reach their outputs")
 		return exitProblem
 	}
 	if *configPath == "" {
-		fmt.Fprintf(a.stderr, "next: eventrecorder tail %s\n", *out)
+		fmt.Fprintf(a.stderr, "next: %s tail %s\n", invocation(), shellQuote(*out))
 	}
 	return exitOK
+}
+
+// invocation returns a command that runs this program again from the
+// current directory, for the demo's suggestion of what to run next:
+//   - under go run (as make demo runs it), "go run ./tools/cmd/eventrecorder":
+//     the executable is a temporary build, gone when go run ends;
+//   - started by a bare name, which the shell found on the PATH, that name;
+//   - otherwise the path it was started by (bin/eventrecorder, ./eventrecorder).
+func invocation() string {
+	exe, _ := os.Executable()
+	if builtByGoRun(exe) {
+		const pkg = "./tools/cmd/eventrecorder"
+		if fi, err := os.Stat(filepath.FromSlash(pkg)); err == nil && fi.IsDir() {
+			return "go run " + pkg
+		}
+		// Run from elsewhere in the module: the import path works there.
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Path != "" {
+			return "go run " + bi.Path
+		}
+		return "go run " + pkg
+	}
+	if !strings.ContainsRune(os.Args[0], filepath.Separator) {
+		return os.Args[0]
+	}
+	return shellQuote(os.Args[0])
+}
+
+// builtByGoRun reports whether exe lies in a directory the go command
+// builds into: go run's temporary go-build* directory, or the build cache
+// (by default named go-build) where newer go commands keep the binaries
+// they run.
+func builtByGoRun(exe string) bool {
+	for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(exe)), "/") {
+		if strings.HasPrefix(part, "go-build") {
+			return true
+		}
+	}
+	return false
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// characters that need no quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@+,%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -9,6 +9,8 @@
 // Exit status: 0 on success; 1 when the command found a problem (an
 // invalid configuration, an output that cannot start, events dropped or
 // failed, malformed lines); 2 on a usage error or an unreadable file.
+// SIGINT and SIGTERM end every command promptly, even one waiting on a
+// FIFO: tail with 0, the others with 1.
 package main
 
 import (
@@ -23,8 +25,11 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
+
+	"github.com/eventrecorder/eventrecorder/event"
 )
 
 // Exit codes.
@@ -60,20 +65,30 @@ func init() {
 		{"demo", "[--config FILE] [--out FILE]", "record a realistic alert lifecycle into ./events.jsonl and stdout", runDemo},
 		{"check-config", "FILE", "validate a configuration and list its outputs", runCheckConfig},
 		{"replay", "--config FILE FILE.jsonl... (or - for stdin)", "re-send recorded events to the configured outputs", runReplay},
-		{"tail", "[-f] [--type T]... [--label k=v]... FILE", "show recorded events one per line", runTail},
+		{"tail", "[-f] [--type T]... [--label k=v]... [-n N] FILE", "show recorded events one per line", runTail},
 	}
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM cancels ctx: every command gives up
+	// what it waits for (a FIFO's writer included), lets the outputs flush
+	// what they were given and reports. Handling stops first, so that
+	// once ctx is done a second signal ends the process at once, flushed
+	// or not.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		signal.Stop(sigs)
+		cancel()
+	}()
 	a := &app{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
-	code := a.main(ctx, os.Args[1:])
-	stop()
-	os.Exit(code)
+	os.Exit(a.main(ctx, os.Args[1:]))
 }
 
 func (a *app) main(ctx context.Context, args []string) int {
@@ -190,3 +205,65 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// interruption words an error that ended a command early: a cancelled
+// context is a signal.
+func interruption(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted")
+	}
+	return err
+}
+
+// interrupted reports whether err came of a signal (ctx ended), saying so
+// on stderr for command name.
+func (a *app) interrupted(ctx context.Context, name string, err error) bool {
+	if err == nil || ctx.Err() == nil {
+		return false
+	}
+	fmt.Fprintf(a.stderr, "eventrecorder %s: interrupted\n", name)
+	return true
+}
+
+// closeRecorder closes rec. Close lets the outputs deliver what they were
+// given, which can take up to timeout; if a signal comes first (or came),
+// it says so, and that a second signal ends the process at once (main
+// stops handling signals after the first).
+func (a *app) closeRecorder(ctx context.Context, name string, rec event.Recorder, timeout time.Duration) error {
+	said := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(said)
+		fmt.Fprintf(a.stderr, "eventrecorder %s: interrupted; waiting up to %v for the outputs to deliver what they were given (signal again to exit at once)\n", name, timeout)
+	})
+	err := rec.Close()
+	if !stop() {
+		<-said // the notice comes before the summary
+	}
+	return err
+}
+
+// newRecorder is event.New, given up when ctx ends: a file output on a
+// FIFO opens only once the FIFO has a reader, and nothing else would end
+// that wait. A recorder that starts after all is closed.
+func newRecorder(ctx context.Context, cfg event.Config, opts event.Options) (event.Recorder, error) {
+	type started struct {
+		rec event.Recorder
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		rec, err := event.New(cfg, opts)
+		ch <- started{rec, err}
+	}()
+	select {
+	case s := <-ch:
+		return s.rec, s.err
+	case <-ctx.Done():
+		go func() {
+			if s := <-ch; s.err == nil {
+				_ = s.rec.Close()
+			}
+		}()
+		return event.Recorder{}, ctx.Err()
+	}
+}

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/tools/internal/input"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
+	"github.com/eventrecorder/eventrecorder/tools/internal/progress"
 )
 
 func runReplay(ctx context.Context, a *app, args []string) int {
@@ -42,7 +40,10 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usageError(fs, "%v", err)
 	}
-	b, err := os.ReadFile(*configPath)
+	b, err := input.ReadFile(ctx, *configPath)
+	if a.interrupted(ctx, "replay", err) {
+		return exitProblem
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder replay: cannot read configuration: %v\n", err)
 		return exitUsage
@@ -70,7 +71,10 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	}()
 	var totalSize int64
 	for _, p := range paths {
-		in, err := jsonl.Open(p)
+		in, err := jsonl.Open(ctx, p)
+		if a.interrupted(ctx, "replay", err) {
+			return exitProblem
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder replay: cannot read input: %v\n", err)
 			return exitUsage
@@ -85,22 +89,18 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 
 	// No Instance: a replayed event keeps its own, and the Kafka output
 	// keys records by it as it did when the event was first recorded.
-	rec, err := event.New(cfg, event.Options{Logger: log, CloseTimeout: *timeout})
+	rec, err := newRecorder(ctx, cfg, event.Options{Logger: log, CloseTimeout: *timeout})
+	if a.interrupted(ctx, "replay", err) {
+		return exitProblem
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder replay: cannot start the outputs: %v\n", err)
 		return exitProblem
 	}
 
-	var bar *progressbar.ProgressBar
+	var bar *progress.Bar // nil, drawing nothing, unless stderr is a terminal
 	if a.stderrTTY {
-		bar = progressbar.NewOptions64(totalSize,
-			progressbar.OptionSetWriter(a.stderr),
-			progressbar.OptionSetDescription("replaying"),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+		bar = progress.New(a.stderr, "replaying", totalSize)
 	}
 	var (
 		sent        = tally{}
@@ -109,28 +109,33 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		consumed    int64
 	)
 	for _, in := range inputs {
+		if interrupted != nil {
+			break
+		}
 		sc := jsonl.NewScanner(in.Reader, in.Name)
 		for interrupted == nil {
 			line, err := sc.Next()
 			if err == io.EOF {
 				break
 			}
+			if ctx.Err() != nil {
+				// A signal; or the read of a FIFO or stdin given up for one.
+				interrupted = ctx.Err()
+				break
+			}
 			if err != nil {
+				bar.Clear()
 				fmt.Fprintf(a.stderr, "%s: read error, rest of the file skipped: %v\n", in.Name, err)
 				malformed++
 				break
 			}
-			if bar != nil {
-				_ = bar.Set64(consumed + in.Raw.N)
-			}
+			bar.Set(consumed + in.Raw.N)
 			if jsonl.Blank(line.Text) {
 				continue
 			}
 			ev, err := jsonl.Decode(line.Text)
 			if err != nil {
-				if bar != nil {
-					_ = bar.Clear()
-				}
+				bar.Clear()
 				fmt.Fprintf(a.stderr, "%s: malformed line skipped: %v\n", line.Pos(), err)
 				malformed++
 				continue
@@ -143,10 +148,8 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		}
 		consumed += in.Raw.N
 	}
-	if bar != nil {
-		_ = bar.Finish()
-	}
-	closeErr := rec.Close()
+	bar.Finish()
+	closeErr := a.closeRecorder(ctx, "replay", rec, *timeout)
 
 	fmt.Fprintf(a.stderr, "replayed %d events from %d %s to %d %s:\n", sent.total(), len(inputs),
 		plural(len(inputs), "input", "inputs"), len(outputs), plural(len(outputs), "output", "outputs"))
@@ -160,10 +163,7 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		ok = false
 	}
 	if interrupted != nil {
-		if errors.Is(interrupted, context.Canceled) {
-			interrupted = errors.New("interrupted")
-		}
-		fmt.Fprintf(a.stderr, "eventrecorder replay: stopped early: %v\n", interrupted)
+		fmt.Fprintf(a.stderr, "eventrecorder replay: stopped early: %v\n", interruption(interrupted))
 		ok = false
 	}
 	if !ok {

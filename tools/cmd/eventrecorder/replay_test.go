@@ -182,6 +182,13 @@ func TestReplayRefusesToStartWithAnUnreadableInput(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "out.jsonl")); !os.IsNotExist(err) {
 		t.Errorf("replay wrote events although an input was missing")
 	}
+	r = run(t, dir, "", "replay", "--config", fileConfig(t, dir), fixturePath, dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "eventrecorder replay: cannot read input: open "+dir+": is a directory\n") {
+		t.Errorf("replay with a directory as input: want exit 2 naming it, got %v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.jsonl")); !os.IsNotExist(err) {
+		t.Errorf("replay wrote events although an input was a directory")
+	}
 }
 
 func TestReplayConfigErrors(t *testing.T) {

@@ -49,13 +49,18 @@ func summarize(w io.Writer, rec event.Recorder, outputs []event.OutputInfo, sent
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for i, s := range stats {
 		line := fmt.Sprintf("  %s\tdelivered %d\tdropped %d\tfailed %d\tbytes %d", s.Name, s.Delivered, s.Dropped, s.Failed, s.Bytes)
+		if s.Unacknowledged > 0 {
+			// Sent without asking for acknowledgement (Kafka acks: none):
+			// not lost as far as anyone knows, but not confirmed either.
+			line += fmt.Sprintf("\tunacknowledged %d", s.Unacknowledged)
+		}
 		if s.Dropped > 0 || s.Failed > 0 {
 			ok = false
 		}
 		// Stats and Describe both list outputs in configuration order.
 		if len(outputs) == len(stats) {
 			want := sent.expected(outputs[i].EventTypes)
-			if got := s.Delivered + s.Dropped + s.Failed; got != want {
+			if got := s.Accounted(); got != want {
 				line += fmt.Sprintf("\tUNACCOUNTED %d of %d", int64(want)-int64(got), want)
 				ok = false
 			}

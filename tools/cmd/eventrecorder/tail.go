@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 	var types, labelArgs multiFlag
 	fs.Var(&types, "type", "show only events of this type (repeatable; any of them)")
 	fs.Var(&labelArgs, "label", "show only events about an alert or silence with label `name=value` (repeatable; all of them)")
-	last := fs.Int("n", 0, "show only the last `N` matching events already in the file (0: all)")
+	last := fs.Int("n", 0, "show only the last `N` matching events already in the file, as tail(1) does (0: none, only new ones with -f; default: all)")
 	color := fs.String("color", "auto", "colour the output: auto (on a terminal unless NO_COLOR is set), always or never")
 	poll := fs.Duration("poll", 250*time.Millisecond, "with -f, how often to look for new events")
 	pos, code, done := parse(fs, args)
@@ -38,6 +39,12 @@ func runTail(ctx context.Context, a *app, args []string) int {
 	if *last < 0 {
 		return a.usageError(fs, "-n must not be negative, got %d", *last)
 	}
+	keep := -1 // every existing event
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "n" {
+			keep = *last
+		}
+	})
 	known := event.EventTypeNames()
 	for _, t := range types {
 		if !slices.Contains(known, t) {
@@ -65,10 +72,13 @@ func runTail(ctx context.Context, a *app, args []string) int {
 
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
-	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: *last}
+	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: keep}
 
 	if !*follow {
-		in, err := jsonl.Open(path)
+		in, err := jsonl.Open(ctx, path)
+		if err != nil && ctx.Err() != nil {
+			return exitOK // a signal is how one stops waiting for a FIFO
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder tail: %v\n", err)
 			return exitUsage
@@ -79,6 +89,10 @@ func runTail(ctx context.Context, a *app, args []string) int {
 			line, err := sc.Next()
 			if err == io.EOF {
 				break
+			}
+			if ctx.Err() != nil {
+				// A signal; or the read of a FIFO or stdin given up for one.
+				return t.exitCode()
 			}
 			if err != nil {
 				fmt.Fprintf(a.stderr, "%s: read error: %v\n", in.Name, err)
@@ -118,10 +132,11 @@ func runTail(ctx context.Context, a *app, args []string) int {
 // tailer renders lines; until the existing content has been read it keeps
 // only the last N rendered lines when -n asks for them.
 type tailer struct {
-	out       *bufio.Writer
-	errw      io.Writer
-	filter    render.Filter
-	color     bool
+	out    *bufio.Writer
+	errw   io.Writer
+	filter render.Filter
+	color  bool
+	// last is how many of the existing events to show; negative: all.
 	last      int
 	ring      []string
 	live      bool
@@ -145,7 +160,10 @@ func (t *tailer) line(l jsonl.Line) {
 		return
 	}
 	s := render.Line(ev, t.color)
-	if !t.live && t.last > 0 {
+	if !t.live && t.last >= 0 {
+		if t.last == 0 {
+			return
+		}
 		if len(t.ring) == t.last {
 			t.ring = t.ring[1:]
 		}

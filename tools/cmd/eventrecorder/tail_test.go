@@ -2,11 +2,14 @@ package main_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -57,6 +60,8 @@ func TestTail(t *testing.T) {
 		{"labels and type", []string{"--label", "alertname=HighLatency", "--label", "severity=warning", "--type", "inhibition_muted_alert"}, pick(want, 8)},
 		{"no match", []string{"--label", "alertname=Nope"}, nil},
 		{"last", []string{"-n", "2"}, pick(want, 11, 12)},
+		{"last more than there are", []string{"-n", "20"}, want},
+		{"none", []string{"-n", "0"}, nil},
 		{"last of filtered", []string{"-n", "1", "--type", "alert_created"}, pick(want, 2)},
 		{"flags after the file", []string{"--type", "notification"}, pick(want, 5)},
 		{"never", []string{"--color", "never"}, want},
@@ -123,6 +128,17 @@ func TestTailStdinAndMalformedLines(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "missing.jsonl") {
 		t.Errorf("tail -f of a missing file: want exit 2, got %v", r)
 	}
+	// A directory is an unreadable file too, not one with a malformed line.
+	sub := filepath.Join(dir, "events.d")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"tail", sub}, {"tail", "-f", sub}} {
+		r = run(t, dir, "", args...)
+		if r.code != 2 || r.stderr != "eventrecorder tail: open "+sub+": is a directory\n" || r.stdout != "" {
+			t.Errorf("%s: want exit 2 saying it is a directory, got %v", strings.Join(args, " "), r)
+		}
+	}
 }
 
 // lineReader delivers a stream's lines on a channel until it ends.
@@ -174,9 +190,59 @@ func TestTailFollowAcrossAppendRotationAndTruncation(t *testing.T) {
 	path := filepath.Join(dir, "events.jsonl")
 	writeFile(t, path, lines[0]+"\n"+lines[1]+"\n")
 
+	p := startTail(t, "-f", "--poll", "10ms", "--type", "alertmanager_startup_event", "--type", "alert_created", "--type", "notification", "--type", "silence_created", path)
+	outCh, errCh := p.out, p.errs
+
+	expectLine(t, "existing line 1", outCh, want[0])
+	expectLine(t, "existing line 2", outCh, want[1])
+
+	// Appended lines show up; filtered-out ones (alert_grouped) do not.
+	appendLines(t, path, lines[2], lines[3])
+	expectLine(t, "appended line", outCh, want[2])
+
+	// Rotation: rename, then a new file with the next events.
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, lines[4], lines[5])
+	expectContaining(t, "rotation notice", errCh, "events.jsonl was rotated")
+	expectLine(t, "line of the new file", outCh, want[5])
+
+	// copytruncate: the file is emptied in place, then written again.
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	expectContaining(t, "truncation notice", errCh, "events.jsonl was truncated")
+	appendLines(t, path, lines[6])
+	expectLine(t, "line after truncation", outCh, want[6])
+
+	// Interrupted, tail -f ends cleanly.
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := p.wait()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 0) {
+		t.Errorf("tail -f after SIGINT: %v", err)
+	}
+	for l := range outCh {
+		t.Errorf("unexpected output line %q", l)
+	}
+}
+
+// tailProc is a running tail command.
+type tailProc struct {
+	cmd       *exec.Cmd
+	out, errs <-chan string // its stdout and stderr lines
+	streams   chan struct{} // closed when both streams have ended
+}
+
+// startTail runs "eventrecorder tail args..."; the process is killed at
+// the end of the test if it is still running.
+func startTail(t *testing.T, args ...string) *tailProc {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "tail", "-f", "--poll", "10ms", "--type", "alertmanager_startup_event", "--type", "alert_created", "--type", "notification", "--type", "silence_created", path)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"tail"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -188,61 +254,129 @@ func TestTailFollowAcrossAppendRotationAndTruncation(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	outCh, outDone := lineReader(t, bufio.NewScanner(stdout))
-	errCh, errDone := lineReader(t, bufio.NewScanner(stderr))
-	defer func() {
-		// Whatever happened, stop the process and its readers.
-		_ = cmd.Process.Kill()
+	p := &tailProc{cmd: cmd, streams: make(chan struct{})}
+	var outDone, errDone <-chan struct{}
+	p.out, outDone = lineReader(t, bufio.NewScanner(stdout))
+	p.errs, errDone = lineReader(t, bufio.NewScanner(stderr))
+	go func() {
 		<-outDone
 		<-errDone
-		_ = cmd.Wait()
+		close(p.streams)
 	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.streams
+		_ = cmd.Wait()
+		cancel()
+	})
+	return p
+}
 
-	expectLine(t, "existing line 1", outCh, want[0])
-	expectLine(t, "existing line 2", outCh, want[1])
+// wait waits for the process to end, its streams first, as exec requires.
+func (p *tailProc) wait() error {
+	<-p.streams
+	return p.cmd.Wait()
+}
 
-	appendTo := func(p string, ls ...string) {
-		f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatal(err)
+func appendLines(t *testing.T, p string, ls ...string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(strings.Join(ls, "\n") + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tail -f -n 0 shows none of the events already in the file, only those
+// appended while it runs, as tail(1) does.
+func TestTailFollowFromTheEnd(t *testing.T) {
+	t.Parallel()
+	lines, _ := fixture(t)
+	want := golden(t)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	writeFile(t, path, strings.Join(lines[:5], "\n")+"\n")
+	out := startTail(t, "-f", "-n", "0", "--poll", "10ms", path).out
+	// There is no telling when tail has read what was there: append the
+	// notification until it shows. Whatever shows must be an appended one.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(20 * time.Second)
+	for shown := 0; shown < 2; {
+		select {
+		case l, ok := <-out:
+			if !ok {
+				t.Fatal("tail -f ended")
+			}
+			if l != want[5] {
+				t.Fatalf("tail -f -n 0 showed %q; want only the appended %q", l, want[5])
+			}
+			shown++
+		case <-tick.C:
+			appendLines(t, path, lines[5])
+		case <-deadline:
+			t.Fatal("no appended line shown within 20s")
 		}
-		if _, err := f.WriteString(strings.Join(ls, "\n") + "\n"); err != nil {
-			t.Fatal(err)
+	}
+}
+
+// copytruncate and the writer's next batch can both happen between two
+// looks, leaving the file longer than where tail was: tail must see the
+// truncation, not read on from the middle of a line.
+func TestTailFollowFileRewrittenWithinOnePoll(t *testing.T) {
+	t.Parallel()
+	lines, _ := fixture(t)
+	want := golden(t)
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	writeFile(t, path, lines[0]+"\n"+lines[1]+"\n")
+	p := startTail(t, "-f", "--poll", "300ms", path)
+	expectLine(t, "existing line 1", p.out, want[0])
+	expectLine(t, "existing line 2", p.out, want[1])
+	// Truncated and written again in place (O_TRUNC keeps the inode),
+	// longer than before, microseconds apart. Were a look to fall between
+	// the two, the outcome would be the same.
+	writeFile(t, path, strings.Join(lines[2:7], "\n")+"\n")
+	expectContaining(t, "truncation notice", p.errs, "events.jsonl was truncated; reading it from the start")
+	for i := 2; i < 7; i++ {
+		expectLine(t, fmt.Sprintf("rewritten line %d", i-1), p.out, want[i])
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(); err != nil {
+		t.Errorf("tail -f after SIGINT: %v (a malformed line makes it exit 1)", err)
+	}
+	for l := range p.errs {
+		t.Errorf("unexpected stderr line %q", l)
+	}
+}
+
+// What tail shows must be greppable in the file: a fingerprint is shown as
+// the file holds it (protojson writes a uint64 as a decimal string), not
+// in Alertmanager's hex.
+func TestTailFingerprintsAreAsInTheFile(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, t.TempDir(), "", "tail", fixturePath)
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	fps := regexp.MustCompile(`(?:fingerprint|inhibited_by)=(\S+)`).FindAllStringSubmatch(r.stdout, -1)
+	if len(fps) != 4 {
+		t.Fatalf("tail shows %d fingerprint fields, want 4 (2 alert_created, silence_muted_alert, inhibition_muted_alert):\n%s", len(fps), r.stdout)
+	}
+	for _, m := range fps {
+		for _, fp := range strings.Split(m[1], ",") {
+			if !bytes.Contains(b, []byte(`"`+fp+`"`)) {
+				t.Errorf("tail shows fingerprint %s, which grep does not find in the file", fp)
+			}
 		}
-		_ = f.Close()
-	}
-	// Appended lines show up; filtered-out ones (alert_grouped) do not.
-	appendTo(path, lines[2], lines[3])
-	expectLine(t, "appended line", outCh, want[2])
-
-	// Rotation: rename, then a new file with the next events.
-	if err := os.Rename(path, path+".1"); err != nil {
-		t.Fatal(err)
-	}
-	appendTo(path, lines[4], lines[5])
-	expectContaining(t, "rotation notice", errCh, "events.jsonl was rotated")
-	expectLine(t, "line of the new file", outCh, want[5])
-
-	// copytruncate: the file is emptied in place, then written again.
-	if err := os.Truncate(path, 0); err != nil {
-		t.Fatal(err)
-	}
-	expectContaining(t, "truncation notice", errCh, "events.jsonl was truncated")
-	appendTo(path, lines[6])
-	expectLine(t, "line after truncation", outCh, want[6])
-
-	// Interrupted, tail -f ends cleanly.
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	<-outDone
-	<-errDone
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 0) {
-		t.Errorf("tail -f after SIGINT: %v", err)
-	}
-	for l := range outCh {
-		t.Errorf("unexpected output line %q", l)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/tools/internal/input"
 )
 
 // Stdin is the path that means standard input.
@@ -112,20 +114,21 @@ func (in *Input) Close() error {
 
 // Open opens path for reading lines; Stdin means standard input. Content
 // starting with the gzip magic bytes is decompressed, so that rotated files
-// compressed by logrotate replay like the live one.
-func Open(path string) (*Input, error) {
+// compressed by logrotate replay like the live one. Opening and reading
+// give up when ctx ends, and a directory is refused (see package input).
+func Open(ctx context.Context, path string) (*Input, error) {
 	in := &Input{Name: path, Size: -1}
 	var f io.Reader
 	if path == Stdin {
 		in.Name = "stdin"
-		f = os.Stdin
+		f = input.Reader(ctx, os.Stdin)
 	} else {
-		file, err := os.Open(path)
+		file, err := input.Open(ctx, path)
 		if err != nil {
 			return nil, err
 		}
-		if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
-			in.Size = fi.Size()
+		if file.Regular() {
+			in.Size = file.Info().Size()
 		}
 		f = file
 		in.close = file.Close

@@ -100,7 +100,7 @@ func TestOpenPlainAndGzip(t *testing.T) {
 		path string
 		size int
 	}{{plain, len(content)}, {zipped, gz.Len()}} {
-		in, err := jsonl.Open(tc.path)
+		in, err := jsonl.Open(context.Background(), tc.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func TestOpenPlainAndGzip(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, err := jsonl.Open(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+	if _, err := jsonl.Open(context.Background(), filepath.Join(dir, "missing")); !os.IsNotExist(err) {
 		t.Errorf("Open(missing) = %v, want not-exist", err)
 	}
 }

@@ -91,3 +91,42 @@ func TestStepsAreConsistent(t *testing.T) {
 		t.Error("resolution leaked into the created event")
 	}
 }
+
+// The steps happen when Alertmanager would record them: in order, at
+// distinct milliseconds (what tail shows), over minutes, all in the past;
+// and the times inside the events agree with when they are recorded.
+func TestStepsTimeline(t *testing.T) {
+	s := lifecycle.Steps(now)
+	for i, st := range s {
+		if st.At.After(now) || st.At.Before(now.Add(-time.Hour)) {
+			t.Errorf("step %d (%s) at %v, want within the hour before %v", i, st.What, st.At, now)
+		}
+		if i > 0 && !st.At.Truncate(time.Millisecond).After(s[i-1].At.Truncate(time.Millisecond)) {
+			t.Errorf("step %d (%s) at %v is not a later millisecond than step %d at %v", i, st.What, st.At, i-1, s[i-1].At)
+		}
+	}
+	if span := s[len(s)-1].At.Sub(s[0].At); span < 10*time.Minute {
+		t.Errorf("the lifecycle spans %v; an alert fired, silenced and resolved takes minutes", span)
+	}
+	at := func(i int) time.Time { return s[i].At }
+	for _, i := range []int{1, 2} {
+		if a := s[i].Data.GetAlertCreated().GetAlert(); at(i).Before(a.GetStartsAt().AsTime()) {
+			t.Errorf("%s recorded at %v, before it started at %v", a.GetName(), at(i), a.GetStartsAt().AsTime())
+		}
+	}
+	if n := s[5]; n.At.Sub(at(4)) < 30*time.Second {
+		t.Errorf("notification %v after the alerts were grouped; the group waits 30s", n.At.Sub(at(4)))
+	}
+	created := s[6].Data.GetSilenceCreated().GetSilence()
+	if !created.GetStartsAt().AsTime().Equal(at(6)) || !created.GetUpdatedAt().AsTime().Equal(at(6)) {
+		t.Errorf("silence created at %v starts at %v, updated %v", at(6), created.GetStartsAt().AsTime(), created.GetUpdatedAt().AsTime())
+	}
+	if u := s[9].Data.GetSilenceUpdated().GetSilence(); !u.GetUpdatedAt().AsTime().Equal(at(9)) {
+		t.Errorf("silence extended at %v, updated %v", at(9), u.GetUpdatedAt().AsTime())
+	}
+	for _, i := range []int{10, 11} {
+		if a := s[i].Data.GetAlertResolved().GetAlert().GetDetails(); at(i).Before(a.GetEndsAt().AsTime()) {
+			t.Errorf("%s resolved at %v, before it ended at %v", a.GetName(), at(i), a.GetEndsAt().AsTime())
+		}
+	}
+}

@@ -1,7 +1,11 @@
 package readme_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -163,6 +167,20 @@ func TestMetricsAndEventTypes(t *testing.T) {
 			t.Errorf("README does not list event type %s", typ)
 		}
 	}
+	// Every value of the result and error_type labels, and what each
+	// Kafka acks level guarantees.
+	for _, v := range []string{event.ResultSuccess, event.ResultUnacknowledged, event.ResultFailure,
+		kafka.ErrorNetwork, kafka.ErrorTimeout, kafka.ErrorBroker, kafka.ErrorMessageTooLarge, kafka.ErrorUnknown} {
+		if !strings.Contains(metrics, "`"+v+"`") {
+			t.Errorf("README metrics table does not explain the label value %s", v)
+		}
+	}
+	kafkaDoc := section(t, doc, "### `kafka_outputs`")
+	for _, acks := range []kafka.Acks{kafka.AcksNone, kafka.AcksLeader, kafka.AcksAll} {
+		if !strings.Contains(kafkaDoc, "- `"+string(acks)+"`") {
+			t.Errorf("README does not say what acks: %s guarantees", acks)
+		}
+	}
 }
 
 func TestMakeTargets(t *testing.T) {
@@ -202,4 +220,186 @@ func TestConfigExampleLoads(t *testing.T) {
 			t.Errorf("README example: %d outputs, %v", len(outs), err)
 		}
 	}
+}
+
+// goBlock is a ```go block of the README.
+type goBlock struct {
+	heading string // the title of the section it is in
+	line    int    // of its first line of code in README.md
+	code    string
+}
+
+// goBlocks returns the README's Go blocks, fence indentation removed.
+func goBlocks(doc string) []goBlock {
+	var (
+		out     []goBlock
+		heading string
+		cur     *goBlock
+		indent  string
+		code    strings.Builder
+	)
+	for i, l := range strings.Split(doc, "\n") {
+		trimmed := strings.TrimLeft(l, " \t")
+		switch {
+		case cur != nil && trimmed == "```":
+			cur.code = code.String()
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil:
+			code.WriteString(strings.TrimPrefix(l, indent) + "\n")
+		case trimmed == "```go":
+			cur = &goBlock{heading: heading, line: i + 2}
+			indent = l[:len(l)-len(trimmed)]
+			code.Reset()
+		case strings.HasPrefix(l, "#"):
+			heading = strings.TrimSpace(strings.TrimLeft(l, "#"))
+		}
+	}
+	return out
+}
+
+// fragmentHarness completes the README's Go blocks that are fragments by
+// nature, keyed by the title of their section: each shows a call into a
+// program's own code. The convention: a block that starts with "package"
+// is a whole file and builds as it stands; any other block is the body of
+// a function, in a file with the imports and declarations given here for
+// its section.
+var fragmentHarness = map[string]struct {
+	imports []string
+	decls   string
+}{
+	"Custom output kinds": {
+		imports: []string{
+			"github.com/eventrecorder/eventrecorder/event",
+			"github.com/eventrecorder/eventrecorder/event/eventrecorderpb",
+			"github.com/eventrecorder/eventrecorder/sink",
+		},
+		decls: "// The program's own configuration type and sink.\n" +
+			"type AuditConfig struct {\n" +
+			"\tsink.Filter `yaml:\",inline\"`\n" +
+			"\tsink.Naming `yaml:\",inline\"`\n" +
+			"}\n\n" +
+			"func newAuditSink(AuditConfig, sink.Env[*eventrecorderpb.Event]) sink.Sink[*eventrecorderpb.Event] { return nil }\n",
+	},
+}
+
+// readmeBlocksDir is where the blocks' packages appear to be, inside the
+// module (so that they resolve its packages and dependencies) and under
+// testdata (so that ./... never matches them). Nothing is written there:
+// the go command reads them through an overlay.
+const readmeBlocksDir = "tools/internal/readme/testdata/readmeblocks"
+
+// TestGoBlocksCompile builds every Go block of the README, completed by
+// the convention of fragmentHarness. (go build, not go vet: vet needs the
+// package's directory to exist.)
+func TestGoBlocksCompile(t *testing.T) {
+	root, overlay, pkgs := goBlockOverlay(t)
+	build := exec.Command(goTool(t), "build", "-overlay", overlay)
+	build.Args = append(build.Args, pkgs...)
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("README Go blocks do not compile:\n%s", out)
+	}
+}
+
+// The quick start is a program: built and run against a file output, it
+// records what it says it does.
+func TestQuickStartRuns(t *testing.T) {
+	root, overlay, _ := goBlockOverlay(t)
+	var pkg string
+	for _, b := range goBlocks(readme(t)) {
+		if b.heading == "Quick start with the API" {
+			pkg = "./" + readmeBlocksDir + "/" + blockName(b)
+		}
+	}
+	if pkg == "" {
+		t.Fatal("README's quick start has no Go block")
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "quickstart")
+	build := exec.Command(goTool(t), "build", "-overlay", overlay, "-o", exe, pkg)
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the quick start: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "eventrecorder.yml"), []byte("file_outputs:\n  - path: events.jsonl\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := exec.Command(exe)
+	run.Dir = dir
+	if out, err := run.CombinedOutput(); err != nil {
+		t.Fatalf("running the quick start: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"alertCreated"`) || !strings.Contains(lines[0], `"NodeDown"`) ||
+		!strings.Contains(lines[1], `"silenceCreated"`) || !strings.Contains(lines[0], `"instance":"am-1:9093"`) {
+		t.Errorf("the quick start recorded:\n%s\nwant NodeDown's alert_created and a silence_created from am-1:9093", b)
+	}
+}
+
+func blockName(b goBlock) string { return fmt.Sprintf("l%d", b.line) }
+
+// goBlockOverlay writes each block, completed, to a temporary file and an
+// overlay mapping it into the module; it returns the module's root, the
+// overlay file and the blocks' package paths.
+func goBlockOverlay(t *testing.T) (root, overlay string, pkgs []string) {
+	t.Helper()
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := goBlocks(readme(t))
+	if len(blocks) < 2 {
+		t.Fatalf("README has %d Go blocks; the quick start and the custom kind at least", len(blocks))
+	}
+	tmp := t.TempDir()
+	replace := map[string]string{}
+	for _, b := range blocks {
+		// Line directives make the compiler's errors name README.md lines.
+		src := fmt.Sprintf("//line README.md:%d\n%s", b.line, b.code)
+		if !strings.HasPrefix(strings.TrimSpace(b.code), "package ") {
+			h, ok := fragmentHarness[b.heading]
+			if !ok {
+				t.Errorf("README.md:%d: the Go block in %q is a fragment: make it a whole file (start it with package) or give its section a harness in fragmentHarness", b.line, b.heading)
+				continue
+			}
+			var f strings.Builder
+			f.WriteString("package readmeblock\n\nimport (\n")
+			for _, imp := range h.imports {
+				fmt.Fprintf(&f, "\t%q\n", imp)
+			}
+			f.WriteString(")\n\n" + h.decls + "\nfunc readmeBlock() {\n")
+			fmt.Fprintf(&f, "//line README.md:%d\n%s}\n", b.line, b.code)
+			src = f.String()
+		}
+		name := blockName(b)
+		file := filepath.Join(tmp, name+".go")
+		if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		replace[filepath.Join(root, filepath.FromSlash(readmeBlocksDir), name, "block.go")] = file
+		pkgs = append(pkgs, "./"+readmeBlocksDir+"/"+name)
+	}
+	js, err := json.Marshal(map[string]any{"Replace": replace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlay = filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(overlay, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root, overlay, pkgs
+}
+
+func goTool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command builds the README's blocks: %v", err)
+	}
+	return p
 }

@@ -192,8 +192,10 @@ func state(a *eventrecorderpb.Alert) string {
 	return "firing"
 }
 
-// fingerprint prints as Alertmanager does: 16 hex digits.
-func fingerprint(fp uint64) string { return fmt.Sprintf("%016x", fp) }
+// fingerprint prints as the JSONL file holds it, in decimal (protojson
+// writes a uint64 as a decimal string), so that grepping the file for what
+// tail shows finds the event. Alertmanager's own display is hex.
+func fingerprint(fp uint64) string { return strconv.FormatUint(fp, 10) }
 
 func integration(i *eventrecorderpb.Integration) string {
 	if i == nil || i.GetName() == "" {

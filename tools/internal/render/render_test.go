@@ -58,7 +58,7 @@ func TestLine(t *testing.T) {
 		{event.NewAlertmanagerShutdownEvent(),
 			`2025-03-14T09:26:53.120Z alertmanager_shutdown_event instance=am-1:9093`},
 		{&eventrecorderpb.EventData{EventType: &eventrecorderpb.EventData_AlertCreated{AlertCreated: &eventrecorderpb.AlertCreatedEvent{Alert: alert}}},
-			`2025-03-14T09:26:53.120Z alert_created               alertname=NodeDown state=firing fingerprint=0000000000000abc instance=am-1:9093`},
+			`2025-03-14T09:26:53.120Z alert_created               alertname=NodeDown state=firing fingerprint=2748 instance=am-1:9093`},
 		{&eventrecorderpb.EventData{EventType: &eventrecorderpb.EventData_AlertResolved{AlertResolved: &eventrecorderpb.AlertResolvedEvent{
 			Alert: &eventrecorderpb.GroupedAlert{Details: alert}, GroupInfo: group}}},
 			`2025-03-14T09:26:53.120Z alert_resolved              alertname=NodeDown receiver=pager group={cluster="eu"} instance=am-1:9093`},
@@ -74,7 +74,7 @@ func TestLine(t *testing.T) {
 		{event.NewSilenceUpdatedEvent(silence),
 			`2025-03-14T09:26:53.120Z silence_updated             silence=s-1 by=alice matchers={alertname="NodeDown",instance=~"node-.*"} ends=2025-03-14T10:26:53Z comment="kernel upgrade" instance=am-1:9093`},
 		{event.NewSilenceMutedAlertEvent(silence, 0xabc, nil),
-			`2025-03-14T09:26:53.120Z silence_muted_alert         silence=s-1 fingerprint=0000000000000abc instance=am-1:9093`},
+			`2025-03-14T09:26:53.120Z silence_muted_alert         silence=s-1 fingerprint=2748 instance=am-1:9093`},
 		{&eventrecorderpb.EventData{EventType: &eventrecorderpb.EventData_InhibitionMutedAlert{InhibitionMutedAlert: &eventrecorderpb.InhibitionMutedAlertEvent{
 			InhibitRules: []*eventrecorderpb.InhibitRule{{
 				SourceMatchers: []*eventrecorderpb.Matcher{{Type: eventrecorderpb.Matcher_TYPE_EQUAL, Name: "severity", Pattern: "critical"}},
@@ -83,7 +83,7 @@ func TestLine(t *testing.T) {
 			MutedAlert:             &eventrecorderpb.MutedAlert{Labels: labels("alertname", "HighLatency"), Fingerprint: 1},
 			InhibitingFingerprints: []uint64{2, 3},
 		}}},
-			`2025-03-14T09:26:53.120Z inhibition_muted_alert      alertname=HighLatency rule={severity="critical"}->{severity!="critical"} inhibited_by=0000000000000002,0000000000000003 instance=am-1:9093`},
+			`2025-03-14T09:26:53.120Z inhibition_muted_alert      alertname=HighLatency rule={severity="critical"}->{severity!="critical"} inhibited_by=2,3 instance=am-1:9093`},
 		{nil, `2025-03-14T09:26:53.120Z unknown                     instance=am-1:9093`},
 	} {
 		if got := render.Line(wrap(tc.data), false); got != tc.want {

@@ -4,13 +4,16 @@
 package kindspb
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -697,6 +700,287 @@ func (x *Nested_Inner) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// AppendJSON appends the protojson encoding of x (MarshalOptions{} defaults, without
+// insignificant spaces) to b. A nil x encodes as {}, as in protojson. On error, b is
+// returned truncated to its original length.
+func (x *Maps) AppendJSON(b []byte) ([]byte, error) {
+	n := len(b)
+	b, err := x.appendJSON(b)
+	if err != nil {
+		return b[:n], err
+	}
+	return b, nil
+}
+
+func (x *Maps) appendJSON(b []byte) ([]byte, error) {
+	if x == nil {
+		return append(b, '{', '}'), nil
+	}
+	var err error
+	b = append(b, '{')
+	if len(x.KString) != 0 {
+		b = append(b, `"kString":`...)
+		if b, err = jsonencMap_string_string(b, x.KString, "kindspb.Maps.KStringEntry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KInt32) != 0 {
+		b = append(b, `"kInt32":`...)
+		if b, err = jsonencMap_int32_string(b, x.KInt32, "kindspb.Maps.KInt32Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KInt64) != 0 {
+		b = append(b, `"kInt64":`...)
+		if b, err = jsonencMap_int64_string(b, x.KInt64, "kindspb.Maps.KInt64Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KUint32) != 0 {
+		b = append(b, `"kUint32":`...)
+		if b, err = jsonencMap_uint32_string(b, x.KUint32, "kindspb.Maps.KUint32Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KUint64) != 0 {
+		b = append(b, `"kUint64":`...)
+		if b, err = jsonencMap_uint64_string(b, x.KUint64, "kindspb.Maps.KUint64Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KSint32) != 0 {
+		b = append(b, `"kSint32":`...)
+		if b, err = jsonencMap_int32_string(b, x.KSint32, "kindspb.Maps.KSint32Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KSint64) != 0 {
+		b = append(b, `"kSint64":`...)
+		if b, err = jsonencMap_int64_string(b, x.KSint64, "kindspb.Maps.KSint64Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KFixed32) != 0 {
+		b = append(b, `"kFixed32":`...)
+		if b, err = jsonencMap_uint32_string(b, x.KFixed32, "kindspb.Maps.KFixed32Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KFixed64) != 0 {
+		b = append(b, `"kFixed64":`...)
+		if b, err = jsonencMap_uint64_string(b, x.KFixed64, "kindspb.Maps.KFixed64Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KSfixed32) != 0 {
+		b = append(b, `"kSfixed32":`...)
+		if b, err = jsonencMap_int32_string(b, x.KSfixed32, "kindspb.Maps.KSfixed32Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KSfixed64) != 0 {
+		b = append(b, `"kSfixed64":`...)
+		if b, err = jsonencMap_int64_string(b, x.KSfixed64, "kindspb.Maps.KSfixed64Entry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.KBool) != 0 {
+		b = append(b, `"kBool":`...)
+		if b, err = jsonencMap_bool_string(b, x.KBool, "kindspb.Maps.KBoolEntry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VDouble) != 0 {
+		b = append(b, `"vDouble":`...)
+		if b, err = jsonencMap_string_float64(b, x.VDouble); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VFloat) != 0 {
+		b = append(b, `"vFloat":`...)
+		if b, err = jsonencMap_string_float32(b, x.VFloat); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VInt32) != 0 {
+		b = append(b, `"vInt32":`...)
+		if b, err = jsonencMap_string_int32(b, x.VInt32); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VInt64) != 0 {
+		b = append(b, `"vInt64":`...)
+		if b, err = jsonencMap_string_int64(b, x.VInt64); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VUint32) != 0 {
+		b = append(b, `"vUint32":`...)
+		if b, err = jsonencMap_string_uint32(b, x.VUint32); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VUint64) != 0 {
+		b = append(b, `"vUint64":`...)
+		if b, err = jsonencMap_string_uint64(b, x.VUint64); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VSint32) != 0 {
+		b = append(b, `"vSint32":`...)
+		if b, err = jsonencMap_string_int32(b, x.VSint32); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VSint64) != 0 {
+		b = append(b, `"vSint64":`...)
+		if b, err = jsonencMap_string_int64(b, x.VSint64); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VFixed32) != 0 {
+		b = append(b, `"vFixed32":`...)
+		if b, err = jsonencMap_string_uint32(b, x.VFixed32); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VFixed64) != 0 {
+		b = append(b, `"vFixed64":`...)
+		if b, err = jsonencMap_string_uint64(b, x.VFixed64); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VSfixed32) != 0 {
+		b = append(b, `"vSfixed32":`...)
+		if b, err = jsonencMap_string_int32(b, x.VSfixed32); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VSfixed64) != 0 {
+		b = append(b, `"vSfixed64":`...)
+		if b, err = jsonencMap_string_int64(b, x.VSfixed64); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VBool) != 0 {
+		b = append(b, `"vBool":`...)
+		if b, err = jsonencMap_string_bool(b, x.VBool); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VBytes) != 0 {
+		b = append(b, `"vBytes":`...)
+		if b, err = jsonencMap_string_bytes(b, x.VBytes); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VColor) != 0 {
+		b = append(b, `"vColor":`...)
+		if b, err = jsonencMap_string_E_kindspb_Color(b, x.VColor); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VNested) != 0 {
+		b = append(b, `"vNested":`...)
+		if b, err = jsonencMap_string_M_kindspb_Nested(b, x.VNested); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VTimestamp) != 0 {
+		b = append(b, `"vTimestamp":`...)
+		if b, err = jsonencMap_string_M_google_protobuf_Timestamp(b, x.VTimestamp); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VDuration) != 0 {
+		b = append(b, `"vDuration":`...)
+		if b, err = jsonencMap_string_M_google_protobuf_Duration(b, x.VDuration); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.VMaps) != 0 {
+		b = append(b, `"vMaps":`...)
+		if b, err = jsonencMap_string_M_kindspb_Maps(b, x.VMaps); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.Int64Int64) != 0 {
+		b = append(b, `"int64Int64":`...)
+		b = jsonencMap_int64_int64(b, x.Int64Int64)
+		b = append(b, ',')
+	}
+	if len(x.Uint64Uint64) != 0 {
+		b = append(b, `"uint64Uint64":`...)
+		b = jsonencMap_uint64_uint64(b, x.Uint64Uint64)
+		b = append(b, ',')
+	}
+	if len(x.Int32Color) != 0 {
+		b = append(b, `"int32Color":`...)
+		b = jsonencMap_int32_E_kindspb_Color(b, x.Int32Color)
+		b = append(b, ',')
+	}
+	if len(x.BoolNested) != 0 {
+		b = append(b, `"boolNested":`...)
+		if b, err = jsonencMap_bool_M_kindspb_Nested(b, x.BoolNested); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if len(x.Uint32Bytes) != 0 {
+		b = append(b, `"uint32Bytes":`...)
+		b = jsonencMap_uint32_bytes(b, x.Uint32Bytes)
+		b = append(b, ',')
+	}
+	if len(x.BoolDouble) != 0 {
+		b = append(b, `"boolDouble":`...)
+		b = jsonencMap_bool_float64(b, x.BoolDouble)
+		b = append(b, ',')
+	}
+	if len(x.CustomJsonMap) != 0 {
+		b = append(b, `"custom map":`...)
+		if b, err = jsonencMap_string_string(b, x.CustomJsonMap, "kindspb.Maps.CustomJsonMapEntry.value"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if b[len(b)-1] == ',' {
+		b[len(b)-1] = '}'
+		return b, nil
+	}
+	return append(b, '}'), nil
+}
+
 // jsonencEnum_kindspb_Aliased appends v's name, or its number if it has none, as protojson does.
 func jsonencEnum_kindspb_Aliased(b []byte, v Aliased) []byte {
 	switch v {
@@ -721,6 +1005,727 @@ func jsonencEnum_kindspb_Color(b []byte, v Color) []byte {
 		return append(b, `"COLOR_NEGATIVE"`...)
 	}
 	return strconv.AppendInt(b, int64(v), 10)
+}
+
+// jsonencMap_bool_M_kindspb_Nested appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_bool_M_kindspb_Nested(b []byte, m map[bool]*Nested) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	if v, ok := m[false]; ok {
+		b = append(b, `"false":`...)
+		if b, err = v.appendJSON(b); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if v, ok := m[true]; ok {
+		b = append(b, `"true":`...)
+		if b, err = v.appendJSON(b); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_bool_float64 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_bool_float64(b []byte, m map[bool]float64) []byte {
+	b = append(b, '{')
+	if v, ok := m[false]; ok {
+		b = append(b, `"false":`...)
+		b = jsonencFloat(b, v, 64)
+		b = append(b, ',')
+	}
+	if v, ok := m[true]; ok {
+		b = append(b, `"true":`...)
+		b = jsonencFloat(b, v, 64)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b
+}
+
+// jsonencMap_bool_string appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_bool_string(b []byte, m map[bool]string, field string) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	if v, ok := m[false]; ok {
+		b = append(b, `"false":`...)
+		if b, err = jsonencString(b, v, field); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if v, ok := m[true]; ok {
+		b = append(b, `"true":`...)
+		if b, err = jsonencString(b, v, field); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_int32_E_kindspb_Color appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_int32_E_kindspb_Color(b []byte, m map[int32]Color) []byte {
+	var scratch [jsonencMapScratch]jsonencEntry[int32, Color]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[int32, Color], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[int32, Color]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[int32, Color]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, int64(e.k), 10)
+		b = append(b, `":`...)
+		b = jsonencEnum_kindspb_Color(b, e.v)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b
+}
+
+// jsonencMap_int32_string appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_int32_string(b []byte, m map[int32]string, field string) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[int32, string]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[int32, string], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[int32, string]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[int32, string]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, int64(e.k), 10)
+		b = append(b, `":`...)
+		if b, err = jsonencString(b, e.v, field); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_int64_int64 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_int64_int64(b []byte, m map[int64]int64) []byte {
+	var scratch [jsonencMapScratch]jsonencEntry[int64, int64]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[int64, int64], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[int64, int64]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[int64, int64]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, e.k, 10)
+		b = append(b, `":"`...)
+		b = strconv.AppendInt(b, e.v, 10)
+		b = append(b, `",`...)
+	}
+	b[len(b)-1] = '}'
+	return b
+}
+
+// jsonencMap_int64_string appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_int64_string(b []byte, m map[int64]string, field string) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[int64, string]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[int64, string], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[int64, string]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[int64, string]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, e.k, 10)
+		b = append(b, `":`...)
+		if b, err = jsonencString(b, e.v, field); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_E_kindspb_Color appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_E_kindspb_Color(b []byte, m map[string]Color) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, Color]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, Color], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, Color]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, Color]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		b = jsonencEnum_kindspb_Color(b, e.v)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_M_google_protobuf_Duration appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_M_google_protobuf_Duration(b []byte, m map[string]*durationpb.Duration) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, *durationpb.Duration]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, *durationpb.Duration], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, *durationpb.Duration]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, *durationpb.Duration]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		if b, err = jsonencDuration(b, e.v); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_M_google_protobuf_Timestamp appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_M_google_protobuf_Timestamp(b []byte, m map[string]*timestamppb.Timestamp) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, *timestamppb.Timestamp]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, *timestamppb.Timestamp], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, *timestamppb.Timestamp]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, *timestamppb.Timestamp]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		if b, err = jsonencTimestamp(b, e.v); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_M_kindspb_Maps appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_M_kindspb_Maps(b []byte, m map[string]*Maps) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, *Maps]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, *Maps], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, *Maps]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, *Maps]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		if b, err = e.v.appendJSON(b); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_M_kindspb_Nested appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_M_kindspb_Nested(b []byte, m map[string]*Nested) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, *Nested]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, *Nested], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, *Nested]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, *Nested]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		if b, err = e.v.appendJSON(b); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_bool appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_bool(b []byte, m map[string]bool) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, bool]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, bool], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, bool]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, bool]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		b = strconv.AppendBool(b, e.v)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_bytes appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_bytes(b []byte, m map[string][]byte) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, []byte]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, []byte], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, []byte]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, []byte]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, `:"`...)
+		b = base64.StdEncoding.AppendEncode(b, e.v)
+		b = append(b, `",`...)
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_float32 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_float32(b []byte, m map[string]float32) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, float32]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, float32], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, float32]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, float32]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		b = jsonencFloat(b, float64(e.v), 32)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_float64 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_float64(b []byte, m map[string]float64) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, float64]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, float64], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, float64]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, float64]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		b = jsonencFloat(b, e.v, 64)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_int32 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_int32(b []byte, m map[string]int32) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, int32]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, int32], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, int32]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, int32]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(e.v), 10)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_int64 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_int64(b []byte, m map[string]int64) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, int64]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, int64], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, int64]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, int64]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, `:"`...)
+		b = strconv.AppendInt(b, e.v, 10)
+		b = append(b, `",`...)
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_string appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_string(b []byte, m map[string]string, field string) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, string]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, string], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, string]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, string]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		if b, err = jsonencString(b, e.v, field); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_uint32 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_uint32(b []byte, m map[string]uint32) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, uint32]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, uint32], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, uint32]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, uint32]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(e.v), 10)
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_string_uint64 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_string_uint64(b []byte, m map[string]uint64) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[string, uint64]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[string, uint64], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[string, uint64]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[string, uint64]) int {
+		return strings.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		if b, err = jsonencString(b, e.k, ""); err != nil {
+			return b, errors.New("proto: invalid UTF-8")
+		}
+		b = append(b, `:"`...)
+		b = strconv.AppendUint(b, e.v, 10)
+		b = append(b, `",`...)
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_uint32_bytes appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_uint32_bytes(b []byte, m map[uint32][]byte) []byte {
+	var scratch [jsonencMapScratch]jsonencEntry[uint32, []byte]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[uint32, []byte], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[uint32, []byte]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[uint32, []byte]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendUint(b, uint64(e.k), 10)
+		b = append(b, `":"`...)
+		b = base64.StdEncoding.AppendEncode(b, e.v)
+		b = append(b, `",`...)
+	}
+	b[len(b)-1] = '}'
+	return b
+}
+
+// jsonencMap_uint32_string appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_uint32_string(b []byte, m map[uint32]string, field string) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[uint32, string]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[uint32, string], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[uint32, string]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[uint32, string]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendUint(b, uint64(e.k), 10)
+		b = append(b, `":`...)
+		if b, err = jsonencString(b, e.v, field); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_uint64_string appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_uint64_string(b []byte, m map[uint64]string, field string) ([]byte, error) {
+	var err error
+	var scratch [jsonencMapScratch]jsonencEntry[uint64, string]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[uint64, string], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[uint64, string]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[uint64, string]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendUint(b, e.k, 10)
+		b = append(b, `":`...)
+		if b, err = jsonencString(b, e.v, field); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b[len(b)-1] = '}'
+	return b, nil
+}
+
+// jsonencMap_uint64_uint64 appends m, which must not be empty, as protojson
+// writes it: an object with the keys in ascending order (false before true,
+// integers by value, strings by byte order).
+func jsonencMap_uint64_uint64(b []byte, m map[uint64]uint64) []byte {
+	var scratch [jsonencMapScratch]jsonencEntry[uint64, uint64]
+	es := scratch[:0]
+	if len(m) > len(scratch) {
+		es = make([]jsonencEntry[uint64, uint64], 0, len(m))
+	}
+	for k, v := range m {
+		es = append(es, jsonencEntry[uint64, uint64]{k, v})
+	}
+	slices.SortFunc(es, func(x, y jsonencEntry[uint64, uint64]) int {
+		return cmp.Compare(x.k, y.k)
+	})
+	b = append(b, '{')
+	for _, e := range es {
+		b = append(b, '"')
+		b = strconv.AppendUint(b, e.k, 10)
+		b = append(b, `":"`...)
+		b = strconv.AppendUint(b, e.v, 10)
+		b = append(b, `",`...)
+	}
+	b[len(b)-1] = '}'
+	return b
+}
+
+// jsonencMapScratch is how many entries a map encoder sorts on its stack; a larger map
+// costs one allocation.
+const jsonencMapScratch = 32
+
+// jsonencEntry is one map entry, copied out of the map to be sorted by key.
+type jsonencEntry[K, V any] struct {
+	k K
+	v V
 }
 
 const jsonencHex = "0123456789abcdef"

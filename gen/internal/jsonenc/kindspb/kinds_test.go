@@ -3,6 +3,7 @@ package kindspb
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -193,5 +194,158 @@ func FuzzKinds(f *testing.F) {
 		checkEquivalent(t, &Repeated{FDouble: []float64{d, -d}, FFloat: []float32{fl}, FBytes: [][]byte{b, nil}, FString: []string{s}})
 		checkEquivalent(t, &Oneofs{Choice: &Oneofs_FFloat{FFloat: fl}, Second: &Oneofs_SString{SString: s}})
 		checkEquivalent(t, &Repeated{FTimestamp: []*timestamppb.Timestamp{{Seconds: i, Nanos: int32(u)}}, FDuration: []*durationpb.Duration{{Seconds: i, Nanos: int32(u)}}})
+		// Two keys of each kind from the inputs, so their order is checked.
+		checkEquivalent(t, &Maps{
+			KString: map[string]string{s: s, string(b): "b"}, KInt32: map[int32]string{int32(i): s, int32(u): s},
+			KInt64: map[int64]string{i: s, int64(u): s}, KUint32: map[uint32]string{uint32(i): s, uint32(u): s},
+			KUint64: map[uint64]string{uint64(i): s, u: s}, KBool: map[bool]string{i%2 == 0: s, u%3 == 0: s},
+			VDouble: map[string]float64{s: d}, VFloat: map[string]float32{s: fl}, VInt64: map[string]int64{s: i},
+			VUint64: map[string]uint64{s: u}, VBytes: map[string][]byte{s: b}, VColor: map[string]Color{s: Color(i)},
+			Int64Int64: map[int64]int64{i: -i, -i: i}, Uint64Uint64: map[uint64]uint64{u: u, u >> 1: 1},
+		})
 	})
+}
+
+// mapKeys are keys whose protojson order differs from their insertion
+// order and, for integers, from the order of their decimal strings
+// ("-1" < "10" < "2"); the strings also differ in UTF-16 order from byte
+// order (U+FFFF sorts before U+1F600 by bytes, after it by UTF-16 units).
+var (
+	mapInts    = []int64{10, 2, -1, 0, math.MaxInt64, math.MinInt64, math.MaxInt32, math.MinInt32, 1 << 53, -(1 << 53) - 1}
+	mapStrings = []string{"b", "a", "", "B", "aa", "a\x00", "\"", "\\", "<&>", "\u2028", "\uffff", "😀", "é", "\x7f", "\t\n"}
+)
+
+func fullMaps() *Maps {
+	m := &Maps{
+		KString: map[string]string{}, KInt32: map[int32]string{}, KInt64: map[int64]string{}, KUint32: map[uint32]string{},
+		KUint64: map[uint64]string{}, KSint32: map[int32]string{}, KSint64: map[int64]string{}, KFixed32: map[uint32]string{},
+		KFixed64: map[uint64]string{}, KSfixed32: map[int32]string{}, KSfixed64: map[int64]string{},
+		KBool:   map[bool]string{true: "yes", false: "no"},
+		VDouble: map[string]float64{}, VFloat: map[string]float32{}, VInt32: map[string]int32{}, VInt64: map[string]int64{},
+		VUint32: map[string]uint32{}, VUint64: map[string]uint64{}, VSint32: map[string]int32{}, VSint64: map[string]int64{},
+		VFixed32: map[string]uint32{}, VFixed64: map[string]uint64{}, VSfixed32: map[string]int32{}, VSfixed64: map[string]int64{},
+		VBool:  map[string]bool{"t": true, "f": false},
+		VBytes: map[string][]byte{"nil": nil, "empty": {}, "bin": {0, 0xff, 0xfe}},
+		VColor: map[string]Color{"zero": 0, "red": Color_COLOR_RED, "neg": Color_COLOR_NEGATIVE, "unknown": 42, "unknown-neg": -42},
+		VNested: map[string]*Nested{"nil": nil, "empty": {}, "full": {Scalars: scalars(1.5, -3, "x"), Inner: &Nested_Inner{Name: "i"},
+			Children: []*Nested{{}, {Child: &Nested{}}}}},
+		VTimestamp:    map[string]*timestamppb.Timestamp{"nil": nil, "zero": {}, "t": {Seconds: 1772359205, Nanos: 250000000}, "early": {Seconds: -62135596800}},
+		VDuration:     map[string]*durationpb.Duration{"nil": nil, "zero": {}, "neg": {Seconds: -1, Nanos: -500}, "max": {Seconds: 315576000000}},
+		Int64Int64:    map[int64]int64{},
+		Uint64Uint64:  map[uint64]uint64{math.MaxUint64: math.MaxUint64, 0: 0, 1 << 63: 1},
+		Int32Color:    map[int32]Color{-3: Color_COLOR_NEGATIVE, 3: 3, 0: 0},
+		BoolNested:    map[bool]*Nested{true: {Inner: &Nested_Inner{Name: "t"}}},
+		Uint32Bytes:   map[uint32][]byte{math.MaxUint32: []byte("max"), 7: nil},
+		BoolDouble:    map[bool]float64{false: math.NaN()},
+		CustomJsonMap: map[string]string{"k": "v"},
+	}
+	for _, i := range mapInts {
+		v := fmt.Sprint("v", i)
+		m.KInt32[int32(i)], m.KInt64[i], m.KUint32[uint32(i)], m.KUint64[uint64(i)] = v, v, v, v
+		m.KSint32[int32(i)], m.KSint64[i], m.KFixed32[uint32(i)], m.KFixed64[uint64(i)] = v, v, v, v
+		m.KSfixed32[int32(i)], m.KSfixed64[i] = v, v
+		m.Int64Int64[i] = -i
+	}
+	for n, s := range mapStrings {
+		m.KString[s] = "v" + s
+		m.VInt32[s], m.VInt64[s], m.VUint32[s], m.VUint64[s] = int32(mapInts[n%len(mapInts)]), mapInts[n%len(mapInts)], uint32(mapInts[n%len(mapInts)]), uint64(mapInts[n%len(mapInts)])
+		m.VSint32[s], m.VSint64[s], m.VFixed32[s], m.VFixed64[s] = m.VInt32[s], m.VInt64[s], m.VUint32[s], m.VUint64[s]
+		m.VSfixed32[s], m.VSfixed64[s] = m.VInt32[s], m.VInt64[s]
+	}
+	for n, f := range floats {
+		k := fmt.Sprint("f", n)
+		m.VDouble[k], m.VFloat[k] = f, float32(f)
+	}
+	return m
+}
+
+// TestMaps checks every key kind and value kind against protojson: the
+// key order (which protojson fixes), integer keys as strings, 64-bit values
+// as strings, enums by name or number, nil messages as {}.
+func TestMaps(t *testing.T) {
+	full := fullMaps()
+	if !checkEquivalent(t, full) {
+		t.Fatal("encoding failed")
+	}
+	checkEquivalent(t, &Maps{VMaps: map[string]*Maps{"full": full, "nil": nil, "empty": {}}})
+	checkEquivalent(t, &Maps{})
+	checkEquivalent(t, &Maps{KString: map[string]string{}, KBool: map[bool]string{}, VNested: map[string]*Nested{}}) // empty maps are omitted
+	checkEquivalent(t, &Maps{KBool: map[bool]string{true: "only true"}})
+	checkEquivalent(t, &Maps{KBool: map[bool]string{false: "only false"}})
+	checkEquivalent(t, &Maps{BoolNested: map[bool]*Nested{false: nil}})
+
+	// Every string key position and escape, one at a time.
+	for _, s := range mapStrings {
+		checkEquivalent(t, &Maps{KString: map[string]string{s: s}})
+	}
+}
+
+// TestMapsLarge covers maps with more entries than the encoders sort on
+// their stack, where they allocate.
+func TestMapsLarge(t *testing.T) {
+	for _, n := range []int{31, 32, 33, 64, 1000} {
+		m := &Maps{KString: map[string]string{}, KInt64: map[int64]string{}, VNested: map[string]*Nested{}}
+		for i := range n {
+			m.KString[fmt.Sprintf("label_%d", i*7919%n)] = fmt.Sprint(i)
+			m.KInt64[int64(i*7919%n)-int64(n/2)] = fmt.Sprint(i)
+			m.VNested[fmt.Sprint(i)] = &Nested{Inner: &Nested_Inner{Name: fmt.Sprint(i)}}
+		}
+		checkEquivalent(t, m)
+	}
+}
+
+// TestMapsInvalid: protojson fails on invalid UTF-8 in a key without
+// naming a field, and in a value naming the map entry's value field; an
+// invalid Timestamp inside a map fails as it does elsewhere.
+func TestMapsInvalid(t *testing.T) {
+	for _, m := range []*Maps{
+		{KString: map[string]string{"a": "ok", "\xff": "ok"}},
+		{KString: map[string]string{"a": "ok", "b": "\xc3"}},
+		{KInt32: map[int32]string{1: "\xff"}},
+		{KBool: map[bool]string{true: "\xff"}},
+		{VColor: map[string]Color{"\xff": 1}},
+		{VTimestamp: map[string]*timestamppb.Timestamp{"t": {Nanos: -1}}},
+		{VDuration: map[string]*durationpb.Duration{"d": {Seconds: 1, Nanos: -1}}},
+		{VNested: map[string]*Nested{"n": {Inner: &Nested_Inner{Name: "\xff"}}}},
+		{VMaps: map[string]*Maps{"m": {CustomJsonMap: map[string]string{"k": "\xff"}}}},
+	} {
+		if checkEquivalent(t, m) {
+			t.Errorf("%v: encoded without error", m)
+		}
+	}
+}
+
+// TestMapsNoAllocs: a map of up to jsonencMapScratch entries is sorted on
+// the stack; a larger one costs exactly one allocation, its entries.
+func TestMapsNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
+	labels := func(n int) map[string]string {
+		m := map[string]string{}
+		for i := range n {
+			m[fmt.Sprint("label", i)] = "value"
+		}
+		return m
+	}
+	for _, c := range []struct {
+		m    *Maps
+		want float64
+	}{
+		{fullMaps(), 0},
+		{&Maps{KString: labels(jsonencMapScratch)}, 0},
+		{&Maps{KString: labels(jsonencMapScratch + 1)}, 1},
+		{&Maps{KString: labels(jsonencMapScratch + 1), CustomJsonMap: labels(3 * jsonencMapScratch)}, 2},
+	} {
+		buf, err := c.m.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			buf, err = c.m.AppendJSON(buf[:0])
+		})
+		if err != nil || allocs != c.want {
+			t.Errorf("%d bytes of JSON: %v allocations per encode, want %v (err %v)", len(buf), allocs, c.want, err)
+		}
+	}
 }

@@ -1,0 +1,5 @@
+//go:build race
+
+package eventsv2pb
+
+const raceEnabled = true

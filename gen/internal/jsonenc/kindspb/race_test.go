@@ -1,0 +1,5 @@
+//go:build race
+
+package kindspb
+
+const raceEnabled = true
