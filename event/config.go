@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/file"
@@ -405,11 +407,29 @@ func LoadConfig(b []byte) (Config, error) {
 	return c, nil
 }
 
-// LoadConfigFile reads and parses a YAML configuration file.
+// MaxConfigBytes bounds a configuration that LoadConfigFile and
+// ReadConfig read: a configuration is a few kilobytes, and one that is
+// not (/dev/zero, a log file named by mistake) fails with an error
+// naming the limit rather than filling memory.
+const MaxConfigBytes = 4 << 20
+
+// ReadConfig reads a configuration from r, at most MaxConfigBytes, for
+// LoadConfig; beyond the limit it fails, having read no more than it.
+func ReadConfig(r io.Reader) ([]byte, error) {
+	return readlimit.ReadAll(r, MaxConfigBytes, "a configuration")
+}
+
+// LoadConfigFile reads (see ReadConfig) and parses a YAML configuration
+// file.
 func LoadConfigFile(path string) (Config, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, err
+	}
+	defer func() { _ = f.Close() }()
+	b, err := ReadConfig(f)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	c, err := LoadConfig(b)
 	if err != nil {

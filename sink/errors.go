@@ -95,30 +95,31 @@ func JoinProblems(errs ...error) error {
 // Problems lists the individual problems in err: the members of joined
 // errors (errors.Join), each under the path of any *FieldError it is
 // nested in.
-func Problems(err error) []error {
+func Problems(err error) []error { return appendProblems(nil, err) }
+
+func appendProblems(out []error, err error) []error {
 	if err == nil {
-		return nil
+		return out
 	}
 	var fe *FieldError
 	if errors.As(err, &fe) && error(fe) == err {
-		inner := Problems(fe.Err)
-		if len(inner) == 1 && inner[0] == fe.Err {
-			return []error{err}
+		if _, joined := fe.Err.(interface{ Unwrap() []error }); !joined {
+			return append(out, err)
 		}
-		out := make([]error, len(inner))
-		for i, e := range inner {
-			out[i] = AtPath(fe.Path, e)
+		start := len(out)
+		out = appendProblems(out, fe.Err)
+		for i := start; i < len(out); i++ {
+			out[i] = AtPath(fe.Path, out[i])
 		}
 		return out
 	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
 		for _, e := range j.Unwrap() {
-			out = append(out, Problems(e)...)
+			out = appendProblems(out, e)
 		}
 		return out
 	}
-	return []error{err}
+	return append(out, err)
 }
 
 // JoinUnreported joins to reported the problems of more that are not at
@@ -139,8 +140,9 @@ func JoinUnreported(reported, more error) error {
 		var fe *FieldError
 		if errors.As(p, &fe) {
 			paths[fe.Path] = true
+		} else {
+			texts[p.Error()] = true
 		}
-		texts[p.Error()] = true
 	}
 	covered := func(path string) bool {
 		for {
@@ -157,7 +159,7 @@ func JoinUnreported(reported, more error) error {
 	out := have
 	for _, p := range Problems(more) {
 		var fe *FieldError
-		if texts[p.Error()] || errors.As(p, &fe) && covered(fe.Path) {
+		if errors.As(p, &fe) && covered(fe.Path) || fe == nil && texts[p.Error()] {
 			continue
 		}
 		out = append(out, p)

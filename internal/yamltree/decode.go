@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -315,17 +314,26 @@ func (n Node) withNull(idx []int, mark int) Node {
 	return n
 }
 
-var typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+// splitLine splits "line 12: msg" into 12 and msg; 0 and msg without a
+// line marker.
+func splitLine(msg string) (int, string) {
+	rest, ok := strings.CutPrefix(msg, "line ")
+	if !ok {
+		return 0, msg
+	}
+	num, text, ok := strings.Cut(rest, ": ")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return 0, msg
+	}
+	return n, text
+}
 
 // typeErrors gives each of the driver's problems its path.
 func (d *decoder) typeErrors(doc *document, te *yaml.TypeError) []problem {
 	probs := make([]problem, 0, len(te.Errors))
 	for _, msg := range te.Errors {
-		line := 0
-		if m := typeErrorLine.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
+		line, msg := splitLine(msg)
 		if line < 1 || line > len(doc.lines) {
 			probs = append(probs, problem{line: line, err: errors.New(maskURLCredentials(msg))})
 			continue
@@ -598,9 +606,19 @@ func maskURLCredentials(s string) string { return sink.MaskURLsIn(s) }
 // field paths and the joined structure.
 func MaskCredentials(err error) error {
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		var errs []error
-		for _, e := range joined.Unwrap() {
-			errs = append(errs, MaskCredentials(e))
+		members := joined.Unwrap()
+		var errs []error // nil while no member changed
+		for i, e := range members {
+			m := MaskCredentials(e)
+			if m != e && errs == nil {
+				errs = append(make([]error, 0, len(members)), members[:i]...)
+			}
+			if errs != nil {
+				errs = append(errs, m)
+			}
+		}
+		if errs == nil {
+			return err
 		}
 		return errors.Join(errs...)
 	}

@@ -42,18 +42,23 @@ func (m FileMode) MarshalYAML() (any, error) { return m.String(), nil }
 // UnmarshalYAML accepts an integer (YAML's own octal 0640 included) or an
 // octal string.
 func (m *FileMode) UnmarshalYAML(unmarshal func(any) error) error {
+	// A scalar decodes into a string as written (999, 01777), which
+	// messages quote; a mapping or list fails at once, without the
+	// driver decoding what it holds.
+	var text string
+	if err := unmarshal(&text); err != nil {
+		kind := "a mapping"
+		if strings.Contains(err.Error(), "!!seq") {
+			kind = "a list"
+		}
+		return sink.Errorf("mode", "must be an octal permission such as \"0640\", got %s", kind)
+	}
 	var v any
 	if err := unmarshal(&v); err != nil {
 		return err
 	}
-	// Messages quote the value as written (999, 01777), which the number
-	// it stands for does not give back.
-	var text string
-	switch v.(type) {
-	case int, int64, uint64, float64, bool:
-		if err := unmarshal(&text); err != nil {
-			return err
-		}
+	if _, isString := v.(string); isString {
+		text = ""
 	}
 	return m.set(v, text)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 
+	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
@@ -211,7 +211,7 @@ func credentialConflict(field string, u *url.URL, hc *commoncfg.HTTPClientConfig
 // readURLFile reads and checks the URL a url_file holds. Errors show the
 // path and the masked URL, never the file's secrets.
 func readURLFile(path string) (*SecretURL, error) {
-	b, err := os.ReadFile(path)
+	b, err := readlimit.ReadFile(path, sink.MaxSecretFileBytes, "a URL file")
 	if err != nil {
 		return nil, sink.Errorf("url_file", "reading %q: %v", path, err)
 	}
