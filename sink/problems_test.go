@@ -34,10 +34,10 @@ func TestJoinUnreported(t *testing.T) {
 	reported := errors.Join(Errorf("url", "must be a string, got a list"), Errorf("event_types[1]", "must be a string, got a mapping"), errors.New("yaml: something"))
 	more := errors.Join(
 		Errorf("url", "one of url and url_file is required"), // at a reported path
-		Errorf("event_types[1]", `unknown event type ""`),     // at a reported path
-		Errorf("event_types[10]", `unknown event type ""`),    // not below event_types[1]
-		Errorf("urls", "unknown"),                             // not below url
-		errors.New("yaml: something"),                         // said already
+		Errorf("event_types[1]", `unknown event type ""`),    // at a reported path
+		Errorf("event_types[10]", `unknown event type ""`),   // not below event_types[1]
+		Errorf("urls", "unknown"),                            // not below url
+		errors.New("yaml: something"),                        // said already
 		errors.New("yaml: else"),
 	)
 	got := JoinUnreported(reported, more)

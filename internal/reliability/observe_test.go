@@ -13,10 +13,10 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
-	"github.com/eventrecorder/eventrecorder/sink/webhook"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 	"github.com/eventrecorder/eventrecorder/sink/stdout"
+	"github.com/eventrecorder/eventrecorder/sink/webhook"
 )
 
 // TestFileFailureReasonIsLogged fills the disk under a file output (its
