@@ -3,13 +3,16 @@ package event
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v2"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/file"
@@ -133,7 +136,10 @@ func (c *Config) appendOutput(kind string, cfg any) {
 }
 
 // specs validates the configuration and lists its outputs in table order.
-// All problems are reported, each prefixed with its path.
+// It is the one check of a configuration: Validate, Describe, New and
+// ApplyConfig all go through it, so whatever one accepts the others do.
+// All problems are reported (up to sink.MaxProblems), each prefixed with
+// its path.
 func (c Config) specs() ([]outputSpec, error) {
 	var (
 		out  []outputSpec
@@ -163,11 +169,41 @@ func (c Config) specs() ([]outputSpec, error) {
 			errs = append(errs, fmt.Errorf("%s_outputs: unknown output kind %q (registered: %s)", name, name, strings.Join(kindNames(), ", ")))
 		}
 	}
-	return out, errors.Join(errs...)
+	var names []namedOutput
+	for _, sp := range out {
+		if name, ok := sp.kind.KnownOutputName(sp.config); ok {
+			names = append(names, namedOutput{path: sp.path(), name: name})
+		}
+	}
+	errs = append(errs, distinctNames(names)...)
+	return out, sink.JoinProblems(errs...)
 }
 
-// Validate reports every problem in the configuration, each naming the
-// output's kind, index and field, such as
+// namedOutput is an output's path in the configuration and its name.
+type namedOutput struct{ path, name string }
+
+// distinctNames reports each output whose name an earlier one has: the
+// name is the outputs' metric label and what logs call them, so two
+// outputs with one name would count into the same series. specs checks
+// the names the kinds predict; apply checks the names the outputs it
+// started have, which differ only if a url_file changed in between.
+func distinctNames(outputs []namedOutput) []error {
+	var errs []error
+	seen := make(map[string]string, len(outputs))
+	for _, o := range outputs {
+		if prev, dup := seen[o.name]; dup {
+			errs = append(errs, fmt.Errorf("%s: output %q is already configured by %s; outputs need distinct names (set name: on one of them)", o.path, o.name, prev))
+			continue
+		}
+		seen[o.name] = o.path
+	}
+	return errs
+}
+
+// Validate reports every problem in the configuration that would make
+// New or ApplyConfig refuse it (short of files that cannot be opened or
+// brokers that cannot be reached), each naming the output's kind, index
+// and field, such as
 // `webhook_outputs[1].url: scheme "ftp" is not http or https`.
 func (c Config) Validate() error {
 	_, err := c.specs()
@@ -185,15 +221,18 @@ func checkFilter(cfg any) error {
 	if !ok {
 		return nil
 	}
-	known := EventTypeNames()
 	var errs []error
 	for i, name := range f.EventTypeFilter() {
-		if !slices.Contains(known, name) {
-			errs = append(errs, sink.Errorf(fmt.Sprintf("event_types[%d]", i), "unknown event type %q (known: %s)", name, strings.Join(known, ", ")))
+		if !slices.Contains(eventTypeNames, name) {
+			errs = append(errs, sink.Errorf("event_types["+strconv.Itoa(i)+"]", "unknown event type %q (known: %s)", name, knownEventTypes))
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// knownEventTypes lists the event types a filter may name, once rather
+// than for each unknown one.
+var knownEventTypes = strings.Join(eventTypeNames, ", ")
 
 func kindNames() []string {
 	var names []string
@@ -252,7 +291,10 @@ func (c *Config) decode(top yamltree.Node) error {
 	if top.Kind() != yamltree.Mapping {
 		return fmt.Errorf("the configuration must be a mapping of output lists (file_outputs: [...]), got %s", top.Describe())
 	}
-	var errs []error
+	var (
+		errs  []error
+		names []namedOutput
+	)
 	seen := map[string]bool{}
 	for _, item := range top.Pairs() {
 		key, _ := item.Key.Scalar().(string)
@@ -280,17 +322,23 @@ func (c *Config) decode(top yamltree.Node) error {
 		for i, raw := range item.Value.Items() {
 			path := fmt.Sprintf("%s[%d]", key, i)
 			cfg, err := decodeOutput(k, raw)
-			if err == nil {
-				err = checkCommon(cfg)
+			if cfg != nil {
+				err = sink.JoinUnreported(err, checkCommon(cfg))
 			}
 			if err != nil {
 				errs = append(errs, sink.AtPath(path, err))
 				continue
 			}
 			c.appendOutput(name, cfg)
+			if name, ok := k.KnownOutputName(cfg); ok {
+				names = append(names, namedOutput{path: path, name: name})
+			}
 		}
 	}
-	return errors.Join(errs...)
+	// What specs checks across outputs, so that a configuration that
+	// loads is one New accepts.
+	errs = append(errs, distinctNames(names)...)
+	return sink.JoinProblems(errs...)
 }
 
 func outputKeys() []string {
@@ -316,7 +364,7 @@ func decodeOutput(k sink.Kind[*eventrecorderpb.Event], item yamltree.Node) (any,
 	}
 	cfg, err := k.Decode(func(v any) error { return item.Decode(v, yamltree.DeepestKey) })
 	if err != nil {
-		return nil, yamltree.MaskCredentials(err)
+		return cfg, yamltree.MaskCredentials(err)
 	}
 	return cfg, nil
 }
@@ -359,11 +407,29 @@ func LoadConfig(b []byte) (Config, error) {
 	return c, nil
 }
 
-// LoadConfigFile reads and parses a YAML configuration file.
+// MaxConfigBytes bounds a configuration that LoadConfigFile and
+// ReadConfig read: a configuration is a few kilobytes, and one that is
+// not (/dev/zero, a log file named by mistake) fails with an error
+// naming the limit rather than filling memory.
+const MaxConfigBytes = 4 << 20
+
+// ReadConfig reads a configuration from r, at most MaxConfigBytes, for
+// LoadConfig; beyond the limit it fails, having read no more than it.
+func ReadConfig(r io.Reader) ([]byte, error) {
+	return readlimit.ReadAll(r, MaxConfigBytes, "a configuration")
+}
+
+// LoadConfigFile reads (see ReadConfig) and parses a YAML configuration
+// file.
 func LoadConfigFile(path string) (Config, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, err
+	}
+	defer func() { _ = f.Close() }()
+	b, err := ReadConfig(f)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	c, err := LoadConfig(b)
 	if err != nil {

@@ -210,7 +210,7 @@ func TestAlertmanagerDecodesAndRendersTheSection(t *testing.T) {
 
 	bad := strings.Replace(doc, "fsync: batch", "fsync: always, colour: red", 1)
 	err = gopkgyaml.UnmarshalStrict([]byte(bad), &am)
-	if _, want := loadConfig(t, strings.Replace(fullConfig, "fsync: batch", "fsync: always, colour: red", 1)); err == nil || err.Error() != "file_outputs[0].colour: unknown field" || err.Error() != want.Error() {
+	if _, want := loadConfig(t, strings.Replace(fullConfig, "fsync: batch", "fsync: always, colour: red", 1)); err == nil || err.Error() != "file_outputs[0].colour: unknown field\nfile_outputs[0].fsync: must be \"none\" or \"batch\", got \"always\"" || err.Error() != want.Error() {
 		t.Errorf("a bad output under Alertmanager: %v; LoadConfig: %v", err, want)
 	}
 }
@@ -296,13 +296,13 @@ func TestNonStrictCallersStillRejectMistakes(t *testing.T) {
 		"file_outputs: [{path: /tmp/a, path: /tmp/b}]":                                                                 "file_outputs[0].path: key appears more than once",
 		"file_outputs: [{path: /tmp/a}]\nfile_outputs: [{path: /tmp/b}]":                                               `"file_outputs": key appears more than once`,
 		"webhook_outputs: [{url: 'http://x/', http_config: {tls_config: {cafile: /ca}}}]":                              "webhook_outputs[0].http_config.tls_config.cafile: unknown field",
-		"kafka_outputs: [{brokers: ['h:1'], topic: t, sasl: {mechanism: PLAIN, user: u}}]":                             "kafka_outputs[0].sasl.user: unknown field",
+		"kafka_outputs: [{brokers: ['h:1'], topic: t, sasl: {mechanism: PLAIN, user: u}}]":                             "kafka_outputs[0].sasl.user: unknown field\nkafka_outputs[0].sasl.username: a user name is required\nkafka_outputs[0].sasl: exactly one of password and password_file is required",
 		"stdout_outputs: [{name: a, name: b}]":                                                                         "stdout_outputs[0].name: key appears more than once",
 		"memory_outputs: [{id: a, colour: red}]":                                                                       "memory_outputs[0].colour: unknown field",
 		"memory_outputs: [{id: a, id: b}]":                                                                             "memory_outputs[0].id: key appears more than once",
-		"stdout_outputs: [{event_types: [alert_created, {a: 1}]}]":                                                     "stdout_outputs[0].event_types[1]: cannot unmarshal !!map into string",
+		"stdout_outputs: [{event_types: [alert_created, {a: 1}]}]":                                                     "stdout_outputs[0].event_types[1]: must be a string, got a mapping",
 		"webhook_outputs: [{url: 'http://x/', http_config: {http_headers: {X-A: {values: [a]}, X-A: {values: [b]}}}}]": "webhook_outputs[0].http_config.http_headers.X-A: key appears more than once",
-		"kafka_outputs: [{brokers: ['h:1', 'h:2'], topic: t, tls_config: {server_name: [a]}}]":                         "kafka_outputs[0].tls_config.server_name: cannot unmarshal !!seq into string",
+		"kafka_outputs: [{brokers: ['h:1', 'h:2'], topic: t, tls_config: {server_name: [a]}}]":                         "kafka_outputs[0].tls_config.server_name: must be a string, got a list",
 	} {
 		_, err := loadConfig(t, doc)
 		if err == nil || err.Error() != want {

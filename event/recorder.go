@@ -72,7 +72,7 @@ type Options struct {
 	CloseTimeout time.Duration
 	// JSONEncoder selects the JSON encoder: "generated" (the default, the
 	// schema's generated append-style encoder) or "protojson" (the
-	// reference implementation, for comparison).
+	// reference implementation, for comparison). New rejects any other.
 	JSONEncoder string
 }
 
@@ -157,6 +157,11 @@ func NewRecorderFromConfig(cfg Config, instance string, logger *slog.Logger, r p
 // started nothing, if the configuration or a number in opts is invalid or
 // an output cannot be built.
 func New(cfg Config, opts Options) (Recorder, error) {
+	switch opts.JSONEncoder {
+	case "", JSONEncoderGenerated, JSONEncoderProtojson:
+	default:
+		return Recorder{}, fmt.Errorf("event recorder: Options.JSONEncoder %q is not %q or %q", opts.JSONEncoder, JSONEncoderGenerated, JSONEncoderProtojson)
+	}
 	opts = opts.withDefaults()
 	if err := opts.check(); err != nil {
 		return Recorder{}, err
@@ -501,12 +506,12 @@ func (r *recorder) apply(cfg Config) error {
 		started = append(started, o)
 		next.add(o)
 	}
-	seen := map[string]string{}
-	for _, o := range next.outputs {
-		if prev, dup := seen[o.name]; dup {
-			return fail(fmt.Errorf("%s: output %q is already configured by %s; outputs need distinct names (set name: on one of them)", o.path, o.name, prev))
-		}
-		seen[o.name] = o.path
+	names := make([]namedOutput, len(next.outputs))
+	for i, o := range next.outputs {
+		names[i] = namedOutput{path: o.path, name: o.name}
+	}
+	if errs := distinctNames(names); len(errs) > 0 {
+		return fail(sink.JoinProblems(errs...))
 	}
 	r.outputs.Store(next)
 	// Wait for a batch that may still hold the old set: an empty critical

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -16,7 +17,7 @@ type Kind[T any] struct {
 	build  func(cfg any, env Env[T]) (Sink[T], error)
 	equal  func(a, b any) bool
 	format func(cfg any) Format
-	named  func(cfg any) string
+	named  func(cfg any) (string, bool)
 	sync   bool
 }
 
@@ -40,9 +41,12 @@ type KindOf[T, C any] struct {
 	Format func(cfg C) Format
 	// OutputName is what Name() will return for an output built from cfg,
 	// computed without building it (no files created, no connections), so
-	// that tools can list a configuration's outputs. Nil means the kind's
-	// name. A name set in the configuration (see Naming) takes precedence
-	// over both.
+	// that tools can list a configuration's outputs and loading a
+	// configuration can reject two outputs with one name. Nil means the
+	// kind's name, which is then not taken to be the outputs' real names:
+	// two outputs of such a kind that end up with one name are only
+	// rejected when they are built. A name set in the configuration (see
+	// Naming) takes precedence over both.
 	OutputName func(cfg C) string
 	// Synchronous declares that the kind's sinks are done with every
 	// message's Value when Deliver returns: they write and report within
@@ -80,13 +84,8 @@ func (k KindOf[T, C]) Kind() Kind[T] {
 		sync: k.Synchronous,
 		decode: func(unmarshal func(any) error) (any, error) {
 			var c C
-			if err := unmarshal(&c); err != nil {
-				return nil, err
-			}
-			if err := validate(&c); err != nil {
-				return nil, err
-			}
-			return c, nil
+			err := unmarshal(&c)
+			return c, JoinUnreported(err, validate(&c))
 		},
 		check: func(cfg any) (any, error) {
 			c, err := as(cfg)
@@ -116,15 +115,16 @@ func (k KindOf[T, C]) Kind() Kind[T] {
 			}
 			return reflect.DeepEqual(ca, cb)
 		},
-		named: func(cfg any) string {
+		named: func(cfg any) (string, bool) {
 			c, err := as(cfg)
 			if err != nil {
-				return k.Name
+				return k.Name, false
 			}
 			if k.OutputName == nil {
-				return NameOr(c, k.Name)
+				name := NameOr(c, "")
+				return cmp.Or(name, k.Name), name != ""
 			}
-			return NameOr(c, k.OutputName(c))
+			return NameOr(c, k.OutputName(c)), true
 		},
 		format: func(cfg any) Format {
 			c, err := as(cfg)
@@ -148,7 +148,9 @@ func (k Kind[T]) Synchronous() bool { return k.sync }
 func (k Kind[T]) Key() string { return k.name + "_outputs" }
 
 // Decode decodes and validates one output's configuration with a
-// yaml.v2-style unmarshal function.
+// yaml.v2-style unmarshal function. With an error, the configuration is
+// what could be decoded, for the checks the recorder applies to every
+// kind.
 func (k Kind[T]) Decode(unmarshal func(any) error) (any, error) { return k.decode(unmarshal) }
 
 // Check validates a configuration built in Go and returns it normalised to
@@ -166,7 +168,15 @@ func (k Kind[T]) Format(cfg any) Format { return k.format(cfg) }
 
 // OutputName is the name an output built from cfg would have, without
 // building it.
-func (k Kind[T]) OutputName(cfg any) string { return k.named(cfg) }
+func (k Kind[T]) OutputName(cfg any) string {
+	name, _ := k.named(cfg)
+	return name
+}
+
+// KnownOutputName is OutputName, and whether it is known to be the name
+// the output will have: false for a kind without an OutputName function
+// whose configuration sets no name.
+func (k Kind[T]) KnownOutputName(cfg any) (string, bool) { return k.named(cfg) }
 
 // Registry is the table of output kinds, in registration order.
 type Registry[T any] struct {

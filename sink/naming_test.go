@@ -82,21 +82,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
-func TestYAMLUnknownField(t *testing.T) {
-	for _, c := range []struct {
-		msg, field string
-		ok         bool
-	}{
-		{"line 3: field colour not found in type file.Config", "colour", true},
-		{"field colour not found in type file.Config", "colour", true},
-		{"line 1: field sub not found in type struct { Leaf int \"yaml:\\\"leaf\\\"\" }", "sub", true},
-		{"line 3: cannot unmarshal !!str `x` into int", "", false},
-		{"yaml: line 3: field colour not found in type file.Config", "", false},
-	} {
-		field, ok := sink.YAMLUnknownField(c.msg)
-		if field != c.field || ok != c.ok {
-			t.Errorf("YAMLUnknownField(%q) = %q, %v; want %q, %v", c.msg, field, ok, c.field, c.ok)
-		}
-	}
-}

@@ -246,3 +246,10 @@ func CheckName(cfg any) error {
 }
 
 const maxNameLen = 128
+
+// MaxSecretFileBytes bounds the files outputs read a secret or a URL from
+// (a webhook's url_file, Kafka's sasl.password_file). Such a file holds
+// one line; one that holds more (/dev/zero, a log file named by mistake)
+// fails the output with an error naming the limit instead of filling
+// memory.
+const MaxSecretFileBytes = 64 << 10

@@ -16,6 +16,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 	"github.com/eventrecorder/eventrecorder/sink/stdout"
+	"github.com/eventrecorder/eventrecorder/sink/webhook"
 )
 
 // TestFileFailureReasonIsLogged fills the disk under a file output (its
@@ -155,13 +156,15 @@ func TestStdoutFaults(t *testing.T) {
 }
 
 // TestRejectedConfigReturnsPromptly builds a recorder from a configuration
-// that is rejected after its Kafka output has started (two stdout outputs
-// share a name). Nothing was recorded, so the started output has nothing
-// to flush: the error must come back at once, not after the output has
-// waited out its close budget for a broker that is not there.
+// that is rejected after its first Kafka output has started (the second
+// one's password file does not exist). Nothing was recorded, so the
+// started output has nothing to flush: the error must come back at once,
+// not after the output has waited out its close budget for a broker that
+// is not there.
 func TestRejectedConfigReturnsPromptly(t *testing.T) {
 	const budget = 20 * time.Second // Options.CloseTimeout; an output gets half
-	cfg := mustLoad(t, fmt.Sprintf("kafka_outputs: [{brokers: ['127.0.0.1:%d'], topic: events}]\nstdout_outputs: [{}, {}]", kafkatest.FreePort(t)))
+	port := kafkatest.FreePort(t)
+	cfg := mustLoad(t, fmt.Sprintf("kafka_outputs:\n- {brokers: ['127.0.0.1:%d'], topic: events}\n- {brokers: ['127.0.0.1:%d'], topic: other, sasl: {mechanism: PLAIN, username: u, password_file: /nonexistent/pw}}", port, port))
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() {
@@ -173,7 +176,7 @@ func TestRejectedConfigReturnsPromptly(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if want := `stdout_outputs[1]: output "stdout" is already configured by stdout_outputs[0]; outputs need distinct names (set name: on one of them)`; err == nil || err.Error() != want {
+		if want := `kafka_outputs[1].sasl.password_file: cannot read "/nonexistent/pw": no such file or directory`; err == nil || err.Error() != want {
 			t.Errorf("event.New error %v, want %s", err, want)
 		}
 	case <-time.After(closeSlack):
@@ -187,17 +190,24 @@ func TestRejectedConfigReturnsPromptly(t *testing.T) {
 // outputs to the same endpoint that differ only in the token of their
 // query, as two tenants of one receiving service would be. Their derived
 // names mask the token, so they would collide: the configuration is
-// rejected with an error that says how to fix it, and with distinct
-// names both run, each under its own metric series, none of which holds a
-// token.
+// rejected, by LoadConfig as by New, with an error that says how to fix
+// it, and with distinct names both run, each under its own metric series,
+// none of which holds a token.
 func TestWebhooksDifferingOnlyInSecretsCoexist(t *testing.T) {
 	rx := newReceiver(t, answerOK, false)
 	urlA, urlB := rx.url()+"?token=tenant-a-secret", rx.url()+"?token=tenant-b-secret"
 
-	_, err := tryRig(t, mustLoad(t, fmt.Sprintf("webhook_outputs: [{url: %q}, {url: %q}]", urlA, urlB)), event.Options{})
 	want := `webhook_outputs[1]: output "webhook:` + rx.url() + `" is already configured by webhook_outputs[0]; outputs need distinct names (set name: on one of them)`
-	if err == nil || err.Error() != want {
-		t.Fatalf("unnamed outputs: error %v, want %s", err, want)
+	if _, err := loadConfig(t, fmt.Sprintf("webhook_outputs: [{url: %q}, {url: %q}]", urlA, urlB)); err == nil || err.Error() != want {
+		t.Fatalf("unnamed outputs: LoadConfig error %v, want %s", err, want)
+	}
+	a, errA := webhook.ParseURL(urlA)
+	b, errB := webhook.ParseURL(urlB)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if _, err := tryRig(t, event.Config{WebhookOutputs: []event.WebhookOutputConfig{{URL: a}, {URL: b}}}, event.Options{}); err == nil || err.Error() != want {
+		t.Fatalf("unnamed outputs: event.New error %v, want %s", err, want)
 	}
 
 	r := newRig(t, mustLoad(t, fmt.Sprintf("webhook_outputs: [{url: %q, name: tenant-a}, {url: %q, name: tenant-b}]", urlA, urlB)), event.Options{})

@@ -59,11 +59,19 @@ type Node struct {
 	// scalar is the value as the driver resolved it: string, int, int64,
 	// uint64, float64 or bool; the same under both drivers.
 	scalar any
-	pairs  []Pair
-	items  []Node
+	// text is a number's or boolean's text as written (0640, 0x1F, yes),
+	// which its value alone does not give back: it is what a nested
+	// decoder that reads the scalar as a string sees, and what messages
+	// quote.
+	text  string
+	pairs []Pair
+	items []Node
 	// height counts the mappings and lists from this node down to its
 	// deepest leaf.
 	height int
+	// mark tells a value explain replaced with null (see withNull) from
+	// one written so, to find its line in the document decoded next.
+	mark int
 }
 
 // Pair is one entry of a mapping.
@@ -81,6 +89,15 @@ func (n Node) Items() []Node { return n.items }
 
 // Scalar returns a scalar's value, nil for other kinds.
 func (n Node) Scalar() any { return n.scalar }
+
+// Text returns a scalar as written: a string's value, or a number's or
+// boolean's text (0640 rather than 416); "" for other kinds.
+func (n Node) Text() string {
+	if s, ok := n.scalar.(string); ok {
+		return s
+	}
+	return n.text
+}
 
 // Describe names the kind of node for messages that say what was found
 // where something else was wanted: "a mapping", "a list", "a string"...
@@ -122,7 +139,29 @@ func (n Node) Value() any {
 // so that the driver calls orderedKey.UnmarshalYAML for every key and
 // never compares two keys: repeated keys stay distinct entries, and the
 // keys' sequence numbers give back their order.
+//
+// A scalar offered to a mapping goes to its UnmarshalText, which sets the
+// mapping to isScalar: so a scalar is told apart without the driver
+// formatting a type error for it.
 type mapping map[orderedKey]Node
+
+// isScalar is the mapping UnmarshalText sets; it is shared and never
+// written. No key the driver decodes has scalarKey's pointer.
+var (
+	scalarKey = orderedKey{key: &Node{}}
+	isScalar  = mapping{scalarKey: {}}
+)
+
+// UnmarshalText receives a scalar offered to a mapping (see mapping).
+func (m *mapping) UnmarshalText([]byte) error {
+	*m = isScalar
+	return nil
+}
+
+func (m mapping) scalar() bool {
+	_, ok := m[scalarKey]
+	return ok && len(m) == 1
+}
 
 // orderedKey is one key of a mapping: the key node, and when it was
 // decoded. A driver decodes a mapping's keys one after another, so
@@ -161,16 +200,37 @@ func (k orderedKey) GoString() string {
 	return fmt.Sprintf("%#v", k.key.scalar)
 }
 
-// UnmarshalYAML captures the node. It asks for a mapping, then a list,
-// then a scalar. A driver allocates the map or slice before it decodes any
-// child, and fails at once when the node is of another kind, so a nil
-// result means "not this kind" and a non-nil one with an error means a
-// child failed: that error is returned rather than the node decoded again
-// another way. Each node is thus decoded once, and errors (MaxDepth
-// included) travel up in time linear in the document.
+// UnmarshalYAML captures the node. It asks for a mapping, which a scalar
+// answers through mapping.UnmarshalText (the scalar is then asked for its
+// value, and a number or boolean for its text), then for a list. A driver
+// allocates the map or slice before it decodes any child, and fails at
+// once when the node is of another kind, so a nil result means "not this
+// kind" and a non-nil one with an error means a child failed: that error
+// is returned rather than the node decoded again another way. Each
+// collection is thus decoded once, and errors (MaxDepth included) travel
+// up in time linear in the document.
 func (n *Node) UnmarshalYAML(unmarshal func(any) error) error {
 	var m mapping
 	err := unmarshal(&m)
+	if err == nil && m.scalar() {
+		var v any
+		if err := unmarshal(&v); err != nil {
+			return err
+		}
+		*n = Node{kind: Scalar, scalar: v}
+		switch v.(type) {
+		case nil:
+			n.kind = Null
+		case string:
+		default:
+			// Decoding a number or a boolean into a string gives its
+			// text.
+			if err := unmarshal(&n.text); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if m != nil {
 		if err != nil {
 			return err
@@ -258,7 +318,7 @@ func (n Node) withoutRepeats(path string, errs []error) (Node, []error) {
 		seen := make(map[any]bool, len(n.pairs))
 		pairs := make([]Pair, 0, len(n.pairs))
 		for _, p := range n.pairs {
-			sub := joinPath(path, fmt.Sprint(p.Key.Value()))
+			sub := joinPath(path, keySegment(p.Key))
 			if p.Key.kind == Scalar || p.Key.kind == Null {
 				if seen[p.Key.scalar] {
 					errs = append(errs, sink.Errorf(sub, "key appears more than once"))

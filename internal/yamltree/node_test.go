@@ -281,10 +281,10 @@ func TestDecodeErrorPaths(t *testing.T) {
 		{doc: "name: a\ncolour: red", want: "colour: unknown field"},
 		{doc: "name: a\ncolour: {name: x}", want: "colour: unknown field"},
 		{doc: "sub: {deep: {leaf: 1, sub: 2}}", want: "sub.deep.sub: unknown field"},
-		{doc: "sub: {deep: {leaf: x}}", want: "sub.deep.leaf: cannot unmarshal !!str `x` into int"},
+		{doc: "sub: {deep: {leaf: x}}", want: `sub.deep.leaf: must be an integer, got "x"`},
 		{doc: "list: [{id: a}, {id: b, idd: c}]", want: "list[1].idd: unknown field"},
-		{doc: "list: [{id: a}, {id: [b]}]", want: "list[1].id: cannot unmarshal !!seq into string"},
-		{doc: "count: x\nname: [a]", want: "count: cannot unmarshal !!str `x` into int\nname: cannot unmarshal !!seq into string"},
+		{doc: "list: [{id: a}, {id: [b]}]", want: "list[1].id: must be a string, got a list"},
+		{doc: "count: x\nname: [a]", want: "count: must be an integer, got \"x\"\nname: must be a string, got a list"},
 		{doc: "name: a\nname: b\nsub: {deep: {leaf: 1, leaf: 2}}\nlist: [{id: a, id: b}]",
 			want: "name: key appears more than once\nsub.deep.leaf: key appears more than once\nlist[0].id: key appears more than once"},
 		// A nested type's own check is named at the key that alone

@@ -2,6 +2,7 @@ package file
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -41,11 +42,25 @@ func (m FileMode) MarshalYAML() (any, error) { return m.String(), nil }
 // UnmarshalYAML accepts an integer (YAML's own octal 0640 included) or an
 // octal string.
 func (m *FileMode) UnmarshalYAML(unmarshal func(any) error) error {
+	// A scalar decodes into a string as written (999, 01777), which
+	// messages quote; a mapping or list fails at once, without the
+	// driver decoding what it holds.
+	var text string
+	if err := unmarshal(&text); err != nil {
+		kind := "a mapping"
+		if strings.Contains(err.Error(), "!!seq") {
+			kind = "a list"
+		}
+		return sink.Errorf("mode", "must be an octal permission such as \"0640\", got %s", kind)
+	}
 	var v any
 	if err := unmarshal(&v); err != nil {
 		return err
 	}
-	return m.set(v)
+	if _, isString := v.(string); isString {
+		text = ""
+	}
+	return m.set(v, text)
 }
 
 // MarshalJSON writes the octal string, as MarshalYAML does.
@@ -57,23 +72,31 @@ func (m *FileMode) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
+	text := ""
 	if f, ok := v.(float64); ok {
-		v = int64(f)
+		text = string(b)
+		if f == float64(int64(f)) {
+			v = int64(f)
+		}
 	}
-	return m.set(v)
+	return m.set(v, text)
 }
 
-func (m *FileMode) set(v any) error {
+// set sets the mode from a decoded value; text is a number as written.
+func (m *FileMode) set(v any, text string) error {
+	if text == "" {
+		text = fmt.Sprint(v)
+	}
 	var n uint64
 	switch x := v.(type) {
 	case int:
 		if x < 0 {
-			return sink.Errorf("mode", "must be a permission such as 0640, got %d", x)
+			return sink.Errorf("mode", "must be a permission such as 0640, got %s", text)
 		}
 		n = uint64(x)
 	case int64:
 		if x < 0 {
-			return sink.Errorf("mode", "must be a permission such as 0640, got %d", x)
+			return sink.Errorf("mode", "must be a permission such as 0640, got %s", text)
 		}
 		n = uint64(x)
 	case uint64:
@@ -85,11 +108,16 @@ func (m *FileMode) set(v any) error {
 			return sink.Errorf("mode", "must be an octal permission such as \"0640\", got %q", x)
 		}
 		n = u
+	case float64, bool:
+		return sink.Errorf("mode", "must be an octal permission such as \"0640\", got %s", text)
 	default:
-		return sink.Errorf("mode", "must be an octal permission such as \"0640\", got %v", v)
+		return sink.Errorf("mode", "must be an octal permission such as \"0640\", got %s", sink.YAMLKind(v))
 	}
 	if n > 0o777 {
-		return sink.Errorf("mode", "must be a permission between 0000 and 0777, got %#o (write it in octal, such as 0640 or \"0640\")", n)
+		if _, isString := v.(string); isString {
+			text = strconv.Quote(v.(string))
+		}
+		return sink.Errorf("mode", "must be a permission between 0000 and 0777, got %s (write it in octal, such as 0640 or \"0640\")", text)
 	}
 	*m = FileMode(n)
 	return nil
@@ -118,34 +146,35 @@ type Config struct {
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	type plain Config
 	var p plain
-	if err := yamltree.Unmarshal(unmarshal, &p, yamltree.DeepestKey); err != nil {
-		return err
-	}
-	*c = Config(p)
-	return c.Validate()
+	return yamltree.UnmarshalAndCheck(unmarshal, &p, yamltree.DeepestKey, func() error {
+		*c = Config(p)
+		return c.Validate()
+	})
 }
 
 // Validate checks the configuration and fills in the defaults, so that a
 // zero Config with only Path set is usable from Go.
+// Every problem is reported.
 func (c *Config) Validate() error {
-	if c.Path == "" {
-		return sink.Errorf("path", "is required")
-	}
-	if strings.IndexByte(c.Path, 0) >= 0 {
-		return sink.Errorf("path", "must not contain a NUL byte, got %q", c.Path)
+	var errs []error
+	switch {
+	case c.Path == "":
+		errs = append(errs, sink.Errorf("path", "is required"))
+	case strings.IndexByte(c.Path, 0) >= 0:
+		errs = append(errs, sink.Errorf("path", "must not contain a NUL byte, got %q", c.Path))
 	}
 	if c.Mode == 0 {
 		c.Mode = DefaultMode
 	}
 	if c.Mode > 0o777 {
-		return sink.Errorf("mode", "must be a permission between 0000 and 0777, got %#o", uint32(c.Mode))
+		errs = append(errs, sink.Errorf("mode", "must be a permission between 0000 and 0777, got %#o", uint32(c.Mode)))
 	}
 	switch c.Fsync {
 	case "", FsyncNone, FsyncBatch:
 	default:
-		return sink.Errorf("fsync", "must be %q or %q, got %q", FsyncNone, FsyncBatch, c.Fsync)
+		errs = append(errs, sink.Errorf("fsync", "must be %q or %q, got %q", FsyncNone, FsyncBatch, c.Fsync))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // normalized is c with its defaults applied, for comparing configurations.

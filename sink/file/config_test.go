@@ -52,10 +52,10 @@ func TestConfigYAMLErrors(t *testing.T) {
 		{"unknown field", "path: p\npaht: q", "paht", []string{"paht: unknown field"}},
 		{"repeated key", "path: p\npath: q", "path", []string{"path: key appears more than once"}},
 		{"bad fsync", "path: p\nfsync: always", "fsync", []string{`fsync: must be "none" or "batch", got "always"`}},
-		{"decimal mode", "path: p\nmode: 640", "mode", []string{"mode:", "01200", "octal"}},
+		{"decimal mode", "path: p\nmode: 640", "mode", []string{"mode:", "got 640 ", "octal"}},
 		{"non-octal string", "path: p\nmode: \"0648\"", "mode", []string{`mode:`, `"0648"`}},
 		{"word mode", "path: p\nmode: rw-r-----", "mode", []string{`mode:`, `"rw-r-----"`}},
-		{"mode too wide", "path: p\nmode: \"4755\"", "mode", []string{"mode:", "04755"}},
+		{"mode too wide", "path: p\nmode: \"4755\"", "mode", []string{"mode:", `got "4755"`}},
 		{"negative mode", "path: p\nmode: -1", "mode", []string{"mode:", "-1"}},
 		{"list mode", "path: p\nmode: [1]", "mode", []string{"mode:"}},
 	} {

@@ -135,6 +135,10 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	case err != nil:
 		s.stop()
 		<-s.done
+		var fe *sink.FieldError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
 		return nil, sink.Errorf("path", "%w", err)
 	}
 	return s, nil
@@ -150,6 +154,13 @@ func (s *Sink[T]) run() {
 	if errors.Is(err, errNoReader) {
 		s.env.Logger.Warn("event file is a FIFO with no reader yet; batches fail until one opens it", "path", s.path)
 		err = nil
+	}
+	if err == nil && s.fsync && s.f != nil {
+		// /dev/null and pipes cannot be fsynced: every batch would fail.
+		if serr := s.sync(s.f); serr != nil {
+			s.closeFile()
+			err = sink.Errorf("fsync", "is %q, but %q cannot be fsynced (%v); use %q for it", FsyncBatch, s.path, unwrapPath(serr), FsyncNone)
+		}
 	}
 	s.mu.Unlock()
 	s.w.Finish(0, 0, err)
@@ -287,6 +298,11 @@ func (s *Sink[T]) open(create bool) error {
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+			// A dangling symbolic link makes O_EXCL fail and the open
+			// without O_CREATE find nothing.
+			if target, lerr := os.Readlink(s.abs); lerr == nil {
+				return fmt.Errorf("cannot open %q: it is a symbolic link to %q, which does not exist", s.path, target)
+			}
 			return fmt.Errorf("cannot open %q: directory %q does not exist: %w", s.path, filepath.Dir(s.path), unwrapPath(err))
 		case isNoReader(err):
 			return fmt.Errorf("cannot open %q: %w", s.path, errNoReader)

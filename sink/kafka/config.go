@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"errors"
 	"net"
 	"reflect"
 	"regexp"
@@ -158,67 +159,71 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		sink.Naming `yaml:",inline"`
 	}
 	var raw Config
-	if err := yamltree.Unmarshal(unmarshal, &raw, yamltree.DeepestKey); err != nil {
-		return err
-	}
-	*c = config{
-		Brokers:     raw.Brokers,
-		Topic:       raw.Topic,
-		ClientID:    raw.ClientID,
-		Format:      raw.Format,
-		Acks:        raw.Acks,
-		Compression: raw.Compression,
-		BufferSize:  raw.BufferSize,
-		TLSConfig:   (*commoncfg.TLSConfig)(raw.TLSConfig),
-		SASL:        raw.SASL,
-		Key:         raw.Key,
-		Filter:      raw.Filter,
-		Naming:      raw.Naming,
-	}
-	return c.Validate()
+	return yamltree.UnmarshalAndCheck(unmarshal, &raw, yamltree.DeepestKey, func() error {
+		*c = config{
+			Brokers:     raw.Brokers,
+			Topic:       raw.Topic,
+			ClientID:    raw.ClientID,
+			Format:      raw.Format,
+			Acks:        raw.Acks,
+			Compression: raw.Compression,
+			BufferSize:  raw.BufferSize,
+			TLSConfig:   (*commoncfg.TLSConfig)(raw.TLSConfig),
+			SASL:        raw.SASL,
+			Key:         raw.Key,
+			Filter:      raw.Filter,
+			Naming:      raw.Naming,
+		}
+		return c.Validate()
+	})
 }
 
 // Validate applies defaults to unset fields and checks every field,
-// returning a *sink.FieldError that names the field and the bad value.
+// returning a *sink.FieldError for each problem that names the field and
+// the bad value.
 func (c *Config) Validate() error {
 	c.setDefaults()
-	if len(c.Brokers) == 0 {
-		return sink.Errorf("brokers", "at least one broker is required")
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, sink.Errorf(field, format, args...))
 	}
+	if len(c.Brokers) == 0 {
+		add("brokers", "at least one broker is required")
+	}
+	seen := make(map[string]bool, len(c.Brokers))
 	for i, b := range c.Brokers {
 		field := "brokers[" + strconv.Itoa(i) + "]"
 		// A broker is quoted masked: one written as user:password@host
 		// carries a password, wherever the configuration came from.
 		if err := checkHostPort(b); err != "" {
-			return sink.Errorf(field, "%q is not host:port: %s", sink.MaskAddress(b), err)
+			add(field, "%q is not host:port: %s", sink.MaskAddress(b), err)
+		} else if seen[b] {
+			add(field, "duplicate broker %q", sink.MaskAddress(b))
 		}
-		if slices.Index(c.Brokers, b) != i {
-			return sink.Errorf(field, "duplicate broker %q", sink.MaskAddress(b))
-		}
+		seen[b] = true
 	}
 	if c.Topic == "" {
-		return sink.Errorf("topic", "a topic is required")
-	}
-	if len(c.Topic) > 249 || c.Topic == "." || c.Topic == ".." || !topicName.MatchString(c.Topic) {
-		return sink.Errorf("topic", "invalid topic name %q; want 1 to 249 letters, digits, '.', '_' or '-', and not \".\" or \"..\"", c.Topic)
+		add("topic", "a topic is required")
+	} else if len(c.Topic) > 249 || c.Topic == "." || c.Topic == ".." || !topicName.MatchString(c.Topic) {
+		add("topic", "invalid topic name %q; want 1 to 249 letters, digits, '.', '_' or '-', and not \".\" or \"..\"", c.Topic)
 	}
 	switch c.Format {
 	case FormatJSON, FormatProtobuf:
 	default:
-		return sink.Errorf("format", "unknown value %q; want json or protobuf", c.Format)
+		add("format", "unknown value %q; want json or protobuf", c.Format)
 	}
 	switch c.Acks {
 	case AcksNone, AcksLeader, AcksAll:
 	default:
-		return sink.Errorf("acks", "unknown value %q; want none, leader or all", c.Acks)
+		add("acks", "unknown value %q; want none, leader or all", c.Acks)
 	}
 	switch c.Compression {
 	case CompressionNone, CompressionGzip, CompressionSnappy, CompressionLZ4, CompressionZstd:
 	default:
-		return sink.Errorf("compression", "unknown value %q; want none, gzip, snappy, lz4 or zstd", c.Compression)
+		add("compression", "unknown value %q; want none, gzip, snappy, lz4 or zstd", c.Compression)
 	}
 	if c.BufferSize < 1 {
-		return sink.Errorf("buffer_size", "must be at least 1, got %d", c.BufferSize)
+		add("buffer_size", "must be at least 1, got %d", c.BufferSize)
 	}
 	if err := sink.AtMost("buffer_size", c.BufferSize, BufferSizeLimit); err != nil {
 		return err
@@ -226,25 +231,25 @@ func (c *Config) Validate() error {
 	switch c.Key {
 	case KeyInstance, KeyEventType, KeyNone:
 	default:
-		return sink.Errorf("key", "unknown value %q; want instance, event_type or none", c.Key)
+		add("key", "unknown value %q; want instance, event_type or none", c.Key)
 	}
 	if err := c.validateTLS(); err != nil {
-		return err
+		errs = append(errs, err)
 	}
 	if s := c.SASL; s != nil {
 		switch s.Mechanism {
 		case SASLPlain, SASLScramSHA256, SASLScramSHA512:
 		default:
-			return sink.Errorf("sasl.mechanism", "unknown value %q; want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
+			add("sasl.mechanism", "unknown value %q; want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
 		}
 		if s.Username == "" {
-			return sink.Errorf("sasl.username", "a user name is required")
+			add("sasl.username", "a user name is required")
 		}
 		if (s.Password == "") == (s.PasswordFile == "") {
-			return sink.Errorf("sasl", "exactly one of password and password_file is required")
+			add("sasl", "exactly one of password and password_file is required")
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (c *Config) validateTLS() error {
@@ -253,18 +258,19 @@ func (c *Config) validateTLS() error {
 		return nil
 	}
 	// The *_ref fields need a secret manager, which outputs do not have.
+	var errs []error
 	for _, ref := range []struct{ field, value string }{{"ca_ref", t.CARef}, {"cert_ref", t.CertRef}, {"key_ref", t.KeyRef}} {
 		if ref.value != "" {
-			return sink.Errorf("tls_config."+ref.field, "secret references are not supported (got %q); use the file or inline field", ref.value)
+			errs = append(errs, sink.Errorf("tls_config."+ref.field, "secret references are not supported (got %q); use the file or inline field", ref.value))
 		}
 	}
 	if err := t.Validate(); err != nil {
-		return sink.AtPath("tls_config", err)
+		errs = append(errs, sink.AtPath("tls_config", err))
 	}
 	if t.MinVersion != 0 && t.MaxVersion != 0 && t.MaxVersion < t.MinVersion {
-		return sink.Errorf("tls_config.max_version", "%q is lower than min_version %q", tlsVersionName(t.MaxVersion), tlsVersionName(t.MinVersion))
+		errs = append(errs, sink.Errorf("tls_config.max_version", "%q is lower than min_version %q", tlsVersionName(t.MaxVersion), tlsVersionName(t.MinVersion)))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func tlsVersionName(v commoncfg.TLSVersion) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	commoncfg "github.com/prometheus/common/config"
 
+	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
@@ -246,7 +247,7 @@ func saramaConfig(cfg *Config) (*sarama.Config, error) {
 	if s := cfg.SASL; s != nil {
 		password := string(s.Password)
 		if s.PasswordFile != "" {
-			b, err := os.ReadFile(s.PasswordFile)
+			b, err := readlimit.ReadFile(s.PasswordFile, sink.MaxSecretFileBytes, "a password file")
 			if err != nil {
 				return nil, sink.Errorf("sasl.password_file", "cannot read %q: %v", s.PasswordFile, unwrapPathError(err))
 			}

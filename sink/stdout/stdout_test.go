@@ -239,8 +239,8 @@ func TestConfigYAML(t *testing.T) {
 		{doc: "path: x", err: "path: unknown field"},
 		{doc: "format: yaml\ncolour: red", err: "format: unknown field\ncolour: unknown field"},
 		{doc: "name: a\nname: b", err: "name: key appears more than once"},
-		{doc: "event_types: alert", err: "event_types: cannot unmarshal !!str `alert` into []string"},
-		{doc: "event_types: [x, {a: 1}]", err: "event_types[1]: cannot unmarshal !!map into string"},
+		{doc: "event_types: alert", err: `event_types: must be a list, got "alert"`},
+		{doc: "event_types: [x, {a: 1}]", err: "event_types[1]: must be a string, got a mapping"},
 		{doc: "[]", err: "must be a mapping, got a list"},
 		{doc: "name: x\n<<: {name: y}", err: "name: key appears more than once"},
 	} {

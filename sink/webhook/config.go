@@ -1,9 +1,9 @@
 package webhook
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -11,6 +11,7 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 
+	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
@@ -125,27 +126,29 @@ type Config struct {
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	type plain Config
 	*c = Config{}
-	if err := yamltree.Unmarshal(unmarshal, (*plain)(c), yamltree.TopKey); err != nil {
-		return err
-	}
-	return c.Validate()
+	return yamltree.UnmarshalAndCheck(unmarshal, (*plain)(c), yamltree.TopKey, c.Validate)
 }
 
 // Validate fills defaults and checks every field, returning a
-// *sink.FieldError that names the field and its value (URLs masked).
-// It is idempotent.
+// *sink.FieldError for each problem that names the field and its value
+// (URLs masked). It is idempotent.
 func (c *Config) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	switch {
 	case c.URL != nil && c.URLFile != "":
-		return sink.Errorf("url", "url and url_file %q are mutually exclusive", c.URLFile)
+		add(sink.Errorf("url", "url and url_file %q are mutually exclusive", c.URLFile))
 	case c.URL == nil && c.URLFile == "":
-		return sink.Errorf("url", "one of url and url_file is required")
+		add(sink.Errorf("url", "one of url and url_file is required"))
 	case c.URL != nil:
 		if c.URL.u == nil || *c.URL.u == (url.URL{}) {
-			return sink.Errorf("url", "%q is a placeholder, not a URL", secretToken)
-		}
-		if err := checkURL(c.URL.u); err != nil {
-			return sink.Errorf("url", "%v", err)
+			add(sink.Errorf("url", "%q is a placeholder, not a URL", secretToken))
+		} else if err := checkURL(c.URL.u); err != nil {
+			add(sink.Errorf("url", "%v", err))
 		}
 	}
 	if c.HTTPConfig != nil {
@@ -154,64 +157,46 @@ func (c *Config) Validate() error {
 		// changed under their owners.
 		hc := *c.HTTPConfig
 		if err := hc.Validate(); err != nil {
-			return sink.AtPath("http_config", err)
-		}
-		if err := hc.TLSConfig.Validate(); err != nil {
-			return sink.AtPath("http_config.tls_config", err)
+			add(sink.AtPath("http_config", err))
+		} else if err := hc.TLSConfig.Validate(); err != nil {
+			add(sink.AtPath("http_config.tls_config", err))
 		}
 		c.HTTPConfig = &hc
-		if c.URL != nil {
-			if err := credentialConflict("url", c.URL.u, c.HTTPConfig); err != nil {
-				return err
-			}
+		if c.URL != nil && c.URL.u != nil {
+			add(credentialConflict("url", c.URL.u, c.HTTPConfig))
 		}
 	}
-	if err := defaultDuration(&c.Timeout, DefaultTimeout, TimeoutLimit, "timeout"); err != nil {
-		return err
-	}
-	if err := defaultInt(&c.Workers, DefaultWorkers, WorkersLimit, "workers"); err != nil {
-		return err
-	}
-	if err := defaultInt(&c.MaxRetries, DefaultMaxRetries, MaxRetriesLimit, "max_retries"); err != nil {
-		return err
-	}
-	if err := defaultDuration(&c.RetryBackoff, DefaultRetryBackoff, RetryBackoffLimit, "retry_backoff"); err != nil {
-		return err
-	}
-	if err := defaultInt(&c.QueueSize, DefaultQueueSize, QueueSizeLimit, "queue_size"); err != nil {
-		return err
-	}
+	add(defaultDuration(&c.Timeout, DefaultTimeout, TimeoutLimit, "timeout"))
+	add(defaultInt(&c.Workers, DefaultWorkers, WorkersLimit, "workers"))
+	add(defaultInt(&c.MaxRetries, DefaultMaxRetries, MaxRetriesLimit, "max_retries"))
+	add(defaultDuration(&c.RetryBackoff, DefaultRetryBackoff, RetryBackoffLimit, "retry_backoff"))
+	add(defaultInt(&c.QueueSize, DefaultQueueSize, QueueSizeLimit, "queue_size"))
 	if !c.Batch {
-		switch {
-		case c.BatchMaxEvents != 0:
-			return sink.Errorf("batch_max_events", "%d is set but batch is not true", c.BatchMaxEvents)
-		case c.BatchMaxBytes != 0:
-			return sink.Errorf("batch_max_bytes", "%d is set but batch is not true", c.BatchMaxBytes)
-		case c.BatchFlushInterval != 0:
-			return sink.Errorf("batch_flush_interval", "%q is set but batch is not true", c.BatchFlushInterval)
+		if c.BatchMaxEvents != 0 {
+			add(sink.Errorf("batch_max_events", "%d is set but batch is not true", c.BatchMaxEvents))
+		}
+		if c.BatchMaxBytes != 0 {
+			add(sink.Errorf("batch_max_bytes", "%d is set but batch is not true", c.BatchMaxBytes))
+		}
+		if c.BatchFlushInterval != 0 {
+			add(sink.Errorf("batch_flush_interval", "%q is set but batch is not true", c.BatchFlushInterval))
 		}
 	} else {
-		if err := defaultInt(&c.BatchMaxEvents, DefaultBatchMaxEvents, BatchMaxEventsLimit, "batch_max_events"); err != nil {
-			return err
-		}
-		if err := defaultInt(&c.BatchMaxBytes, DefaultBatchMaxBytes, BatchMaxBytesLimit, "batch_max_bytes"); err != nil {
-			return err
-		}
-		if err := defaultDuration(&c.BatchFlushInterval, DefaultBatchFlushInterval, BatchFlushIntervalLimit, "batch_flush_interval"); err != nil {
-			return err
-		}
+		add(defaultInt(&c.BatchMaxEvents, DefaultBatchMaxEvents, BatchMaxEventsLimit, "batch_max_events"))
+		add(defaultInt(&c.BatchMaxBytes, DefaultBatchMaxBytes, BatchMaxBytesLimit, "batch_max_bytes"))
+		add(defaultDuration(&c.BatchFlushInterval, DefaultBatchFlushInterval, BatchFlushIntervalLimit, "batch_flush_interval"))
 	}
 	switch c.Compression {
 	case "", CompressionNone, CompressionGzip:
 	default:
-		return sink.Errorf("compression", "%q is not one of %q, %q", c.Compression, CompressionNone, CompressionGzip)
+		add(sink.Errorf("compression", "%q is not one of %q, %q", c.Compression, CompressionNone, CompressionGzip))
 	}
 	for i, t := range c.EventTypes {
 		if t == "" {
-			return sink.Errorf(fmt.Sprintf("event_types[%d]", i), "is empty")
+			add(sink.Errorf(fmt.Sprintf("event_types[%d]", i), "is empty"))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // defaultInt fills an unset (zero) number with its default and checks a
@@ -264,7 +249,7 @@ func credentialConflict(field string, u *url.URL, hc *commoncfg.HTTPClientConfig
 // readURLFile reads and checks the URL a url_file holds. Errors show the
 // path and the masked URL, never the file's secrets.
 func readURLFile(path string) (*SecretURL, error) {
-	b, err := os.ReadFile(path)
+	b, err := readlimit.ReadFile(path, sink.MaxSecretFileBytes, "a URL file")
 	if err != nil {
 		return nil, sink.Errorf("url_file", "reading %q: %v", path, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/eventrecorder/eventrecorder/sink"
@@ -72,6 +73,13 @@ func checkURL(u *url.URL) error {
 	}
 	if u.Hostname() == "" {
 		return fmt.Errorf("%q has no host", maskURL(u))
+	}
+	// net/url takes any digits for a port; a dial would fail on every
+	// event instead of the configuration at load.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %s of %q is not a number from 1 to 65535", p, maskURL(u))
+		}
 	}
 	return nil
 }

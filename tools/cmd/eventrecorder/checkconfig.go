@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -31,7 +30,7 @@ func runCheckConfig(ctx context.Context, a *app, args []string) int {
 	)
 	if path == "-" {
 		path = "stdin"
-		b, err = io.ReadAll(input.Reader(ctx, a.stdin))
+		b, err = event.ReadConfig(input.Reader(ctx, a.stdin))
 	} else {
 		b, err = input.ReadFile(ctx, path)
 	}
@@ -79,58 +78,42 @@ func plural(n int, one, many string) string {
 }
 
 // printConfigErrors writes one line per problem, each prefixed with the
-// file and naming the field, like a compiler's error list.
+// file and naming the field, like a compiler's error list. The library
+// lists at most sink.MaxProblems and counts the rest; the count says how
+// many there are in all.
 func (a *app) printConfigErrors(source string, err error) {
-	problems := flatten(err)
-	fmt.Fprintf(a.stderr, "%s: invalid configuration, %d %s:\n", source, len(problems), plural(len(problems), "problem", "problems"))
+	problems, more := flatten(err)
+	total := len(problems) + more
+	fmt.Fprintf(a.stderr, "%s: invalid configuration, %d %s:\n", source, total, plural(total, "problem", "problems"))
 	for _, p := range problems {
 		fmt.Fprintf(a.stderr, "  %s: %s\n", source, p)
 	}
+	if more > 0 {
+		fmt.Fprintf(a.stderr, "  %s: %v\n", source, &sink.MoreProblems{N: more})
+	}
 }
 
-// flatten lists the individual problems in a configuration error. The
-// library joins them (errors.Join) and nests them under paths
-// (sink.FieldError); a path over a joined group applies to each member.
-func flatten(err error) []string {
+// flatten lists the individual problems in a configuration error (see
+// sink.Problems), and how many more the error only counts.
+func flatten(err error) ([]string, int) {
 	var out []string
-	for _, e := range leaves(err) {
+	more := 0
+	for _, e := range sink.Problems(err) {
 		var te *yaml.TypeError
-		if errors.As(e, &te) && e == error(te) {
+		var m *sink.MoreProblems
+		switch {
+		case errors.As(e, &m):
+			more += m.N
+		case errors.As(e, &te) && e == error(te):
 			// yaml's own list of problems, one per line already.
 			out = append(out, te.Errors...)
-			continue
-		}
-		for _, line := range strings.Split(e.Error(), "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				out = append(out, line)
+		default:
+			for _, line := range strings.Split(e.Error(), "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					out = append(out, line)
+				}
 			}
 		}
 	}
-	return out
-}
-
-func leaves(err error) []error {
-	if err == nil {
-		return nil
-	}
-	var fe *sink.FieldError
-	if errors.As(err, &fe) && error(fe) == err {
-		inner := leaves(fe.Err)
-		if len(inner) == 1 && inner[0] == fe.Err {
-			return []error{err}
-		}
-		out := make([]error, len(inner))
-		for i, e := range inner {
-			out[i] = sink.AtPath(fe.Path, e)
-		}
-		return out
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, leaves(e)...)
-		}
-		return out
-	}
-	return []error{err}
+	return out, more
 }

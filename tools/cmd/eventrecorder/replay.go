@@ -130,6 +130,12 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 				break
 			}
 			bar.Set(consumed + in.Raw.N)
+			if line.Err != nil { // longer than jsonl.MaxLineBytes
+				bar.Clear()
+				fmt.Fprintf(a.stderr, "%s: %v\n", line.Pos(), line.Err)
+				malformed++
+				continue
+			}
 			if jsonl.Blank(line.Text) {
 				continue
 			}

@@ -146,6 +146,12 @@ type tailer struct {
 
 func (t *tailer) line(l jsonl.Line) {
 	t.started = true
+	if l.Err != nil { // longer than jsonl.MaxLineBytes
+		_ = t.out.Flush()
+		fmt.Fprintf(t.errw, "%s: %v\n", l.Pos(), l.Err)
+		t.malformed++
+		return
+	}
 	if jsonl.Blank(l.Text) {
 		return
 	}

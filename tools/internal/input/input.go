@@ -13,10 +13,13 @@ package input
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/eventrecorder/eventrecorder/event"
 )
 
 // File is an opened input.
@@ -93,14 +96,19 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) { return f.f.ReadAt(p, o
 // released by it where the file is pollable (pipes and FIFOs on Linux).
 func (f *File) Close() error { return f.f.Close() }
 
-// ReadFile reads the whole file at path, giving up when ctx ends.
+// ReadFile reads the configuration file at path as event.ReadConfig
+// does (at most event.MaxConfigBytes), giving up when ctx ends.
 func ReadFile(ctx context.Context, path string) ([]byte, error) {
 	f, err := Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }()
-	return io.ReadAll(f)
+	b, err := event.ReadConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
 
 // Reader returns r made to give up waiting for data when ctx ends. A

@@ -2,6 +2,7 @@ package jsonl
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -32,6 +33,9 @@ type Follower struct {
 	// OnReopen, if set, is called when the file was replaced (rotated) or
 	// truncated and reading starts over from its beginning.
 	OnReopen func(reason string)
+	// MaxLine is the longest line passed to OnLine with its text (see
+	// Line.Err); zero means MaxLineBytes.
+	MaxLine int
 
 	f *input.File // nil between a rotation and the new file's appearance
 	// info identifies the file being read (or, while f is nil, the one
@@ -45,6 +49,7 @@ type Follower struct {
 	seen    []byte
 	n       int
 	partial []byte
+	skipped int64 // bytes of an over-long line read past
 	buf     []byte
 }
 
@@ -128,6 +133,7 @@ func (fl *Follower) open(ctx context.Context) error {
 // completed.
 func (fl *Follower) restart() {
 	fl.off, fl.n, fl.seen, fl.partial = 0, 0, fl.seen[:0], fl.partial[:0]
+	fl.skipped = 0
 }
 
 func (fl *Follower) closeFile() {
@@ -254,18 +260,31 @@ func (fl *Follower) readStream() error {
 	}
 }
 
+// split emits the complete lines in data and keeps the rest for the next
+// read. Of a line longer than MaxLine only its length is kept.
 func (fl *Follower) split(data []byte) {
+	limit := cmp.Or(fl.MaxLine, MaxLineBytes)
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
+		end := i
 		if i < 0 {
-			fl.partial = append(fl.partial, data...)
+			end = len(data)
+		}
+		if fl.skipped > 0 || len(fl.partial)+end > limit+len("\r") {
+			fl.skipped += int64(len(fl.partial) + end)
+			fl.partial = fl.partial[:0]
+		}
+		if i < 0 {
+			if fl.skipped == 0 {
+				fl.partial = appendDoubling(fl.partial, data)
+			}
 			return
 		}
 		var text []byte
 		if len(fl.partial) > 0 {
-			fl.partial = append(fl.partial, data[:i]...)
+			fl.partial = appendDoubling(fl.partial, data[:i])
 			text = fl.partial
-		} else {
+		} else if fl.skipped == 0 {
 			text = data[:i]
 		}
 		fl.emit(text)
@@ -275,7 +294,7 @@ func (fl *Follower) split(data []byte) {
 }
 
 func (fl *Follower) flushPartial() {
-	if len(fl.partial) > 0 {
+	if len(fl.partial) > 0 || fl.skipped > 0 {
 		fl.emit(fl.partial)
 		fl.partial = fl.partial[:0]
 	}
@@ -283,5 +302,12 @@ func (fl *Follower) flushPartial() {
 
 func (fl *Follower) emit(text []byte) {
 	fl.n++
-	fl.OnLine(Line{Source: fl.Path, N: fl.n, Text: bytes.TrimSuffix(text, []byte("\r"))})
+	text = bytes.TrimSuffix(text, []byte("\r"))
+	if limit := cmp.Or(fl.MaxLine, MaxLineBytes); fl.skipped > 0 || len(text) > limit {
+		size := max(fl.skipped, int64(len(text)))
+		fl.skipped = 0
+		fl.OnLine(tooLong(fl.Path, fl.n, size, limit))
+		return
+	}
+	fl.OnLine(Line{Source: fl.Path, N: fl.n, Text: text})
 }

@@ -8,6 +8,7 @@ package jsonl
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -24,6 +25,11 @@ import (
 // Stdin is the path that means standard input.
 const Stdin = "-"
 
+// MaxLineBytes bounds a line: an event is a few kilobytes, and a longer
+// line (a file of zeros, a sparse file, a binary file named by mistake)
+// is reported and passed over, read without being held in memory.
+const MaxLineBytes = 16 << 20
+
 // Line is one line of input, without its line terminator.
 type Line struct {
 	// Source is the file the line came from ("stdin" for standard input).
@@ -32,6 +38,31 @@ type Line struct {
 	N int
 	// Text is the line. It is only valid until the next read.
 	Text []byte
+	// Err, when not nil, is a *TooLongError: the line was longer than
+	// the limit and was passed over; Text is empty.
+	Err error
+}
+
+// TooLongError is a line passed over for being longer than Limit.
+type TooLongError struct {
+	Size  int64 // the line's length, without its terminator
+	Limit int
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("line of %d bytes skipped: longer than %s, the limit for an event line", e.Size, sizeText(e.Limit))
+}
+
+func sizeText(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// tooLong is line n of source, size bytes long, passed over.
+func tooLong(source string, n int, size int64, limit int) Line {
+	return Line{Source: source, N: n, Err: &TooLongError{Size: size, Limit: limit}}
 }
 
 // Pos returns "file:line", the form editors and compilers use.
@@ -52,10 +83,14 @@ func Decode(text []byte) (*eventrecorderpb.Event, error) {
 // are skipped without complaint.
 func Blank(text []byte) bool { return len(bytes.TrimSpace(text)) == 0 }
 
-// Scanner splits a stream into numbered lines of any length. Unlike
-// bufio.Scanner it has no line-length limit: one oversized event must not
-// end a replay.
+// Scanner splits a stream into numbered lines. Unlike bufio.Scanner it
+// does not stop at a line over its limit: that line is returned with Err
+// set, and reading goes on after it.
 type Scanner struct {
+	// MaxLine is the longest line returned with its text; zero means
+	// MaxLineBytes.
+	MaxLine int
+
 	r      *bufio.Reader
 	source string
 	n      int
@@ -68,21 +103,52 @@ func NewScanner(r io.Reader, source string) *Scanner {
 }
 
 // Next returns the next line, or io.EOF after the last. A last line without
-// a terminating newline is still returned.
+// a terminating newline is still returned. Memory is bounded by MaxLine:
+// the rest of a longer line is counted as it is read, not kept.
 func (s *Scanner) Next() (Line, error) {
+	limit := cmp.Or(s.MaxLine, MaxLineBytes)
 	s.buf = s.buf[:0]
+	var skipped int64 // bytes of an over-long line read past
 	for {
 		chunk, err := s.r.ReadSlice('\n')
-		s.buf = append(s.buf, chunk...)
+		if skipped > 0 || len(s.buf)+len(chunk) > limit+len("\r\n") {
+			skipped += int64(len(s.buf) + len(chunk))
+			s.buf = s.buf[:0]
+		} else {
+			s.buf = appendDoubling(s.buf, chunk)
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		if err != nil && (err != io.EOF || len(s.buf) == 0) {
+		if err != nil && (err != io.EOF || len(s.buf) == 0 && skipped == 0) {
 			return Line{}, err
 		}
 		s.n++
-		return Line{Source: s.source, N: s.n, Text: trimEOL(s.buf)}, nil
+		if skipped > 0 {
+			if err == nil {
+				skipped-- // the terminator
+			}
+			return tooLong(s.source, s.n, skipped, limit), nil
+		}
+		text := trimEOL(s.buf)
+		if len(text) > limit {
+			return tooLong(s.source, s.n, int64(len(text)), limit), nil
+		}
+		return Line{Source: s.source, N: s.n, Text: text}, nil
 	}
+}
+
+// appendDoubling is append that at least doubles the capacity when it
+// grows it: a line up to the limit then costs about twice the limit in
+// allocations (append's own growth, by a quarter for large slices, costs
+// five times).
+func appendDoubling(buf, data []byte) []byte {
+	if len(buf)+len(data) > cap(buf) {
+		grown := make([]byte, len(buf), max(2*cap(buf), len(buf)+len(data)))
+		copy(grown, buf)
+		buf = grown
+	}
+	return append(buf, data...)
 }
 
 func trimEOL(b []byte) []byte {
