@@ -24,6 +24,9 @@ const (
 	ResultUnacknowledged = "unacknowledged"
 	// ResultFailure: the output gave up on the event.
 	ResultFailure = "failure"
+	// ResultPersisted: the output closed with the event still in its
+	// durable buffer, from which the next start delivers it.
+	ResultPersisted = "persisted"
 )
 
 // metrics are one recorder's Prometheus series. Names and labels follow the
@@ -48,7 +51,7 @@ func newMetrics(namespace string, reg prometheus.Registerer, queueLen func() flo
 	m := &metrics{
 		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "events_recorded_total",
-			Help: "Events handed to an output, by event type, output and result (success: the destination acknowledged it; unacknowledged: sent without asking for an acknowledgement, as Kafka acks=none does; failure: the output gave up on it).",
+			Help: "Events handed to an output, by event type, output and result (success: the destination acknowledged it; unacknowledged: sent without asking for an acknowledgement, as Kafka acks=none does; failure: the output gave up on it; persisted: left in the output's durable buffer at close, for the next start to deliver).",
 		}, []string{"event_type", "output", "result"}),
 		bytesWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "event_recorder_bytes_written_total",

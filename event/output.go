@@ -32,11 +32,11 @@ type output struct {
 	byType map[string]*typeSeries
 	other  func(eventType string) *typeSeries
 
-	delivered, unacked, dropped, failed, bytes atomic.Uint64
-	log                                        *slog.Logger
-	failures                                   *sink.FailureLog // says why events failed
-	dropCounter                                prometheus.Counter
-	latency                                    prometheus.Observer
+	delivered, unacked, dropped, failed, persisted, bytes atomic.Uint64
+	log                                                   *slog.Logger
+	failures                                              *sink.FailureLog // says why events failed
+	dropCounter                                           prometheus.Counter
+	latency                                               prometheus.Observer
 }
 
 type typeSeries struct {
@@ -45,6 +45,9 @@ type typeSeries struct {
 	// acknowledgement (Kafka acks: none) ever has such events, and every
 	// other output would carry a series per event type that stays zero.
 	unacked func() prometheus.Counter
+	// persisted, likewise, only ever moves for an output with a durable
+	// buffer that closes with events still in it.
+	persisted func() prometheus.Counter
 }
 
 func (r *recorder) newOutput(sp outputSpec) (*output, error) {
@@ -78,6 +81,9 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 			failure: m.recorded.WithLabelValues(t, o.name, ResultFailure),
 			unacked: sync.OnceValue(func() prometheus.Counter {
 				return m.recorded.WithLabelValues(t, o.name, ResultUnacknowledged)
+			}),
+			persisted: sync.OnceValue(func() prometheus.Counter {
+				return m.recorded.WithLabelValues(t, o.name, ResultPersisted)
 			}),
 			bytes: m.bytesWritten.WithLabelValues(t, o.name),
 		}
@@ -140,6 +146,11 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 	case sink.Dropped:
 		o.dropCounter.Add(float64(len(msgs)))
 		o.dropped.Add(uint64(len(msgs)))
+	case sink.Persisted:
+		for i := range msgs {
+			o.series(msgs[i].Type).persisted().Inc()
+		}
+		o.persisted.Add(uint64(len(msgs)))
 	default:
 		for i := range msgs {
 			o.series(msgs[i].Type).failure.Inc()
@@ -165,14 +176,20 @@ func (o *output) close() error {
 }
 
 func (o *output) stats() OutputStats {
-	return OutputStats{
+	st := OutputStats{
 		Name:           o.name,
 		Delivered:      o.delivered.Load(),
 		Unacknowledged: o.unacked.Load(),
 		Dropped:        o.dropped.Load(),
 		Failed:         o.failed.Load(),
+		Persisted:      o.persisted.Load(),
 		Bytes:          o.bytes.Load(),
 	}
+	if b, ok := o.sink.(sink.Buffered); ok {
+		bs := b.BufferStats()
+		st.Buffer = &bs
+	}
+	return st
 }
 
 // outputSet is an immutable list of outputs, swapped whole on reload.

@@ -391,8 +391,10 @@ func (r Recorder) Close() error {
 }
 
 // OutputStats is what one output did since it started. Every event the
-// output was given is in exactly one of Delivered, Unacknowledged, Dropped
-// and Failed (see Accounted).
+// output was given is in exactly one of Delivered, Unacknowledged, Dropped,
+// Failed and Persisted (see Accounted). An output with a durable buffer
+// also reports, once each, the records its buffer held when it started
+// (Buffer.Replayed), so for it Accounted is what it was given plus those.
 type OutputStats struct {
 	Name string
 	// Delivered events were acknowledged by the destination.
@@ -405,15 +407,24 @@ type OutputStats struct {
 	Dropped uint64
 	// Failed events were given up on.
 	Failed uint64
+	// Persisted events were still in the output's durable buffer when it
+	// closed: not delivered, not lost; the next start delivers them.
+	Persisted uint64
 	// Bytes is the encoded size of the events delivered or sent
 	// unacknowledged.
 	Bytes uint64
+	// Buffer is what the output's own buffer holds and did, for outputs
+	// that report one (sink.Buffered); nil otherwise.
+	Buffer *sink.BufferStats
 }
 
 // Accounted is how many events the output has accounted for:
-// Delivered + Unacknowledged + Dropped + Failed. Once the output has
-// settled, it is the number of events it was given.
-func (s OutputStats) Accounted() uint64 { return s.Delivered + s.Unacknowledged + s.Dropped + s.Failed }
+// Delivered + Unacknowledged + Dropped + Failed + Persisted. Once the output
+// has settled, it is the number of events it was given (plus, for a durable
+// buffer, the records it replayed).
+func (s OutputStats) Accounted() uint64 {
+	return s.Delivered + s.Unacknowledged + s.Dropped + s.Failed + s.Persisted
+}
 
 // Stats reports per-output totals for the current outputs, in
 // configuration order. It is meant for summaries (the CLI prints them);

@@ -89,6 +89,12 @@ const (
 	// the process, but nothing confirms that the destination stored it,
 	// so it must not be counted as Delivered.
 	Unacknowledged
+	// Persisted means the output did not deliver the message before it
+	// closed but holds it in a durable buffer (see package sink/buffer),
+	// from which the next output started on that buffer delivers it: the
+	// message is neither lost nor delivered yet. It is reported only by
+	// Close.
+	Persisted
 )
 
 // String returns the lower-case name of the outcome.
@@ -102,6 +108,8 @@ func (o Outcome) String() string {
 		return "failed"
 	case Unacknowledged:
 		return "unacknowledged"
+	case Persisted:
+		return "persisted"
 	}
 	return "unknown"
 }
@@ -114,6 +122,28 @@ func (o Outcome) String() string {
 // block for long.
 type Reporter[T any] interface {
 	Report(msgs []Message[T], outcome Outcome, err error)
+}
+
+// BufferStats is what an output's buffer holds and has done since the
+// output started.
+type BufferStats struct {
+	// Events and Bytes are held now: accepted from the recorder, not yet
+	// reported.
+	Events, Bytes int64
+	// Replayed counts the records a durable buffer held when the output
+	// started (left by an earlier process); the output reports each of
+	// them once like any other message, with the zero value as its Event.
+	Replayed uint64
+	// Corrupt counts the records found damaged (a torn tail after a crash,
+	// a bad checksum) and skipped: they were never delivered, and cannot
+	// be reported per event because nothing of them can be trusted.
+	Corrupt uint64
+}
+
+// Buffered is implemented by sinks that hold a buffer of their own worth
+// reporting (events and bytes held, replayed and corrupt records).
+type Buffered interface {
+	BufferStats() BufferStats
 }
 
 // Sink is one configured output.

@@ -173,7 +173,7 @@ func TestMetricsAndEventTypes(t *testing.T) {
 	}
 	// Every value of the result and error_type labels, and what each
 	// Kafka acks level guarantees.
-	for _, v := range []string{event.ResultSuccess, event.ResultUnacknowledged, event.ResultFailure,
+	for _, v := range []string{event.ResultSuccess, event.ResultUnacknowledged, event.ResultFailure, event.ResultPersisted,
 		kafka.ErrorNetwork, kafka.ErrorTimeout, kafka.ErrorBroker, kafka.ErrorMessageTooLarge, kafka.ErrorUnknown} {
 		if !strings.Contains(metrics, "`"+v+"`") {
 			t.Errorf("README metrics table does not explain the label value %s", v)
