@@ -590,7 +590,7 @@ func TestDiskTornAndCorrupt(t *testing.T) {
 			}
 			// The torn tail is gone from disk: appending continues cleanly
 			// and a second reopen finds nothing corrupt.
-			if err := d.Push(rec(tornN+1)); err != nil {
+			if err := d.Push(rec(tornN + 1)); err != nil {
 				t.Fatal(err)
 			}
 			d.Close()
@@ -857,4 +857,3 @@ func TestDiskOptionBounds(t *testing.T) {
 		t.Errorf("MaxRecordBytes of a 1 GiB segment = %d", got)
 	}
 }
-
