@@ -761,7 +761,7 @@ func (d *Disk) popLocked(dst []Record, maxN, maxBytes int) ([]Record, error) {
 		maxN = 1
 	}
 	d.arena = d.arena[:0]
-	got := 0
+	got, batchBytes := 0, 0
 	for got < maxN {
 		d.mu.Lock()
 		if d.closed {
@@ -796,7 +796,7 @@ func (d *Disk) popLocked(dst []Record, maxN, maxBytes int) ([]Record, error) {
 		} else if n := int(binary.LittleEndian.Uint32(hdr[:4])); n > d.maxRecord || d.roff+int64(frameHeader+n) > limit {
 			bad = "impossible record length " + strconv.Itoa(n)
 		} else {
-			if got > 0 && maxBytes > 0 && len(d.arena)+n > maxBytes {
+			if got > 0 && maxBytes > 0 && batchBytes+n > maxBytes {
 				break // leave it for the next batch
 			}
 			d.rbr.Discard(frameHeader)
@@ -826,9 +826,7 @@ func (d *Disk) popLocked(dst []Record, maxN, maxBytes int) ([]Record, error) {
 		d.popSeq = seq
 		d.mu.Unlock()
 		got++
-		if maxBytes > 0 && len(d.arena) >= maxBytes {
-			break
-		}
+		batchBytes += len(payload)
 	}
 	return dst, nil
 }
