@@ -103,7 +103,8 @@ func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
 // DiskOptions configure OpenDisk. Zero fields take their defaults.
 type DiskOptions struct {
 	// MaxBytes bounds the bytes on disk of unacknowledged records,
-	// framing included (8 bytes per record). Default 1 GiB; at least
+	// framing included (8 bytes per record). Default 1 GiB (2*SegmentBytes
+	// if that is more); at least
 	// 2*SegmentBytes and at most 1 TiB. The directory also holds the
 	// acknowledged prefix of the oldest segment (under SegmentBytes) and
 	// the ack log (under 100 KiB).
@@ -255,6 +256,7 @@ type Disk struct {
 	amu      sync.Mutex
 	af       *os.File
 	aEntries int
+	abuf     [ackEntryBytes]byte
 }
 
 func (o *DiskOptions) check() error {
@@ -496,7 +498,10 @@ func readAckLog(path string) (seg uint64, off int64, entries int, err error) {
 }
 
 func ackEntry(seg uint64, off int64) []byte {
-	e := make([]byte, ackEntryBytes)
+	return putAckEntry(make([]byte, ackEntryBytes), seg, off)
+}
+
+func putAckEntry(e []byte, seg uint64, off int64) []byte {
 	binary.LittleEndian.PutUint64(e[:8], seg)
 	binary.LittleEndian.PutUint64(e[8:16], uint64(off))
 	binary.LittleEndian.PutUint32(e[16:], crc32.Checksum(e[:16], castagnoli))
@@ -890,7 +895,7 @@ func (d *Disk) Ack(upto Pos) error {
 			return err
 		}
 	} else {
-		if _, err := d.af.Write(ackEntry(upto.seg, upto.end)); err != nil {
+		if _, err := d.af.Write(putAckEntry(d.abuf[:], upto.seg, upto.end)); err != nil {
 			return fmt.Errorf("queue: writing ack log: %w", err)
 		}
 		d.aEntries++
