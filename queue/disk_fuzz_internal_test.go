@@ -82,6 +82,8 @@ func FuzzDiskSegmentBytes(f *testing.F) {
 // handed out.
 func FuzzDiskOps(f *testing.F) {
 	f.Add([]byte{0, 10, 0, 200, 2, 3, 3, 5, 2, 3, 4, 2, 3})
+	// Pop, ack, pop, rewind, pop again, ack: a re-popped record's Pos.
+	f.Add([]byte{0, 20, 1, 0, 20, 1, 0, 20, 1, 2, 0, 0, 3, 2, 0, 0, 4, 2, 0, 0, 3})
 	f.Add(bytes.Repeat([]byte{1, 255, 1, 255, 2, 9}, 40))
 	f.Add(bytes.Repeat([]byte{1, 255, 1, 255, 5, 2, 3, 3}, 30))
 	f.Fuzz(func(t *testing.T, ops []byte) {
