@@ -39,8 +39,16 @@
 //
 //	package:      import path of the generated package (its last element
 //	              is the package name)
+//	package_name: the package clause, when it is not that last element
+//	              (event/v2 is package eventrecorder)
 //	event_data:   the message whose single oneof lists the event types
 //	              (default EventData)
+//	names:        names of the generated functions no entry names:
+//	              constructor (a fmt pattern around the payload's name
+//	              with its Event suffix, default "New%s"), event_type_name
+//	              and event_type_names (default EventTypeName and
+//	              EventTypeNames); event/v2 makes them unexported, as its
+//	              exported API is a hand-written facade around them
 //	imports:      package name → import path, for expressions and types
 //	lint_file_ignore: staticcheck "CHECK reason" entries, emitted as
 //	              //lint:file-ignore directives in every generated file
@@ -76,7 +84,12 @@
 //	  as: <ident>             the (value) loop variable
 //	  var: <ident>            optional name of the slice variable
 //	  sort_by: <field>        order the elements by this field of theirs
+//	  when: <expr>            skip the values for which it is false
 //	  value: <spec>           each element: an expression, or fields/omit
+//	name:                     a map field filled by a loop
+//	  range, key, as, when    as above
+//	  map_key: <expr>         each entry's key
+//	  value: <expr>           each entry's value
 //
 // Every field of a message that is built must be mapped or listed under
 // omit, so that a field added to the schema cannot be dropped silently:
@@ -94,6 +107,14 @@
 // hashed from self.Labels, already sorted. A parameter or loop variable
 // cannot be called self.
 //
+// A map field is unordered: the encoders sort its keys, so its loop has
+// no sort_by. An empty source leaves it nil, which every encoding writes as
+// it writes an empty map (not at all). A map field may also be given an
+// expression, e.g. a call of a map converter.
+//
+// A loop with when sizes its slabs for every value and fills them with
+// those it keeps (Alertmanager's nil matchers are skipped so).
+//
 // Converters (a list, generated in order):
 //
 //	converters:
@@ -102,7 +123,11 @@
 //	    params: ls model.LabelSet
 //	    nil: ls                 # return nil when this parameter is nil
 //	    result: LabelSet        # or "repeated Matcher" for a slice result,
-//	                            # built with range/as/value at the top level
+//	                            # built with range/as/value at the top level,
+//	                            # or "map<string, string>" for a map, built
+//	                            # with range/key/as/map_key/value
+//	    function: true          # a function of its own even if unexported
+//	                            # and only inlined, for hand-written callers
 //	    fields: {...}
 //
 // Allocation. Building an event is what instrumented code pays on its own

@@ -48,8 +48,11 @@ func eventTypes() []protoreflect.FieldDescriptor {
 // event-type name, as Alertmanager v0.35 fills them: alerts carry their
 // label fingerprint, a notification lists every alert with details and the
 // firing, resolved and muted ones as references, silences have annotations
-// and receiver matcher sets. There are no constructors for this schema yet,
-// so they are literals.
+// and receiver matcher sets. They are literals, so that the encodings are
+// pinned apart from the constructors; event/v2's
+// TestConstructorsWriteSchemaGolden requires the generated constructors to
+// build these same events, and internal/compat/am035 requires Alertmanager
+// v0.35's own recorder to write them, from the same inputs.
 func goldenEvents(t testing.TB) map[string]*Event {
 	t.Helper()
 	at := func(s string) *timestamppb.Timestamp {

@@ -205,7 +205,7 @@ func specIdents(s *Spec, into map[string]bool) {
 	if s == nil {
 		return
 	}
-	for _, src := range []string{s.Expr, s.Range} {
+	for _, src := range []string{s.Expr, s.Range, s.When, s.MapKey} {
 		if src != "" {
 			identsIn(src, into)
 		}
@@ -312,8 +312,8 @@ func (b *fnBuilder) translated(src string, e env) func() *jen.Statement {
 // With a target, the message's pointer is assigned to that variable,
 // declared by the caller, instead of being the value's expression.
 func (b *fnBuilder) message(msg *protogen.Message, spec *Spec, sc *scope, slotName, target, where string) (built, error) {
-	if spec.Range != "" || spec.Value != nil || spec.As != "" || spec.Var != "" || spec.Key != "" || spec.SortBy != "" {
-		return built{}, fmt.Errorf("%s: range/key/as/var/sort_by/value apply to repeated fields, %s is a message", where, msg.Desc.FullName())
+	if spec.Range != "" || spec.Value != nil || spec.As != "" || spec.Var != "" || spec.Key != "" || spec.SortBy != "" || spec.When != "" || spec.MapKey != "" {
+		return built{}, fmt.Errorf("%s: range/key/as/var/sort_by/when/map_key/value apply to repeated and map fields, %s is a message", where, msg.Desc.FullName())
 	}
 	fields := map[string]*protogen.Field{}
 	for _, fld := range msg.Fields {
@@ -475,6 +475,24 @@ func (b *fnBuilder) fieldValue(fld *protogen.Field, s *Spec, sc *scope, slotName
 	switch {
 	case s == nil:
 		return built{}, fmt.Errorf("%s: empty mapping", where)
+	case s.Expr != "" && fld.Desc.IsMap():
+		if err := b.checkMapCall(s.Expr, fld, sc, where); err != nil {
+			return built{}, err
+		}
+		return b.opaque(s.Expr, sc, where)
+	case s.Range != "" && fld.Desc.IsMap():
+		if len(s.Fields) > 0 || len(s.Omit) > 0 {
+			return built{}, fmt.Errorf("%s: a map is filled with range/key/as/map_key/value, not fields", where)
+		}
+		want := s.Var
+		if want == "" {
+			want = lowerCamel(name)
+		}
+		k, v := fld.Message.Fields[0], fld.Message.Fields[1]
+		if v.Message != nil {
+			return built{}, fmt.Errorf("%s: maps with message values cannot be filled by a loop; give an expression", where)
+		}
+		return b.mapLoop(elemType(k), elemType(v), s, sc, want, where)
 	case s.Expr != "":
 		if fld.Message != nil && !fld.Desc.IsMap() {
 			conv, call, err := b.inlinable(s.Expr, fld.Message, fld.Desc.IsList(), sc, where)
@@ -490,7 +508,10 @@ func (b *fnBuilder) fieldValue(fld *protogen.Field, s *Spec, sc *scope, slotName
 		return b.opaque(s.Expr, sc, where)
 	case s.Range != "":
 		if !fld.Desc.IsList() {
-			return built{}, fmt.Errorf("%s: range needs a repeated field", where)
+			return built{}, fmt.Errorf("%s: range needs a repeated or map field", where)
+		}
+		if s.MapKey != "" {
+			return built{}, fmt.Errorf("%s: map_key applies to map fields", where)
 		}
 		if len(s.Fields) > 0 || len(s.Omit) > 0 {
 			return built{}, fmt.Errorf("%s: with range, give the element's fields under value", where)
@@ -539,6 +560,9 @@ func (b *fnBuilder) inlinable(src string, msg *protogen.Message, repeated bool, 
 	conv := b.g.convByName[id.Name]
 	if conv == nil {
 		return nil, nil, nil
+	}
+	if mk, mv, ok := conv.mapResult(); ok {
+		return nil, nil, fmt.Errorf("%s: %s returns map<%s, %s>, the field holds %s", where, conv.Name, mk, mv, describe(msg, repeated))
 	}
 	result, rep := conv.resultName()
 	rmsg, err := b.g.lookupMessage(result)
@@ -718,6 +742,9 @@ func (b *fnBuilder) loop(elemMsg *protogen.Message, elem *jen.Statement, s *Spec
 	if s.Key != "" && s.Key == s.As {
 		return built{}, fmt.Errorf("%s: key and as are both %q", where, s.Key)
 	}
+	if s.MapKey != "" {
+		return built{}, fmt.Errorf("%s: map_key applies to map fields", where)
+	}
 	if _, err := b.g.tr.expr(s.Range); err != nil {
 		return built{}, fmt.Errorf("%s: range: %w", where, err)
 	}
@@ -809,6 +836,17 @@ func (b *fnBuilder) loop(elemMsg *protogen.Message, elem *jen.Statement, s *Spec
 		if srcBind != nil {
 			stmts = append(stmts, jen.Id(srcBind.fill).Op(":=").Add(b.translated(srcBind.src, sc.fill)()))
 		}
+		if s.When != "" {
+			cond, err := b.when(s.When, lsc.fill, lsc, where)
+			if err != nil {
+				return built{}, err
+			}
+			stmts = append(stmts,
+				jen.Id(out).Op(decl).Make(jen.Index().Add(elem), jen.Lit(0), jen.Len(src)),
+				jen.For(rangeVars(keyVar, asVar, false).Range().Add(srcFill())).Block(
+					jen.If(cond).Block(jen.Id(out).Op("=").Append(jen.Id(out), ev))))
+			return built{fill: stmts, val: jen.Id(out)}, nil
+		}
 		stmts = append(stmts,
 			jen.Id(out).Op(decl).Make(jen.Index().Add(elem), jen.Len(src)),
 			jen.For(jen.List(jen.Id(idx), jen.Id(asVar.name)).Op(":=").Range().Add(srcFill())).Block(
@@ -838,6 +876,13 @@ func (b *fnBuilder) loop(elemMsg *protogen.Message, elem *jen.Statement, s *Spec
 		fill = append(fill, jen.Id(srcBind.fill).Op(":=").Add(b.translated(srcBind.src, sc.fill)()))
 	}
 	body := append(eb.fill, jen.Id(out).Op("=").Append(jen.Id(out), eb.val))
+	if s.When != "" {
+		cond, err := b.when(s.When, lsc.fill, lsc, where)
+		if err != nil {
+			return built{}, err
+		}
+		body = []jen.Code{jen.If(cond).Block(body...)}
+	}
 	fill = append(fill,
 		jen.Id(out).Op(decl).Id(sl.name).Dot("take").Call(jen.Len(srcFill())),
 		jen.For(rangeVars(keyVar, asVar, false).Range().Add(srcFill())).Block(body...))
@@ -856,7 +901,12 @@ func (b *fnBuilder) loop(elemMsg *protogen.Message, elem *jen.Statement, s *Spec
 		size = append(size, jen.Id(in.s.n).Op("+=").Add(times))
 	}
 	if len(eb.size.stmts) > 0 {
-		size = append(size, jen.For(rangeVars(keyVar, asVar, true).Range().Add(srcCnt())).Block(eb.size.stmts...))
+		stmts := eb.size.stmts
+		if s.When != "" {
+			cond, _ := b.when(s.When, lsc.cnt, lsc, where)
+			stmts = []jen.Code{jen.If(cond).Block(stmts...)}
+		}
+		size = append(size, jen.For(rangeVars(keyVar, asVar, true).Range().Add(srcCnt())).Block(stmts...))
 	}
 	if srcBind != nil && srcBind.cnt != "" {
 		size = append([]jen.Code{jen.Id(srcBind.cnt).Op(":=").Add(b.translated(srcBind.src, sc.cnt)())}, size...)
@@ -1061,4 +1111,164 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// when translates a loop's when condition in e.
+func (b *fnBuilder) when(src string, e env, sc *scope, where string) (*jen.Statement, error) {
+	cond, err := b.g.tr.exprIn(src, e)
+	if err != nil {
+		return nil, fmt.Errorf("%s: when: %w", where, err)
+	}
+	b.noteRefs(src, sc)
+	return cond, nil
+}
+
+// checkMapCall checks, when src is a call of a converter (a map field's
+// whole value), that the converter returns that map type.
+func (b *fnBuilder) checkMapCall(src string, fld *protogen.Field, sc *scope, where string) error {
+	e, err := parser.ParseExpr(src)
+	if err != nil {
+		return nil // reported when translated
+	}
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return nil
+	}
+	id, ok := call.Fun.(*ast.Ident)
+	if !ok || sc.names[id.Name] {
+		return nil
+	}
+	conv := b.g.convByName[id.Name]
+	if conv == nil {
+		return nil
+	}
+	k, v := fld.Message.Fields[0], fld.Message.Fields[1]
+	want := fmt.Sprintf("map<%s, %s>", protoTypeName(k), protoTypeName(v))
+	mk, mv, ok := conv.mapResult()
+	if !ok {
+		result, rep := conv.resultName()
+		if rep {
+			result = "repeated " + result
+		}
+		return fmt.Errorf("%s: %s returns %s, the field holds %s", where, conv.Name, result, want)
+	}
+	if got := fmt.Sprintf("map<%s, %s>", mk, mv); got != want {
+		return fmt.Errorf("%s: %s returns %s, the field holds %s", where, conv.Name, got, want)
+	}
+	return nil
+}
+
+// protoTypeName is a map key's or value's type as a .proto file spells it.
+func protoTypeName(fld *protogen.Field) string {
+	switch {
+	case fld.Message != nil:
+		return string(fld.Message.Desc.FullName())
+	case fld.Enum != nil:
+		return string(fld.Enum.Desc.FullName())
+	}
+	return fld.Desc.Kind().String()
+}
+
+// mapScalars are the Go types of the proto scalar types a map converter's
+// result may name.
+var mapScalars = map[string]func() *jen.Statement{
+	"string": jen.String, "bool": jen.Bool, "bytes": func() *jen.Statement { return jen.Index().Byte() },
+	"int32": jen.Int32, "sint32": jen.Int32, "sfixed32": jen.Int32,
+	"int64": jen.Int64, "sint64": jen.Int64, "sfixed64": jen.Int64,
+	"uint32": jen.Uint32, "fixed32": jen.Uint32, "uint64": jen.Uint64, "fixed64": jen.Uint64,
+	"float": jen.Float32, "double": jen.Float64,
+}
+
+// mapResult reports whether the converter's result is a map, map<K, V>,
+// and its key and value types as written.
+func (c *Converter) mapResult() (key, val string, ok bool) {
+	r := strings.TrimSpace(c.Result)
+	rest, ok := strings.CutPrefix(r, "map<")
+	if !ok {
+		return "", "", false
+	}
+	rest, ok = strings.CutSuffix(rest, ">")
+	k, v, ok2 := strings.Cut(rest, ",")
+	if !ok || !ok2 {
+		return strings.TrimSpace(rest), "", true
+	}
+	return strings.TrimSpace(k), strings.TrimSpace(v), true
+}
+
+// mapLoop fills a map with one entry per value of s.Range: map_key and
+// value are each entry's key and value. An empty or nil source leaves the
+// map nil, which every encoding writes as it writes an empty map (not at
+// all), and costs no allocation.
+func (b *fnBuilder) mapLoop(keyType, valType *jen.Statement, s *Spec, sc *scope, want, where string) (built, error) {
+	switch {
+	case s.As == "" && s.Key == "":
+		return built{}, fmt.Errorf("%s: range needs key and/or as (the loop variables)", where)
+	case s.MapKey == "":
+		return built{}, fmt.Errorf("%s: a map needs map_key (each entry's key)", where)
+	case s.Value == nil || s.Value.Expr == "":
+		return built{}, fmt.Errorf("%s: a map needs value, an expression (each entry's value)", where)
+	case s.SortBy != "":
+		return built{}, fmt.Errorf("%s: sort_by: a map has no order (encoders sort its keys)", where)
+	}
+	for _, v := range []struct{ key, name string }{{"key", s.Key}, {"as", s.As}} {
+		if v.name != "" && (sc.names[v.name] || reservedNames[v.name] || b.g.imports[v.name] != "") {
+			return built{}, fmt.Errorf("%s: %s: %q would shadow a name already in use", where, v.key, v.name)
+		}
+	}
+	if s.Key != "" && s.Key == s.As {
+		return built{}, fmt.Errorf("%s: key and as are both %q", where, s.Key)
+	}
+	if _, err := b.g.tr.expr(s.Range); err != nil {
+		return built{}, fmt.Errorf("%s: range: %w", where, err)
+	}
+	b.noteRefs(s.Range, sc)
+	lsc := sc.loopScope()
+	declare := func(v string) *loopVar {
+		if v == "" {
+			return nil
+		}
+		lv := &loopVar{name: v}
+		if sc.inlined {
+			lv.name = b.fc.local(v)
+		} else {
+			b.fc.taken[v] = true
+		}
+		lsc.fill = lsc.fill.with(v, func() *jen.Statement { return jen.Id(lv.name) })
+		lsc.names[v] = true
+		return lv
+	}
+	keyVar, asVar := declare(s.Key), declare(s.As)
+	k, err := b.g.tr.exprIn(s.MapKey, lsc.fill)
+	if err != nil {
+		return built{}, fmt.Errorf("%s: map_key: %w", where, err)
+	}
+	b.noteRefs(s.MapKey, lsc)
+	v, err := b.g.tr.exprIn(s.Value.Expr, lsc.fill)
+	if err != nil {
+		return built{}, fmt.Errorf("%s: value: %w", where, err)
+	}
+	b.noteRefs(s.Value.Expr, lsc)
+	var stmts []jen.Code
+	src := b.translated(s.Range, sc.fill)
+	if !isSimple(s.Range) {
+		name := b.fc.local(srcName(s))
+		stmts = append(stmts, jen.Id(name).Op(":=").Add(src()))
+		src = func() *jen.Statement { return jen.Id(name) }
+	}
+	out := b.fc.local(want)
+	set := jen.Id(out).Index(k).Op("=").Add(v)
+	if s.When != "" {
+		cond, err := b.when(s.When, lsc.fill, lsc, where)
+		if err != nil {
+			return built{}, err
+		}
+		set = jen.If(cond).Block(set)
+	}
+	stmts = append(stmts,
+		jen.Var().Id(out).Map(keyType.Clone()).Add(valType.Clone()),
+		jen.If(jen.Len(src()).Op(">").Lit(0)).Block(
+			jen.Id(out).Op("=").Make(jen.Map(keyType.Clone()).Add(valType.Clone()), jen.Len(src())),
+			jen.For(rangeVars(keyVar, asVar, false).Range().Add(src())).Block(set),
+		))
+	return built{fill: stmts, val: jen.Id(out)}, nil
 }

@@ -80,6 +80,7 @@ type generator struct {
 }
 
 func newGenerator(p *protogen.Plugin, m *Mapping, mappingName string) (*generator, error) {
+	m.setDefaults()
 	g := &generator{
 		m:           m,
 		mappingName: mappingName,
@@ -152,6 +153,9 @@ func newGenerator(p *protogen.Plugin, m *Mapping, mappingName string) (*generato
 			return nil, fmt.Errorf("converters[%d]: name %q is empty or used twice", i, c.Name)
 		}
 		g.convByName[c.Name] = c
+		if err := c.checkMapResult(); err != nil {
+			return nil, err
+		}
 	}
 	return g, nil
 }
@@ -222,20 +226,25 @@ func (g *generator) eventTypes(f *jen.File) error {
 	for _, arm := range byNumber {
 		names = append(names, jen.Id(constName(arm)))
 	}
-	f.Add(doc("eventTypeNames is kept private so that no caller can reorder or overwrite the list other callers see."))
-	f.Var().Id("eventTypeNames").Op("=").Index().String().Custom(multi, names...)
+	namesFunc, nameFunc := g.m.Names.EventTypeNames, g.m.Names.EventTypeName
+	list := "eventTypeNames"
+	if list == namesFunc || list == nameFunc {
+		list = "allEventTypeNames"
+	}
+	f.Add(doc(list + " is kept private so that no caller can reorder or overwrite the list other callers see."))
+	f.Var().Id(list).Op("=").Index().String().Custom(multi, names...)
 
-	f.Add(doc("EventTypeNames returns every event-type name in field-number order, for creating metric series up front and validating output filters. The slice is a fresh copy the caller may modify."))
-	f.Func().Id("EventTypeNames").Params().Index().String().Block(
-		jen.Return(jen.Qual("slices", "Clone").Call(jen.Id("eventTypeNames"))),
+	f.Add(doc(namesFunc + " returns every event-type name in field-number order, for creating metric series up front and validating output filters. The slice is a fresh copy the caller may modify."))
+	f.Func().Id(namesFunc).Params().Index().String().Block(
+		jen.Return(jen.Qual("slices", "Clone").Call(jen.Id(list))),
 	)
 
 	var cases []jen.Code
 	for _, arm := range g.oneof.Fields {
 		cases = append(cases, jen.Case(jen.Op("*").Add(qual(arm.GoIdent))).Block(jen.Return(jen.Id(constName(arm)))))
 	}
-	f.Add(doc(fmt.Sprintf("EventTypeName returns the event-type name of d: the field name of its %s arm, or EventTypeUnknown when d is nil or empty. It is a type switch because it runs for every recorded event and must not allocate.", edName)))
-	f.Func().Id("EventTypeName").Params(jen.Id("d").Op("*").Add(qual(g.eventData.GoIdent))).String().Block(
+	f.Add(doc(fmt.Sprintf("%s returns the event-type name of d: the field name of its %s arm, or EventTypeUnknown when d is nil or empty. It is a type switch because it runs for every recorded event and must not allocate.", nameFunc, edName)))
+	f.Func().Id(nameFunc).Params(jen.Id("d").Op("*").Add(qual(g.eventData.GoIdent))).String().Block(
 		jen.Switch(jen.Id("d").Dot("Get"+g.oneof.GoName).Call().Assert(jen.Type())).Block(cases...),
 		jen.Return(jen.Id("EventTypeUnknown")),
 	)
@@ -294,14 +303,15 @@ func (g *generator) structType(f *jen.File, s Struct) error {
 	return nil
 }
 
-// constructorName is New<Payload>, with an Event suffix when the payload's
-// own name lacks one, so every constructor reads NewSomethingEvent.
-func constructorName(payload *protogen.Message) string {
-	name := "New" + payload.GoIdent.GoName
+// constructorName is New<Payload> (or the mapping's names: constructor
+// pattern around <Payload>), with an Event suffix when the payload's own
+// name lacks one, so every constructor reads NewSomethingEvent.
+func (g *generator) constructorName(payload *protogen.Message) string {
+	name := payload.GoIdent.GoName
 	if !strings.HasSuffix(name, "Event") {
 		name += "Event"
 	}
-	return name
+	return fmt.Sprintf(g.m.Names.Constructor, name)
 }
 
 func (g *generator) constructor(f *jen.File, arm *protogen.Field) error {
@@ -310,7 +320,7 @@ func (g *generator) constructor(f *jen.File, arm *protogen.Field) error {
 	payload := arm.Message
 	name := c.Name
 	if name == "" {
-		name = constructorName(payload)
+		name = g.constructorName(payload)
 	}
 	where := "constructors: " + armName
 
@@ -476,7 +486,8 @@ func (g *generator) converters(f *jen.File) error {
 	}
 	// Exported converters are API. An unexported one is inlined wherever
 	// the mapping makes it a field's whole value, and gets a function of
-	// its own only when something calls it as a function.
+	// its own only when something calls it as a function or the mapping
+	// asks for one (function: true).
 	needed := map[string]bool{}
 	var visit func(name string)
 	visit = func(name string) {
@@ -489,8 +500,8 @@ func (g *generator) converters(f *jen.File) error {
 		}
 	}
 	for i := range g.m.Converters {
-		if name := g.m.Converters[i].Name; ast.IsExported(name) {
-			visit(name)
+		if c := &g.m.Converters[i]; ast.IsExported(c.Name) || c.Function {
+			visit(c.Name)
 		}
 	}
 	for r := range g.ctorRefs {
@@ -522,6 +533,9 @@ func (g *generator) converter(c *Converter) ([]jen.Code, map[string]bool, error)
 	params, err := g.params(c.Params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if mk, mv, ok := c.mapResult(); ok {
+		return g.mapConverter(c, params, mk, mv, where)
 	}
 	result, repeated := c.resultName()
 	msg, err := g.lookupMessage(result)
@@ -581,6 +595,56 @@ func (g *generator) converter(c *Converter) ([]jen.Code, map[string]bool, error)
 		jen.Func().Id(c.Name).Params(renderParams(params)...).Add(ret).Block(stmts...),
 	}
 	return append(code, typeDecl...), b.refs, nil
+}
+
+// checkMapResult rejects a map result whose types are not what a proto
+// map can hold (or that this generator fills): checked before anything
+// is generated, so that the error names the converter, not a caller.
+func (c *Converter) checkMapResult() error {
+	mk, mv, ok := c.mapResult()
+	if !ok {
+		return nil
+	}
+	if mapScalars[mk] == nil || mapScalars[mv] == nil || mk == "bytes" || mk == "float" || mk == "double" {
+		return fmt.Errorf("converters: %s: result: %q: a map result is map<K, V> with K a proto integer, bool or string type and V a scalar type", c.Name, c.Result)
+	}
+	return nil
+}
+
+// mapConverter generates a converter whose result is a map, filled by a
+// loop (range/key/as/when/map_key/value).
+func (g *generator) mapConverter(c *Converter, params []param, mk, mv, where string) ([]jen.Code, map[string]bool, error) {
+	kt, vt := mapScalars[mk], mapScalars[mv]
+	if err := c.checkMapResult(); err != nil {
+		return nil, nil, err
+	}
+	if len(c.Fields) > 0 || len(c.Omit) > 0 || c.Range == "" {
+		return nil, nil, fmt.Errorf("%s: a map result is built with range/key/as/map_key/value, not fields", where)
+	}
+	spec := c.spec()
+	b := g.newBuilder(params, spec, true)
+	want := c.Var
+	if want == "" {
+		want = "out"
+	}
+	body, err := b.mapLoop(kt(), vt(), spec, b.rootScope(params), want, where)
+	if err != nil {
+		return nil, nil, err
+	}
+	var stmts []jen.Code
+	if c.Nil != "" {
+		if !b.fc.scope[c.Nil] {
+			return nil, nil, fmt.Errorf("%s: nil: %q is not a parameter", where, c.Nil)
+		}
+		stmts = append(stmts, jen.If(jen.Id(c.Nil).Op("==").Nil()).Block(jen.Return(jen.Nil())), jen.Line())
+	}
+	stmts = append(stmts, body.fill...)
+	stmts = append(stmts, jen.Return(body.val))
+	code := []jen.Code{
+		docOr(c.Doc, fmt.Sprintf("%s converts its arguments to a map<%s, %s>.", c.Name, mk, mv)),
+		jen.Func().Id(c.Name).Params(renderParams(params)...).Map(kt()).Add(vt()).Block(stmts...),
+	}
+	return code, b.refs, nil
 }
 
 func (g *generator) enum(f *jen.File, e *Enum) error {
@@ -692,7 +756,7 @@ func (g *generator) newFuncCtx(params []param, spec *Spec) *funcCtx {
 		if s == nil {
 			return
 		}
-		for _, src := range []string{s.Expr, s.Range} {
+		for _, src := range []string{s.Expr, s.Range, s.When, s.MapKey} {
 			if src != "" {
 				identsIn(src, fc.taken)
 			}

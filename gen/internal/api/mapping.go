@@ -3,8 +3,10 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"go/token"
 	"os"
 	"path"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v2"
 )
@@ -15,6 +17,13 @@ type Mapping struct {
 	// Package is the import path of the package the files are generated
 	// into; its last element is the package name.
 	Package string `yaml:"package"`
+	// PackageName is the package clause of the generated files, when it
+	// is not the import path's last element (event/v2 is package
+	// eventrecorder, the name Alertmanager's code calls it by).
+	PackageName string `yaml:"package_name"`
+	// Names overrides the names of generated functions, for a package
+	// whose exported API is written by hand around them.
+	Names Names `yaml:"names"`
 	// EventData names the message whose single oneof lists the event types.
 	EventData string `yaml:"event_data"`
 	// FileIgnore lists staticcheck checks to silence in the generated files,
@@ -34,6 +43,20 @@ type Mapping struct {
 	// the arm's field name. Arms without an entry get a default
 	// constructor taking the payload's fields as parameters.
 	Constructors map[string]Constructor `yaml:"constructors"`
+}
+
+// Names are the names of the generated functions that are not named in
+// the mapping's entries. Empty fields keep the defaults.
+type Names struct {
+	// Constructor is a fmt pattern for a constructor's default name, its
+	// %s the payload message's name with "Event" appended when it lacks
+	// it (default "New%s": NewAlertCreatedEvent).
+	Constructor string `yaml:"constructor"`
+	// EventTypeName names func(*EventData) string (default
+	// EventTypeName).
+	EventTypeName string `yaml:"event_type_name"`
+	// EventTypeNames names func() []string (default EventTypeNames).
+	EventTypeNames string `yaml:"event_type_names"`
 }
 
 // Struct is a generated Go struct type.
@@ -77,11 +100,16 @@ type Converter struct {
 	Params string `yaml:"params"`
 	// Nil names a parameter; when it is nil the converter returns nil.
 	Nil string `yaml:"nil"`
-	// Result is a message name, or "repeated <message>" for a slice.
+	// Function asks for a function of its own for an unexported converter
+	// that nothing generated calls as one, for hand-written code to call.
+	Function bool `yaml:"function"`
+	// Result is a message name, "repeated <message>" for a slice, or
+	// "map<K, V>" (proto scalar types) for a map field's value.
 	Result string `yaml:"result"`
 
 	// The body, as for a Spec: Fields/Omit for a message result,
-	// Range/Key/As/Var/SortBy/Value for a repeated one.
+	// Range/Key/As/Var/SortBy/When/Value for a repeated one,
+	// Range/Key/As/When/MapKey/Value for a map.
 	Fields map[string]*Spec `yaml:"fields"`
 	Omit   []string         `yaml:"omit"`
 	Range  string           `yaml:"range"`
@@ -89,11 +117,13 @@ type Converter struct {
 	As     string           `yaml:"as"`
 	Var    string           `yaml:"var"`
 	SortBy string           `yaml:"sort_by"`
+	When   string           `yaml:"when"`
+	MapKey string           `yaml:"map_key"`
 	Value  *Spec            `yaml:"value"`
 }
 
 func (c *Converter) spec() *Spec {
-	return &Spec{Fields: c.Fields, Omit: c.Omit, Range: c.Range, Key: c.Key, As: c.As, Var: c.Var, SortBy: c.SortBy, Value: c.Value}
+	return &Spec{Fields: c.Fields, Omit: c.Omit, Range: c.Range, Key: c.Key, As: c.As, Var: c.Var, SortBy: c.SortBy, When: c.When, MapKey: c.MapKey, Value: c.Value}
 }
 
 // Constructor customises the constructor of one EventData arm.
@@ -112,7 +142,9 @@ type Constructor struct {
 // Spec says how one field's value is built. In YAML it is either a plain
 // string (a Go expression) or a mapping with fields/omit (a nested message
 // literal) or range/key/as/var/sort_by/value (a repeated field filled by a
-// loop; key makes it a loop over a map).
+// loop; key makes it a loop over a map). A map field is filled by a loop
+// too, with map_key and value the expressions of each entry. when skips
+// the values for which it is false.
 type Spec struct {
 	Expr   string
 	Fields map[string]*Spec
@@ -122,6 +154,8 @@ type Spec struct {
 	As     string
 	Var    string
 	SortBy string
+	When   string
+	MapKey string
 	Value  *Spec
 }
 
@@ -133,6 +167,8 @@ type plainSpec struct {
 	As     string           `yaml:"as"`
 	Var    string           `yaml:"var"`
 	SortBy string           `yaml:"sort_by"`
+	When   string           `yaml:"when"`
+	MapKey string           `yaml:"map_key"`
 	Value  *Spec            `yaml:"value"`
 }
 
@@ -147,7 +183,7 @@ func (s *Spec) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal(&p); err != nil {
 		return err
 	}
-	*s = Spec{Fields: p.Fields, Omit: p.Omit, Range: p.Range, Key: p.Key, As: p.As, Var: p.Var, SortBy: p.SortBy, Value: p.Value}
+	*s = Spec{Fields: p.Fields, Omit: p.Omit, Range: p.Range, Key: p.Key, As: p.As, Var: p.Var, SortBy: p.SortBy, When: p.When, MapKey: p.MapKey, Value: p.Value}
 	return nil
 }
 
@@ -161,10 +197,34 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	if m.Package == "" {
 		return nil, fmt.Errorf("package: must be set to the import path of the generated package")
 	}
+	m.setDefaults()
+	if strings.Count(m.Names.Constructor, "%s") != 1 || strings.Count(m.Names.Constructor, "%") != 1 {
+		return nil, fmt.Errorf("names: constructor: %q must hold %%s exactly once and no other verb", m.Names.Constructor)
+	}
+	for _, n := range []struct{ key, name string }{
+		{"package_name", m.PackageName}, {"names: event_type_name", m.Names.EventTypeName}, {"names: event_type_names", m.Names.EventTypeNames},
+	} {
+		if n.name != "" && !token.IsIdentifier(n.name) {
+			return nil, fmt.Errorf("%s: %q is not a Go identifier", n.key, n.name)
+		}
+	}
+	return &m, nil
+}
+
+// setDefaults fills in what the mapping leaves out.
+func (m *Mapping) setDefaults() {
 	if m.EventData == "" {
 		m.EventData = "EventData"
 	}
-	return &m, nil
+	if m.Names.Constructor == "" {
+		m.Names.Constructor = "New%s"
+	}
+	if m.Names.EventTypeName == "" {
+		m.Names.EventTypeName = "EventTypeName"
+	}
+	if m.Names.EventTypeNames == "" {
+		m.Names.EventTypeNames = "EventTypeNames"
+	}
 }
 
 // LoadMapping reads and parses a mapping file.
@@ -181,4 +241,9 @@ func LoadMapping(file string) (*Mapping, error) {
 }
 
 // packageName is the Go package name of the generated package.
-func (m *Mapping) packageName() string { return path.Base(m.Package) }
+func (m *Mapping) packageName() string {
+	if m.PackageName != "" {
+		return m.PackageName
+	}
+	return path.Base(m.Package)
+}

@@ -59,22 +59,43 @@ func Schema(t testing.TB) string {
 	return string(src)
 }
 
+// SchemaV2Path is the second-generation schema's path as buf names it:
+// relative to the buf module in event/v2/.
+const SchemaV2Path = "eventsv2pb/events.proto"
+
+// SchemaV2 returns the checked-in second-generation schema source.
+func SchemaV2(t testing.TB) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(RepoRoot(t), "event", "v2", SchemaV2Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(src)
+}
+
 // Request compiles src as the schema and returns the request buf would
 // send a plugin with opt: paths=source_relative (plus extra parameters).
 func Request(t testing.TB, src string, params ...string) *pluginpb.CodeGeneratorRequest {
 	t.Helper()
+	return RequestAt(t, SchemaPath, src, params...)
+}
+
+// RequestAt is Request for a schema file at path (SchemaV2Path for the
+// second generation).
+func RequestAt(t testing.TB, path, src string, params ...string) *pluginpb.CodeGeneratorRequest {
+	t.Helper()
 	c := protocompile.Compiler{
 		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: protocompile.SourceAccessorFromMap(map[string]string{SchemaPath: src}),
+			Accessor: protocompile.SourceAccessorFromMap(map[string]string{path: src}),
 		}),
 		SourceInfoMode: protocompile.SourceInfoStandard,
 	}
-	files, err := c.Compile(context.Background(), SchemaPath)
+	files, err := c.Compile(context.Background(), path)
 	if err != nil {
 		t.Fatalf("compiling the schema: %v", err)
 	}
 	req := &pluginpb.CodeGeneratorRequest{
-		FileToGenerate: []string{SchemaPath},
+		FileToGenerate: []string{path},
 		Parameter:      proto.String("paths=source_relative"),
 	}
 	for _, p := range params {

@@ -1,0 +1,5 @@
+//go:build race
+
+package eventrecorder
+
+const raceEnabled = true
