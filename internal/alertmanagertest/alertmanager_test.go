@@ -158,13 +158,13 @@ func buildAlertmanager(t *testing.T, goTool, checkout string, rel release) strin
 	work := t.TempDir()
 	src := filepath.Join(work, "alertmanager")
 	if rel.stock {
-		// The module zip lacks the UI bundle that ui/web.go embeds.
 		if out, stderr, err = command(ctx, work, nil, "cp", "-R", mod.Dir+"/.", src); err != nil {
 			t.Fatalf("copy alertmanager %s: %v\n%s%s", version, err, out, stderr)
 		}
 		if out, stderr, err = command(ctx, work, nil, "chmod", "-R", "u+w", src); err != nil {
 			t.Fatalf("chmod: %v\n%s%s", err, out, stderr)
 		}
+		// The module zip lacks the UI bundle that ui/web.go embeds.
 		dist := filepath.Join(src, "ui", "app", "dist")
 		if err := os.MkdirAll(dist, 0o755); err != nil {
 			t.Fatal(err)
