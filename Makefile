@@ -37,9 +37,9 @@ test-compat:
 	cd internal/compat/am034 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	cd internal/compat/am035 && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
-## test-alertmanager: build Alertmanager v0.33.1 and v0.34.2 with this recorder swapped in and drive an alert lifecycle through each (minutes; needs the module proxy)
+## test-alertmanager: build Alertmanager v0.33.1, v0.34.2 and v0.35.0 with this recorder swapped in (and v0.35.0 stock) and drive an alert lifecycle through each (minutes; needs the module proxy)
 test-alertmanager:
-	EVENTRECORDER_ALERTMANAGER=1 $(GO) test -race -count=1 -timeout 15m -v -run '^TestAlertmanagerLifecycle$$' ./internal/alertmanagertest/
+	EVENTRECORDER_ALERTMANAGER=1 $(GO) test -race -count=1 -timeout 25m -v -run '^TestAlertmanagerLifecycle$$' ./internal/alertmanagertest/
 
 ## test-short: the fast subset (skips the extension proof and long fault tests)
 test-short:

@@ -1,24 +1,38 @@
 #!/usr/bin/env bash
 # swap-recorder.sh SRC DEST CHECKOUT
 #
-# Copies an Alertmanager release's source tree SRC (v0.33 or v0.34, e.g.
-# from `go mod download -json github.com/prometheus/alertmanager@v0.33.1`)
+# Copies an Alertmanager release's source tree SRC (v0.33, v0.34 or v0.35,
+# e.g. from `go mod download -json github.com/prometheus/alertmanager@v0.33.1`)
 # to DEST and makes it build against this module's event recorder, checked
 # out at CHECKOUT, instead of its own. These are exactly the edits README.md
 # lists under "Migrating from Alertmanager's eventrecorder":
 #
-#   1. the import paths .../alertmanager/eventrecorder and
+#   1. v0.33 and v0.34 (upstream has eventrecorder/eventrecorderpb): the
+#      import paths .../alertmanager/eventrecorder and
 #      .../eventrecorder/eventrecorderpb become .../eventrecorder/event and
 #      .../event/eventrecorderpb (the first keeps the name eventrecorder);
+#      v0.35 (upstream has eventrecorder/events/v2, the opaque API): the
+#      import paths .../alertmanager/eventrecorder and
+#      .../eventrecorder/events/v2 become .../eventrecorder/event/v2 (named
+#      eventrecorder) and .../event/v2/eventsv2pb. Only a test of upstream's
+#      notify package imports events/v2 outside eventrecorder/ itself, so the
+#      second edit is not needed to build cmd/alertmanager; it keeps
+#      `go vet ./...` of the swapped tree meaningful;
 #   2. for v0.34 only, two call sites: RecordEvent(ctx, func() ...) becomes
 #      RecordEventFunc, InhibitRuleAsProto(name, ...) becomes
 #      InhibitRuleAsProtoNamed. Which release is which is read from
-#      upstream's own eventrecorder package before it is deleted;
+#      upstream's own eventrecorder package before it is deleted; v0.35
+#      needs no call-site edit, the facade has its API;
 #   3. go.mod requires this module, replaced by CHECKOUT.
 #
 # It also creates the empty ui/app/dist/index.html that the module zip
 # lacks (the UI bundle is a build artefact that ui/web.go embeds). Then
 # `go build -mod=mod ./cmd/alertmanager` in DEST builds the swapped binary.
+#
+# Exit status 3 means CHECKOUT lacks the package the release needs: for
+# v0.35, the facade event/v2 (any non-test Go file in it counts as present,
+# so once it exists a broken facade fails the build instead of being
+# skipped). The test skips on 3 and fails on any other error.
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -28,15 +42,23 @@ fi
 src=$1 dest=$2 checkout=$3
 
 up=github.com/prometheus/alertmanager/eventrecorder
-ours=github.com/eventrecorder/eventrecorder/event
 
-if [ ! -d "$src/eventrecorder/eventrecorderpb" ]; then
-  echo "$src: no eventrecorder/eventrecorderpb package; only Alertmanager v0.33 and v0.34 are supported (v0.35 moved to the v2 API)" >&2
+# The generation, recognised by upstream's own package shape.
+if [ -d "$src/eventrecorder/events/v2" ]; then
+  gen=2 ours=github.com/eventrecorder/eventrecorder/event/v2
+elif [ -d "$src/eventrecorder/eventrecorderpb" ]; then
+  gen=1 ours=github.com/eventrecorder/eventrecorder/event
+else
+  echo "$src: neither eventrecorder/eventrecorderpb (v0.33, v0.34) nor eventrecorder/events/v2 (v0.35): not a supported Alertmanager release" >&2
   exit 1
 fi
 if [ ! -f "$checkout/event/recorder.go" ]; then
   echo "$checkout: not a checkout of github.com/eventrecorder/eventrecorder (no event/recorder.go)" >&2
   exit 1
+fi
+if [ $gen = 2 ] && [ -z "$(find "$checkout/event/v2" -maxdepth 1 -name '*.go' ! -name '*_test.go' -print -quit 2>/dev/null)" ]; then
+  echo "$checkout: the v0.35 facade is missing: event/v2 has no Go package yet (github.com/eventrecorder/eventrecorder/event/v2, issue 14 point 4), so Alertmanager v0.35 cannot be built with this recorder" >&2
+  exit 3
 fi
 
 mkdir -p "$dest"
@@ -44,10 +66,13 @@ cp -R "$src/." "$dest/"
 chmod -R u+w "$dest"
 cd "$dest"
 
-# The v0.34 API, recognised by its signatures rather than a version number.
+# The v0.34 API, recognised by its signatures rather than a version number
+# (v0.35's RecordEvent takes a builder too, but its facade has that API).
 lazy=no named=no
-grep -q 'func (r Recorder) RecordEvent(ctx context.Context, build func()' eventrecorder/recorder.go && lazy=yes
-grep -q 'func InhibitRuleAsProto(name string' eventrecorder/events.go && named=yes
+if [ $gen = 1 ]; then
+  grep -q 'func (r Recorder) RecordEvent(ctx context.Context, build func()' eventrecorder/recorder.go && lazy=yes
+  grep -q 'func InhibitRuleAsProto(name string' eventrecorder/events.go && named=yes
+fi
 rm -rf eventrecorder
 
 mapfile -t files < <(grep -rlF --include='*.go' "\"$up" .)
@@ -55,12 +80,21 @@ if [ ${#files[@]} -eq 0 ]; then
   echo "$src: no Go file imports $up" >&2
   exit 1
 fi
-sed -i -E \
-  -e "s#^([[:space:]]*)\"$up\"#\\1eventrecorder \"$ours\"#" \
-  -e "s#^import \"$up\"#import eventrecorder \"$ours\"#" \
-  -e "s#\"$up\"#\"$ours\"#" \
-  -e "s#\"$up/eventrecorderpb\"#\"$ours/eventrecorderpb\"#" \
-  "${files[@]}"
+if [ $gen = 1 ]; then
+  sed -i -E \
+    -e "s#^([[:space:]]*)\"$up\"#\\1eventrecorder \"$ours\"#" \
+    -e "s#^import \"$up\"#import eventrecorder \"$ours\"#" \
+    -e "s#\"$up\"#\"$ours\"#" \
+    -e "s#\"$up/eventrecorderpb\"#\"$ours/eventrecorderpb\"#" \
+    "${files[@]}"
+else
+  sed -i -E \
+    -e "s#^([[:space:]]*)\"$up\"#\\1eventrecorder \"$ours\"#" \
+    -e "s#^import \"$up\"#import eventrecorder \"$ours\"#" \
+    -e "s#\"$up\"#\"$ours\"#" \
+    -e "s#\"$up/events/v2\"#\"$ours/eventsv2pb\"#" \
+    "${files[@]}"
+fi
 echo "imports: ${#files[@]} files now import $ours"
 
 if [ $lazy = yes ]; then
