@@ -17,6 +17,9 @@ type Mapping struct {
 	Package string `yaml:"package"`
 	// EventData names the message whose single oneof lists the event types.
 	EventData string `yaml:"event_data"`
+	// Envelope names the message recorders write: timestamp, instance,
+	// data (an EventData) and cluster_position.
+	Envelope string `yaml:"envelope"`
 	// FileIgnore lists staticcheck checks to silence in the generated files,
 	// each "CHECK reason", emitted as //lint:file-ignore directives.
 	FileIgnore []string `yaml:"lint_file_ignore"`
@@ -160,6 +163,9 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	}
 	if m.Package == "" {
 		return nil, fmt.Errorf("package: must be set to the import path of the generated package")
+	}
+	if m.Envelope == "" {
+		m.Envelope = "Event"
 	}
 	if m.EventData == "" {
 		m.EventData = "EventData"
