@@ -27,7 +27,8 @@ const (
 // error rather than a queue or batch that exhausts memory.
 const (
 	// QueueSizeLimit: the queue's slots are allocated up front, 32 bytes
-	// each, so 1Mi slots is 32 MiB, and minutes of events at any rate
+	// each (for a schema whose envelope and data are pointers, as
+	// generated ones are), so 1Mi slots is 32 MiB, and minutes of events at any rate
 	// Alertmanager records them.
 	QueueSizeLimit = 1 << 20
 	// MaxBatchLimit: the consumer keeps buffers of this many events per
