@@ -21,6 +21,12 @@
 // outputs running. Every event an output is given ends up counted exactly
 // once in the metrics: delivered, dropped or failed.
 //
+// The recorder is event/runtime, which knows no schema; this package is
+// the eventrecorder.v1 schema's generated code (constructors, converters,
+// event-type names and the schema description, schema.gen.go) and a thin
+// typed facade over the runtime (recorder.go, destination.go) that keeps
+// the reference API's names and signatures.
+//
 // Recording is opt-in per call path: only contexts decorated with
 // WithEventRecording record anything, so code shared with tests or tools
 // pays nothing.

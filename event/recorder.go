@@ -2,137 +2,108 @@ package event
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"io"
 	"log/slog"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
-	"github.com/eventrecorder/eventrecorder/queue"
+	"github.com/eventrecorder/eventrecorder/event/runtime"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
-// Defaults for Options.
-const (
-	DefaultQueueSize    = 8192
-	DefaultMaxBatch     = 256
-	DefaultCloseTimeout = 10 * time.Second
+// This file is the package's typed facade over event/runtime: the
+// reference API's names and signatures, each forwarding to the runtime
+// bound to this package's schema (schema.gen.go). The recorder itself, its
+// configuration and its outputs live in event/runtime; nothing here may
+// grow logic of its own, or a second schema's facade would have to copy it.
+
+// rt is the runtime bound to the eventrecorder.v1 schema, with this
+// package's table of output kinds.
+var rt = runtime.Bind(schema)
+
+// The names below are the runtime's, re-exported under the reference API.
+type (
+	// Options tune a Recorder. The zero value is usable.
+	Options = runtime.Options
+	// ClusterPeer is what the recorder needs from an HA cluster member:
+	// its position among the peers. Alertmanager's *cluster.Peer
+	// satisfies it.
+	ClusterPeer = runtime.ClusterPeer
+	// OutputStats is what one output did since it started.
+	OutputStats = runtime.OutputStats
+	// OutputInfo describes one configured output without starting it.
+	OutputInfo = runtime.OutputInfo
+	// SerializeError means an event could not be encoded; it is the
+	// event's fault, not the output's.
+	SerializeError = runtime.SerializeError
+
+	// The configuration types of the built-in output kinds.
+	FileOutputConfig    = runtime.FileOutputConfig
+	WebhookOutputConfig = runtime.WebhookOutputConfig
+	KafkaOutputConfig   = runtime.KafkaOutputConfig
+	StdoutOutputConfig  = runtime.StdoutOutputConfig
 )
 
-// Upper bounds of Options, checked by New, so that a mistyped number is an
-// error rather than a queue or batch that exhausts memory.
+// Defaults and upper bounds of Options (see runtime).
 const (
-	// QueueSizeLimit: the queue's slots are allocated up front, 32 bytes
-	// each, so 1Mi slots is 32 MiB, and minutes of events at any rate
-	// Alertmanager records them.
-	QueueSizeLimit = 1 << 20
-	// MaxBatchLimit: the consumer keeps buffers of this many events per
-	// output and format, and the file and stdout outputs write a batch
-	// with one call; 64Ki events are tens of megabytes per write.
-	MaxBatchLimit = 1 << 16
-	// CloseTimeoutLimit: Close holds up the process's shutdown, and
-	// supervisors kill a process long before ten minutes (Kubernetes
-	// after 30s, systemd after 90s by default).
-	CloseTimeoutLimit = 10 * time.Minute
+	DefaultQueueSize    = runtime.DefaultQueueSize
+	DefaultMaxBatch     = runtime.DefaultMaxBatch
+	DefaultCloseTimeout = runtime.DefaultCloseTimeout
+	QueueSizeLimit      = runtime.QueueSizeLimit
+	MaxBatchLimit       = runtime.MaxBatchLimit
+	CloseTimeoutLimit   = runtime.CloseTimeoutLimit
 )
+
+// JSON encoder names for Options.JSONEncoder.
+const (
+	JSONEncoderGenerated = runtime.JSONEncoderGenerated
+	JSONEncoderProtojson = runtime.JSONEncoderProtojson
+)
+
+// Names of the built-in kinds, as in "<kind>_outputs".
+const (
+	KindFile    = runtime.KindFile
+	KindWebhook = runtime.KindWebhook
+	KindKafka   = runtime.KindKafka
+	KindStdout  = runtime.KindStdout
+)
+
+// DefaultNamespace prefixes every metric name, so that dashboards built for
+// Alertmanager's recorder keep working.
+const DefaultNamespace = runtime.DefaultNamespace
+
+// Values of the result label of events_recorded_total (see runtime).
+const (
+	ResultSuccess        = runtime.ResultSuccess
+	ResultUnacknowledged = runtime.ResultUnacknowledged
+	ResultFailure        = runtime.ResultFailure
+	ResultPersisted      = runtime.ResultPersisted
+)
+
+// MaxConfigBytes bounds a configuration that LoadConfigFile and ReadConfig
+// read.
+const MaxConfigBytes = runtime.MaxConfigBytes
 
 // ErrClosed is returned by ApplyConfigErr on a closed recorder.
-var ErrClosed = errors.New("event recorder: closed")
+var ErrClosed = runtime.ErrClosed
 
-// Options tune a Recorder. The zero value is usable.
-type Options struct {
-	// Instance names this process in every event (host or address).
-	Instance string
-	// Logger receives the recorder's and the outputs' logs; nil discards.
-	Logger *slog.Logger
-	// Registerer receives the recorder's metrics; nil registers nothing.
-	Registerer prometheus.Registerer
-	// Namespace prefixes metric names; empty means DefaultNamespace.
-	Namespace string
-	// QueueSize bounds the events waiting for the consumer; when it is
-	// full RecordEvent drops. Zero means DefaultQueueSize; at most
-	// QueueSizeLimit.
-	QueueSize int
-	// MaxBatch bounds how many events the consumer hands an output at
-	// once. Zero means DefaultMaxBatch; at most MaxBatchLimit.
-	MaxBatch int
-	// CloseTimeout bounds Close: half of it for draining the queue into
-	// the outputs, half for the outputs to flush. Events still held when
-	// it runs out are counted as dropped or failed, whatever the outputs
-	// are stuck on (a write that never returns included); Close returns
-	// within CloseTimeout and a grace of at most a second for outputs to
-	// give up what they hold. Zero means DefaultCloseTimeout; at most
-	// CloseTimeoutLimit.
-	CloseTimeout time.Duration
-	// JSONEncoder selects the JSON encoder: "generated" (the default, the
-	// schema's generated append-style encoder) or "protojson" (the
-	// reference implementation, for comparison). New rejects any other.
-	JSONEncoder string
+// WithEventRecording returns a context that enables event recording. By
+// default recording is off, so a call path records only where its owner
+// decided that its events belong in the audit trail.
+func WithEventRecording(ctx context.Context) context.Context {
+	return runtime.WithEventRecording(ctx)
 }
 
-func (o Options) withDefaults() Options {
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
-	}
-	if o.QueueSize == 0 {
-		o.QueueSize = DefaultQueueSize
-	}
-	if o.MaxBatch == 0 {
-		o.MaxBatch = DefaultMaxBatch
-	}
-	if o.CloseTimeout == 0 {
-		o.CloseTimeout = DefaultCloseTimeout
-	}
-	return o
-}
-
-// check reports every number of o (defaults applied) outside its bounds.
-func (o Options) check() error {
-	var errs []error
-	for _, f := range []struct {
-		name     string
-		v, limit int
-	}{{"QueueSize", o.QueueSize, QueueSizeLimit}, {"MaxBatch", o.MaxBatch, MaxBatchLimit}} {
-		if f.v < 0 {
-			errs = append(errs, sink.Errorf("Options."+f.name, "%d is negative", f.v))
-		}
-		errs = append(errs, sink.AtMost("Options."+f.name, f.v, f.limit))
-	}
-	if o.CloseTimeout < 0 {
-		errs = append(errs, sink.Errorf("Options.CloseTimeout", "%q is negative", o.CloseTimeout))
-	}
-	errs = append(errs, sink.DurationAtMost("Options.CloseTimeout", o.CloseTimeout, CloseTimeoutLimit))
-	return errors.Join(errs...)
-}
-
-// drainBudget and outputBudget split CloseTimeout (see Options): the
-// outputs get what draining does not, which is at least 1ns for any
-// positive CloseTimeout. A plain CloseTimeout/2 would round a budget of
-// 1ns down to zero, which an output reads as unset and replaces with
-// sink.DefaultCloseTimeout: a tiny budget must mean a tiny Close.
-func (o Options) drainBudget() time.Duration  { return o.CloseTimeout / 2 }
-func (o Options) outputBudget() time.Duration { return o.CloseTimeout - o.drainBudget() }
-
-// ClusterPeer is what the recorder needs from an HA cluster member: its
-// position among the peers. Alertmanager's *cluster.Peer satisfies it.
-type ClusterPeer interface {
-	Position() int
-}
+// EventRecordingEnabled reports whether ctx was decorated with
+// WithEventRecording.
+func EventRecordingEnabled(ctx context.Context) bool { return runtime.EventRecordingEnabled(ctx) }
 
 // Recorder is a handle to an event recorder. It is a struct, not an
 // interface, so a missing recorder is a compile error rather than a nil
 // dereference; its zero value discards every event, as does NopRecorder.
 type Recorder struct {
-	r *recorder
+	r *runtime.Recorder[*eventrecorderpb.Event, *eventrecorderpb.EventData]
 }
 
 // NopRecorder returns a Recorder that discards every event.
@@ -143,136 +114,15 @@ func NopRecorder() Recorder { return Recorder{} }
 // started the error is logged and the recorder starts without outputs, so a
 // later ApplyConfig can fix it. Use New to get the error instead.
 func NewRecorderFromConfig(cfg Config, instance string, logger *slog.Logger, r prometheus.Registerer) Recorder {
-	opts := Options{Instance: instance, Logger: logger, Registerer: r}
-	rec, err := New(cfg, opts)
-	if err != nil {
-		opts = opts.withDefaults()
-		opts.Logger.Error("event recorder: starting without outputs", "err", err)
-		rec, _ = New(Config{}, opts)
-	}
-	return rec
+	return Recorder{rt.NewLogged(runtime.Config(cfg), Options{Instance: instance, Logger: logger, Registerer: r})}
 }
 
 // New builds a Recorder from cfg and starts its consumer. It fails, having
 // started nothing, if the configuration or a number in opts is invalid or
 // an output cannot be built.
 func New(cfg Config, opts Options) (Recorder, error) {
-	switch opts.JSONEncoder {
-	case "", JSONEncoderGenerated, JSONEncoderProtojson:
-	default:
-		return Recorder{}, fmt.Errorf("event recorder: Options.JSONEncoder %q is not %q or %q", opts.JSONEncoder, JSONEncoderGenerated, JSONEncoderProtojson)
-	}
-	opts = opts.withDefaults()
-	if err := opts.check(); err != nil {
-		return Recorder{}, err
-	}
-	r := &recorder{
-		opts:   opts,
-		log:    opts.Logger,
-		q:      queue.New[pending](opts.QueueSize),
-		done:   make(chan struct{}),
-		encode: encoderFor(opts.JSONEncoder),
-
-		instanceKey: []byte(opts.Instance),
-	}
-	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.metrics = newMetrics(opts.Namespace, opts.Registerer, func() float64 { return float64(r.q.Len()) })
-	r.dropByType = map[string]prometheus.Counter{}
-	for _, t := range append(EventTypeNames(), EventTypeUnknown) {
-		r.dropByType[t] = r.metrics.dropped.WithLabelValues(t)
-	}
-	r.outputs.Store(&outputSet{})
-	if err := r.apply(cfg); err != nil {
-		r.cancel()
-		return Recorder{}, err
-	}
-	go r.run()
-	return Recorder{r: r}, nil
-}
-
-type recorder struct {
-	opts    Options
-	log     *slog.Logger
-	metrics *metrics
-	// dropByType holds the queue-drop counter of each event type. The
-	// counters may be shared with other recorders on the registry;
-	// queueDropped is this recorder's own count.
-	dropByType   map[string]prometheus.Counter
-	queueDropped atomic.Uint64
-	q            *queue.Queue[pending]
-	encode       [numFormats]encodeFunc
-	// instanceKey is the default record key (Kafka): one instance's
-	// events stay in one partition, in order. Shared, read-only.
-	instanceKey []byte
-	peer        atomic.Pointer[ClusterPeer]
-	clock       wallClock
-
-	// outputs is the set the consumer delivers to. apply swaps it under
-	// applyMu, then takes deliverMu once so that no batch still uses the
-	// old set when removed outputs are closed.
-	outputs   atomic.Pointer[outputSet]
-	applyMu   sync.Mutex
-	deliverMu sync.Mutex
-	closing   sync.WaitGroup // removed outputs still flushing
-
-	closed atomic.Bool
-	// abandoned is set when Close's drain budget runs out: the consumer
-	// then fails what it still holds instead of handing it to outputs
-	// that are being closed. Under abandonMu, so that no Deliver starts
-	// once Close has set it (see startDeliver).
-	abandonMu sync.Mutex
-	abandoned bool
-	// delivering is the output whose Deliver the consumer is in, for
-	// Close to name one that does not return.
-	delivering atomic.Pointer[output]
-	closeOnce  sync.Once
-	closeErr   error
-	ctx        context.Context // cancelled when Close's drain budget runs out
-	cancel     context.CancelFunc
-	done       chan struct{} // closed when the consumer returns
-}
-
-// pending is what the hot path queues: the caller's data and when it was
-// recorded. The queue's ring holds it by value, so recording copies a few
-// words into memory allocated up front and allocates nothing; the consumer
-// builds the protobuf envelope (see envelope) off the caller's path.
-type pending struct {
-	data *eventrecorderpb.EventData
-	// replay is a whole event from Replay, delivered as it is; the other
-	// fields are then unused.
-	replay  *eventrecorderpb.Event
-	sec     int64
-	nsec    int32
-	cluster uint32
-}
-
-// eventData is the payload, whichever way the event was queued.
-func (p *pending) eventData() *eventrecorderpb.EventData {
-	if p.replay != nil {
-		return p.replay.GetData()
-	}
-	return p.data
-}
-
-// envelope holds an event and its timestamp in one allocation.
-type envelope struct {
-	ev eventrecorderpb.Event
-	ts timestamppb.Timestamp
-}
-
-// event returns the event p stands for, building its envelope with the
-// recorder's instance name.
-func (p *pending) event(instance string) *eventrecorderpb.Event {
-	if p.replay != nil {
-		return p.replay
-	}
-	env := &envelope{}
-	env.ts.Seconds, env.ts.Nanos = p.sec, p.nsec
-	env.ev.Timestamp = &env.ts
-	env.ev.Instance = instance
-	env.ev.Data = p.data
-	env.ev.ClusterPosition = p.cluster
-	return &env.ev
+	r, err := rt.New(runtime.Config(cfg), opts)
+	return Recorder{r}, err
 }
 
 // RecordEvent queues data for delivery, stamped with the time, instance
@@ -281,34 +131,14 @@ func (p *pending) event(instance string) *eventrecorderpb.Event {
 // the event is dropped and counted. The envelope is built and encoded
 // later, on the consumer, so data must not be modified once recorded.
 func (r Recorder) RecordEvent(ctx context.Context, data *eventrecorderpb.EventData) {
-	if r.r == nil || !EventRecordingEnabled(ctx) {
-		return
-	}
-	r.r.record(data)
+	r.r.RecordEvent(ctx, data)
 }
 
 // RecordEventFunc is RecordEvent for hot paths: build is called only when
 // recording is enabled, so a disabled call costs a context lookup and no
 // allocation.
 func (r Recorder) RecordEventFunc(ctx context.Context, build func() *eventrecorderpb.EventData) {
-	if r.r == nil || !EventRecordingEnabled(ctx) || r.r.outputs.Load().empty() {
-		return
-	}
-	r.r.record(build())
-}
-
-func (r *recorder) record(data *eventrecorderpb.EventData) {
-	if r.outputs.Load().empty() {
-		return
-	}
-	p := pending{data: data}
-	p.sec, p.nsec = r.clock.now()
-	if peer := r.peer.Load(); peer != nil {
-		p.cluster = uint32((*peer).Position())
-	}
-	if r.closed.Load() || !r.q.Push(p) {
-		r.drop(data)
-	}
+	r.r.RecordEventFunc(ctx, build)
 }
 
 // Replay queues an event that already has its envelope (read back from a
@@ -317,363 +147,92 @@ func (r *recorder) record(data *eventrecorderpb.EventData) {
 // rather than dropping, until ctx ends; it is meant for tools that backfill
 // outputs, not for hot paths. It ignores WithEventRecording.
 func (r Recorder) Replay(ctx context.Context, ev *eventrecorderpb.Event) error {
-	if r.r == nil {
-		return nil
-	}
-	if ev == nil {
-		return errors.New("event recorder: replay of a nil event")
-	}
-	wait := 50 * time.Microsecond
-	for {
-		if r.r.closed.Load() {
-			return ErrClosed
-		}
-		if r.r.q.Push(pending{replay: ev}) {
-			return nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			r.r.drop(ev.GetData())
-			return ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, 20*time.Millisecond)
-	}
+	return r.r.Replay(ctx, ev)
 }
 
 // SetClusterPeer makes every later event carry peer's position. Any value
 // with a Position() int method works, Alertmanager's *cluster.Peer
 // included; nil clears it.
-func (r Recorder) SetClusterPeer(peer ClusterPeer) {
-	if r.r == nil {
-		return
-	}
-	if peer == nil {
-		r.r.peer.Store(nil)
-		return
-	}
-	r.r.peer.Store(&peer)
-}
+func (r Recorder) SetClusterPeer(peer ClusterPeer) { r.r.SetClusterPeer(peer) }
 
 // ApplyConfig replaces the outputs with those of cfg, keeping unchanged
 // outputs running, and logs any error. It keeps the reference signature;
 // ApplyConfigErr returns the error instead.
-func (r Recorder) ApplyConfig(cfg Config) {
-	if err := r.ApplyConfigErr(cfg); err != nil && r.r != nil {
-		r.r.log.Error("event recorder: configuration not applied, previous outputs stay in force", "err", err)
-	}
-}
+func (r Recorder) ApplyConfig(cfg Config) { r.r.ApplyConfig(runtime.Config(cfg)) }
 
 // ApplyConfigErr applies cfg as a per-output diff: an output whose
 // configuration is unchanged keeps running (no reconnect, nothing it
 // buffered is lost); removed outputs are drained and closed in the
 // background; new ones are started. If the configuration is invalid or any
 // new output fails to start, nothing changes and the error says which.
-func (r Recorder) ApplyConfigErr(cfg Config) error {
-	if r.r == nil {
-		return nil
-	}
-	return r.r.apply(cfg)
-}
+func (r Recorder) ApplyConfigErr(cfg Config) error { return r.r.ApplyConfigErr(runtime.Config(cfg)) }
 
 // Close stops accepting events, delivers what was already accepted, and
 // closes every output, within Options.CloseTimeout (see there). Events it
 // had to give up are counted as dropped (still queued) or failed (held by
 // an output, or taken from the queue when the budget ran out). Calling
 // Close again returns the first result.
-func (r Recorder) Close() error {
-	if r.r == nil {
-		return nil
-	}
-	return r.r.close()
-}
-
-// OutputStats is what one output did since it started. Every event the
-// output was given is in exactly one of Delivered, Unacknowledged, Dropped,
-// Failed and Persisted (see Accounted). An output with a durable buffer
-// also reports, once each, the records its buffer held when it started
-// (Buffer.Replayed), so for it Accounted is what it was given plus those.
-type OutputStats struct {
-	Name string
-	// Delivered events were acknowledged by the destination.
-	Delivered uint64
-	// Unacknowledged events were sent without asking the destination to
-	// acknowledge them (Kafka with acks: none): nothing confirms that it
-	// stored them.
-	Unacknowledged uint64
-	// Dropped events were shed because the output's buffer was full.
-	Dropped uint64
-	// Failed events were given up on.
-	Failed uint64
-	// Persisted events were still in the output's durable buffer when it
-	// closed: not delivered, not lost; the next start delivers them.
-	Persisted uint64
-	// Bytes is the encoded size of the events delivered or sent
-	// unacknowledged.
-	Bytes uint64
-	// Buffer is what the output's own buffer holds and did, for outputs
-	// that report one (sink.Buffered); nil otherwise.
-	Buffer *sink.BufferStats
-}
-
-// Accounted is how many events the output has accounted for:
-// Delivered + Unacknowledged + Dropped + Failed + Persisted. Once the output
-// has settled, it is the number of events it was given (plus, for a durable
-// buffer, the records it replayed).
-func (s OutputStats) Accounted() uint64 {
-	return s.Delivered + s.Unacknowledged + s.Dropped + s.Failed + s.Persisted
-}
+func (r Recorder) Close() error { return r.r.Close() }
 
 // Stats reports per-output totals for the current outputs, in
-// configuration order. It is meant for summaries (the CLI prints them);
-// the metrics carry the same numbers by event type, but they are the
-// registry's: summed over every recorder registered there, and kept from
-// recorders before this one. Stats counts this recorder's outputs only.
-func (r Recorder) Stats() []OutputStats {
-	if r.r == nil {
-		return nil
-	}
-	set := r.r.outputs.Load()
-	out := make([]OutputStats, 0, len(set.outputs))
-	for _, o := range set.outputs {
-		out = append(out, o.stats())
-	}
-	return out
-}
+// configuration order (see runtime.Recorder.Stats).
+func (r Recorder) Stats() []OutputStats { return r.r.Stats() }
 
 // Dropped reports how many events this recorder's queue dropped (the
 // events_dropped_total series may also count other recorders sharing the
 // registry).
-func (r Recorder) Dropped() uint64 {
-	if r.r == nil {
-		return 0
-	}
-	return r.r.queueDrops()
+func (r Recorder) Dropped() uint64 { return r.r.Dropped() }
+
+// Config configures the recorder's outputs. Outputs are grouped by kind,
+// one list per kind, the way Alertmanager groups a receiver's
+// integrations; every recorded event goes to every output whose
+// event_types filter accepts it. Outputs of kinds registered with
+// RegisterKind are in Outputs, keyed by kind name.
+type Config runtime.Config
+
+// UnmarshalYAML decodes the output lists of every registered kind,
+// rejecting unknown keys and fields, and validates each output; the error
+// lists every problem with its path (see runtime.Runtime.DecodeConfig).
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	return rt.DecodeConfig((*runtime.Config)(c), unmarshal)
 }
 
-// drop counts an event the queue could not take. The counters are
-// resolved once per event type, so a full queue costs no label hashing.
-func (r *recorder) drop(data *eventrecorderpb.EventData) {
-	r.queueDropped.Add(1)
-	t := EventTypeName(data)
-	if c, ok := r.dropByType[t]; ok {
-		c.Inc()
-		return
-	}
-	r.metrics.dropped.WithLabelValues(t).Inc()
-}
+// MarshalYAML writes the built-in lists in table order, then every
+// registered kind's list.
+func (c Config) MarshalYAML() (any, error) { return rt.MarshalConfig(runtime.Config(c)) }
 
-func (r *recorder) queueDrops() uint64 { return r.queueDropped.Load() }
+// Validate reports every problem in the configuration that would make
+// New or ApplyConfig refuse it (short of files that cannot be opened or
+// brokers that cannot be reached), each naming the output's kind, index
+// and field, such as
+// `webhook_outputs[1].url: scheme "ftp" is not http or https`.
+func (c Config) Validate() error { return rt.Validate(runtime.Config(c)) }
 
-func (r *recorder) run() {
-	defer close(r.done)
-	batch := make([]pending, 0, r.opts.MaxBatch)
-	var d deliverer
-	for {
-		var err error
-		batch, err = r.q.PopBatch(r.ctx, batch[:0], r.opts.MaxBatch)
-		if err != nil {
-			return
-		}
-		r.deliverMu.Lock()
-		d.deliver(r, r.outputs.Load(), batch)
-		r.deliverMu.Unlock()
-		clear(batch)
-	}
-}
+// Equal reports whether two configurations describe the same outputs, as
+// each kind judges sameness (so the order of Kafka brokers does not
+// matter). Order within a list does not matter either.
+func (c Config) Equal(o Config) bool { return rt.EqualConfig(runtime.Config(c), runtime.Config(o)) }
 
-func (r *recorder) apply(cfg Config) error {
-	specs, err := cfg.specs()
-	if err != nil {
-		return err
-	}
-	r.applyMu.Lock()
-	defer r.applyMu.Unlock()
-	if r.closed.Load() {
-		return ErrClosed
-	}
-	old := r.outputs.Load()
-	kept := make([]bool, len(old.outputs))
-	next := &outputSet{}
-	var started []*output
-	fail := func(err error) error {
-		for _, o := range started {
-			_ = o.close()
-		}
-		return err
-	}
-	for _, sp := range specs {
-		if i := old.find(sp, kept); i >= 0 {
-			kept[i] = true
-			next.add(old.outputs[i])
-			continue
-		}
-		o, err := r.newOutput(sp)
-		if err != nil {
-			return fail(sink.AtPath(sp.path(), err))
-		}
-		started = append(started, o)
-		next.add(o)
-	}
-	names := make([]namedOutput, len(next.outputs))
-	for i, o := range next.outputs {
-		names[i] = namedOutput{path: o.path, name: o.name}
-	}
-	if errs := distinctNames(names); len(errs) > 0 {
-		return fail(sink.JoinProblems(errs...))
-	}
-	r.outputs.Store(next)
-	// Wait for a batch that may still hold the old set: an empty critical
-	// section is a barrier.
-	r.deliverMu.Lock()
-	//lint:ignore SA2001 the empty critical section is the point.
-	r.deliverMu.Unlock()
-	for i, o := range old.outputs {
-		if !kept[i] {
-			r.closing.Add(1)
-			go func() {
-				defer r.closing.Done()
-				if err := o.close(); err != nil {
-					r.log.Warn("event recorder: closing removed output", "output", o.name, "err", err)
-				}
-			}()
-		}
-	}
-	if len(started) > 0 || len(next.outputs) != len(old.outputs) {
-		r.log.Info("event recorder: outputs configured", "outputs", len(next.outputs), "started", len(started))
-	}
-	return nil
-}
+// Describe validates cfg and lists its outputs in table order, without
+// creating files or connecting anywhere.
+func (c Config) Describe() ([]OutputInfo, error) { return rt.Describe(runtime.Config(c)) }
 
-// closeGrace is how long Close waits beyond CloseTimeout for outputs that
-// are giving up what they hold (a file closed under a stuck write,
-// requests cancelled) and for the consumer they release, before it
-// returns without them. Built-in outputs need a fraction of it; only an
-// output that ignores its own budget makes Close wait it out.
-const closeGrace = time.Second
+// LoadConfig parses a YAML configuration.
+func LoadConfig(b []byte) (Config, error) { return runtime.LoadConfig[Config](b) }
 
-// errAbandoned is the failure of events the consumer had taken from the
-// queue but not yet handed to an output when Close's drain budget ran
-// out.
-var errAbandoned = errors.New("event recorder: close budget ran out before the event reached the output")
+// ReadConfig reads a configuration from r, at most MaxConfigBytes, for
+// LoadConfig; beyond the limit it fails, having read no more than it.
+func ReadConfig(r io.Reader) ([]byte, error) { return runtime.ReadConfig(r) }
 
-func (r *recorder) close() error {
-	r.closeOnce.Do(func() {
-		start := time.Now()
-		r.applyMu.Lock()
-		r.closed.Store(true)
-		r.applyMu.Unlock()
-		r.q.Close()
-		drain := time.NewTimer(r.opts.drainBudget())
-		select {
-		case <-r.done:
-		case <-drain.C:
-			// The consumer may be stuck in an output's Deliver (a write
-			// that never returns): it is not waited for here. It hands
-			// what it still holds to no further output (see deliver),
-			// and closing the outputs below releases it.
-			r.abandonMu.Lock()
-			r.abandoned = true
-			r.abandonMu.Unlock()
-		}
-		drain.Stop()
-		r.cancel()
-		// Whatever the consumer has not taken was accepted but will
-		// never reach an output: count it as dropped. The queue may be
-		// popped beside the consumer, which takes nothing more once
-		// its context is cancelled.
-		var given int
-		for {
-			left := r.q.TryPopBatch(nil, 1024)
-			if len(left) == 0 {
-				break
-			}
-			for i := range left {
-				r.drop(left[i].eventData())
-			}
-			given += len(left)
-		}
-		deadline := time.NewTimer(time.Until(start.Add(r.opts.CloseTimeout + closeGrace)))
-		defer deadline.Stop()
-		set := r.outputs.Load()
-		errs := make([]error, len(set.outputs))
-		closed := make([]atomic.Bool, len(set.outputs))
-		var wg sync.WaitGroup
-		for i, o := range set.outputs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := o.close(); err != nil {
-					if !strings.Contains(err.Error(), o.name) {
-						err = fmt.Errorf("%s: %w", o.name, err)
-					}
-					errs[i] = err
-				}
-				closed[i].Store(true)
-			}()
-		}
-		finished := waitUntil(&wg, r.done, r.closing.Wait, deadline.C)
-		// An output still closing may yet write its slot of errs: read
-		// only the slots of those that have finished.
-		var (
-			late []string
-			all  []error
-		)
-		for i, o := range set.outputs {
-			if closed[i].Load() {
-				all = append(all, errs[i])
-			} else {
-				late = append(late, o.name)
-			}
-		}
-		if !finished {
-			if o := r.delivering.Load(); o != nil {
-				all = append(all, fmt.Errorf("event recorder: output %s was still in Deliver after the close budget of %v; what it holds may be counted late or never", o.name, r.opts.CloseTimeout))
-			}
-			if len(late) > 0 {
-				all = append(all, fmt.Errorf("event recorder: outputs %s did not finish closing within the close budget of %v", strings.Join(late, ", "), r.opts.CloseTimeout))
-			}
-		}
-		r.metrics.untrackQueue()
-		if given > 0 {
-			all = append(all, fmt.Errorf("event recorder: close budget ran out with %d events still queued; counted as dropped", given))
-		}
-		r.closeErr = errors.Join(all...)
-	})
-	return r.closeErr
-}
+// LoadConfigFile reads (see ReadConfig) and parses a YAML configuration
+// file.
+func LoadConfigFile(path string) (Config, error) { return runtime.LoadConfigFile[Config](path) }
 
-// startDeliver reports whether the consumer may hand o a batch, and
-// marks it as being delivered to. It may not once Close's drain budget has
-// run out: Close is about to close o, and a sink is never handed a batch
-// after its Close has begun (one already in Deliver may still be there).
-func (r *recorder) startDeliver(o *output) bool {
-	r.abandonMu.Lock()
-	defer r.abandonMu.Unlock()
-	if r.abandoned {
-		return false
-	}
-	r.delivering.Store(o)
-	return true
-}
+// RegisterKind adds an output kind to this schema's table, so that its
+// outputs can be configured under "<name>_outputs" in YAML or in
+// Config.Outputs. Call it from an init function, before loading
+// configuration.
+func RegisterKind(k sink.Kind[*eventrecorderpb.Event]) error { return rt.RegisterKind(k) }
 
-// waitUntil waits for the outputs' Close calls, the consumer and the
-// removed outputs still closing, until deadline fires. It reports whether
-// all of them finished.
-func waitUntil(outputs *sync.WaitGroup, consumer <-chan struct{}, removed func(), deadline <-chan time.Time) bool {
-	all := make(chan struct{})
-	go func() {
-		outputs.Wait()
-		<-consumer
-		removed()
-		close(all)
-	}()
-	select {
-	case <-all:
-		return true
-	case <-deadline:
-		return false
-	}
-}
+// Kinds lists the registered output kinds, built-in ones first.
+func Kinds() []sink.Kind[*eventrecorderpb.Event] { return rt.Kinds() }

@@ -4,10 +4,12 @@
 // `go generate ./event/` runs:
 //
 //   - cmd/protoc-gen-eventrecorder writes event/eventtype.gen.go,
-//     event/constructors.gen.go and event/convert.gen.go: the event-type
-//     names, one constructor per event type and the converters from
-//     Alertmanager's domain types. It is built on protogen and jennifer; the
-//     logic lives in internal/api.
+//     event/constructors.gen.go, event/convert.gen.go and
+//     event/schema.gen.go: the event-type names, one constructor per event
+//     type, the converters from Alertmanager's domain types, and the
+//     schema description that binds the schema to the recorder runtime.
+//     It is built on protogen and jennifer; the logic lives in
+//     internal/api.
 //   - cmd/protoc-gen-eventrecorder-json writes the JSON encoders.
 //
 // gen is a module of its own (gen/go.mod) that also pins the repository's
@@ -17,6 +19,25 @@
 // out of the module graph of everyone who imports the event package. gen
 // imports nothing of the root module at run time; its tests use the
 // generated eventrecorderpb through a replace directive.
+//
+// # How a schema plugs into the runtime
+//
+// The recorder itself (queue, batching, encoding, outputs, configuration,
+// metrics) is github.com/eventrecorder/eventrecorder/event/runtime, which
+// knows no schema. schema.gen.go declares the one value it needs,
+// `var schema = runtime.Schema[*Event, *EventData]{...}`: the event-type
+// list and switch of eventtype.gen.go, a function that builds the envelope
+// (the message the mapping's envelope: key names, default Event, with
+// fields timestamp, instance, data and cluster_position; a 32-bit
+// position is converted from the runtime's 64-bit one), accessors that
+// read an envelope back, and the encoders (the envelope's generated
+// AppendJSON, protojson, protobuf). It also references
+// runtime.IsAtLeastVersion1, so that it fails to build against a runtime
+// older than the one it was generated for. The schema's facade binds it
+// (`var rt = runtime.Bind(schema)`) and forwards its typed API to rt; see
+// event/recorder.go. A second schema gets its own description by running
+// the same generator on it. The generator only emits the runtime's
+// import path; it imports nothing of it.
 //
 // # Adding an event type
 //
@@ -49,6 +70,8 @@
 //	              and event_type_names (default EventTypeName and
 //	              EventTypeNames); event/v2 makes them unexported, as its
 //	              exported API is a hand-written facade around them
+//	envelope:     the message recorders write, with fields timestamp,
+//	              instance, data and cluster_position (default Event)
 //	imports:      package name → import path, for expressions and types
 //	lint_file_ignore: staticcheck "CHECK reason" entries, emitted as
 //	              //lint:file-ignore directives in every generated file

@@ -156,8 +156,8 @@ func goldenConstructed(t testing.TB) map[string]*eventsv2pb.EventData {
 	}
 }
 
-// envelope wraps data as the schema's golden events are wrapped.
-func envelope(t testing.TB, d *eventsv2pb.EventData) *eventsv2pb.Event {
+// goldenEnvelope wraps data as the schema's golden events are wrapped.
+func goldenEnvelope(t testing.TB, d *eventsv2pb.EventData) *eventsv2pb.Event {
 	return &eventsv2pb.Event{
 		Timestamp:       timestamppb.New(mustTime(t, "2026-03-01T10:00:05.25Z")),
 		Instance:        "am-0.example.net:9093",
@@ -221,7 +221,7 @@ func TestConstructorsWriteSchemaGolden(t *testing.T) {
 				wantJSON.Reset()
 				wantJSON.Write(b)
 			}
-			ev := envelope(t, d)
+			ev := goldenEnvelope(t, d)
 			if !proto.Equal(ev, want) {
 				t.Errorf("constructed event differs from the golden one\n got %v\nwant %v", ev, want)
 			}

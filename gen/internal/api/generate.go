@@ -23,7 +23,13 @@ const (
 	EventTypesFile   = "eventtype.gen.go"
 	ConstructorsFile = "constructors.gen.go"
 	ConvertersFile   = "convert.gen.go"
+	SchemaFile       = "schema.gen.go"
 )
+
+// RuntimePackage is the import path of the recorder runtime the schema
+// description plugs into. The generated code references it; the
+// generator itself imports nothing of it.
+const RuntimePackage = "github.com/eventrecorder/eventrecorder/event/runtime"
 
 // header marks every file as generated (so linters and reviewers skip it)
 // and names the generator that owns it.
@@ -44,6 +50,7 @@ func Generate(p *protogen.Plugin, m *Mapping, mappingName string) error {
 		{EventTypesFile, g.eventTypes},
 		{ConstructorsFile, g.constructors},
 		{ConvertersFile, g.converters},
+		{SchemaFile, g.schema},
 	} {
 		f := g.newFile()
 		if err := out.build(f); err != nil {
@@ -227,10 +234,7 @@ func (g *generator) eventTypes(f *jen.File) error {
 		names = append(names, jen.Id(constName(arm)))
 	}
 	namesFunc, nameFunc := g.m.Names.EventTypeNames, g.m.Names.EventTypeName
-	list := "eventTypeNames"
-	if list == namesFunc || list == nameFunc {
-		list = "allEventTypeNames"
-	}
+	list := g.m.eventTypeList()
 	f.Add(doc(list + " is kept private so that no caller can reorder or overwrite the list other callers see."))
 	f.Var().Id(list).Op("=").Index().String().Custom(multi, names...)
 

@@ -72,7 +72,7 @@ func mustRun(t *testing.T, schema, mapping string) map[string][]byte {
 // diff after `go generate`.
 func TestCheckedInFilesAreCurrent(t *testing.T) {
 	out := mustRun(t, schematest.Schema(t), realMapping(t))
-	want := []string{ConstructorsFile, ConvertersFile, EventTypesFile}
+	want := []string{ConstructorsFile, ConvertersFile, EventTypesFile, SchemaFile}
 	if len(out) != len(want) {
 		t.Fatalf("generated %d files, want %v", len(out), want)
 	}

@@ -26,6 +26,9 @@ type Mapping struct {
 	Names Names `yaml:"names"`
 	// EventData names the message whose single oneof lists the event types.
 	EventData string `yaml:"event_data"`
+	// Envelope names the message recorders write: timestamp, instance,
+	// data (an EventData) and cluster_position.
+	Envelope string `yaml:"envelope"`
 	// FileIgnore lists staticcheck checks to silence in the generated files,
 	// each "CHECK reason", emitted as //lint:file-ignore directives.
 	FileIgnore []string `yaml:"lint_file_ignore"`
@@ -211,8 +214,21 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	return &m, nil
 }
 
+// eventTypeList is the private variable holding the event-type names,
+// which the generated event-type functions and the schema description
+// share; it must not collide with a function's configured name.
+func (m *Mapping) eventTypeList() string {
+	if list := "eventTypeNames"; list != m.Names.EventTypeNames && list != m.Names.EventTypeName {
+		return list
+	}
+	return "allEventTypeNames"
+}
+
 // setDefaults fills in what the mapping leaves out.
 func (m *Mapping) setDefaults() {
+	if m.Envelope == "" {
+		m.Envelope = "Event"
+	}
 	if m.EventData == "" {
 		m.EventData = "EventData"
 	}

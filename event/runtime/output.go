@@ -1,4 +1,4 @@
-package event
+package runtime
 
 import (
 	"errors"
@@ -9,22 +9,21 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
 // output is one running sink with the recorder's bookkeeping around it.
-type output struct {
+type output[E any] struct {
 	name   string
 	path   string // e.g. "webhook_outputs[1]", for errors
-	spec   outputSpec
-	sink   sink.Sink[*eventrecorderpb.Event]
+	spec   outputSpec[E]
+	sink   sink.Sink[E]
 	format sink.Format
 	accept map[string]bool // nil: every event type
 
 	// Consumer-owned scratch: the messages handed to the sink, and which
 	// events of the current batch the filter takes.
-	batch []sink.Message[*eventrecorderpb.Event]
+	batch []sink.Message[E]
 	takes []bool
 
 	// byType holds the output's series for each event type, resolved
@@ -50,15 +49,15 @@ type typeSeries struct {
 	persisted func() prometheus.Counter
 }
 
-func (r *recorder) newOutput(sp outputSpec) (*output, error) {
-	o := &output{spec: sp, path: sp.path(), format: sp.kind.Format(sp.config), log: r.log}
+func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
+	o := &output[E]{spec: sp, path: sp.path(), format: sp.kind.Format(sp.config), log: r.log}
 	if f, ok := sp.config.(sink.Filtered); ok && len(f.EventTypeFilter()) > 0 {
 		o.accept = map[string]bool{}
 		for _, t := range f.EventTypeFilter() {
 			o.accept[t] = true
 		}
 	}
-	env := sink.Env[*eventrecorderpb.Event]{
+	env := sink.Env[E]{
 		Logger:       r.log.With("output_kind", sp.kind.Name()),
 		Reporter:     o,
 		Metrics:      r.metrics.kinds,
@@ -89,7 +88,7 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 		}
 	}
 	o.byType = map[string]*typeSeries{EventTypeUnknown: series(EventTypeUnknown)}
-	for _, t := range EventTypeNames() {
+	for _, t := range r.schema.EventTypes {
 		o.byType[t] = series(t)
 	}
 	o.other = series
@@ -98,7 +97,7 @@ func (r *recorder) newOutput(sp outputSpec) (*output, error) {
 	return o, nil
 }
 
-func (o *output) series(t string) *typeSeries {
+func (o *output[E]) series(t string) *typeSeries {
 	if s, ok := o.byType[t]; ok {
 		return s
 	}
@@ -107,7 +106,7 @@ func (o *output) series(t string) *typeSeries {
 
 // Report implements sink.Reporter: it is how an output's outcomes reach
 // the metrics.
-func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sink.Outcome, err error) {
+func (o *output[E]) Report(msgs []sink.Message[E], outcome sink.Outcome, err error) {
 	switch outcome {
 	case sink.Delivered, sink.Unacknowledged:
 		acked := outcome == sink.Delivered
@@ -160,7 +159,7 @@ func (o *output) Report(msgs []sink.Message[*eventrecorderpb.Event], outcome sin
 	}
 }
 
-func (o *output) logFailure(n int, err error) {
+func (o *output[E]) logFailure(n int, err error) {
 	if err == nil {
 		err = errors.New("unknown")
 	}
@@ -169,13 +168,13 @@ func (o *output) logFailure(n int, err error) {
 
 // close closes the sink, then writes the failures not yet logged, so
 // that the logged counts add up to every failure.
-func (o *output) close() error {
+func (o *output[E]) close() error {
 	err := o.sink.Close()
 	o.failures.Flush()
 	return err
 }
 
-func (o *output) stats() OutputStats {
+func (o *output[E]) stats() OutputStats {
 	st := OutputStats{
 		Name:           o.name,
 		Delivered:      o.delivered.Load(),
@@ -193,8 +192,8 @@ func (o *output) stats() OutputStats {
 }
 
 // outputSet is an immutable list of outputs, swapped whole on reload.
-type outputSet struct {
-	outputs []*output
+type outputSet[E any] struct {
+	outputs []*output[E]
 	formats [numFormats]bool // which encodings the set needs
 	// copies says, per format, whether some output of that format may
 	// keep values after Deliver returns, so that each value needs a copy
@@ -202,9 +201,9 @@ type outputSet struct {
 	copies [numFormats]bool
 }
 
-func (s *outputSet) empty() bool { return s == nil || len(s.outputs) == 0 }
+func (s *outputSet[E]) empty() bool { return s == nil || len(s.outputs) == 0 }
 
-func (s *outputSet) add(o *output) {
+func (s *outputSet[E]) add(o *output[E]) {
 	s.outputs = append(s.outputs, o)
 	s.formats[o.format] = true
 	if !o.spec.kind.Synchronous() {
@@ -214,7 +213,7 @@ func (s *outputSet) add(o *output) {
 
 // find returns the index of an output not yet kept whose configuration is
 // the same as sp's, or -1.
-func (s *outputSet) find(sp outputSpec, kept []bool) int {
+func (s *outputSet[E]) find(sp outputSpec[E], kept []bool) int {
 	for i, o := range s.outputs {
 		if !kept[i] && o.spec.kind.Name() == sp.kind.Name() && sp.kind.Equal(o.spec.config, sp.config) {
 			return i
@@ -223,14 +222,14 @@ func (s *outputSet) find(sp outputSpec, kept []bool) int {
 	return -1
 }
 
-func (o *output) accepts(eventType string) bool {
+func (o *output[E]) accepts(eventType string) bool {
 	return o.accept == nil || o.accept[eventType]
 }
 
 // filter sets o.takes for a batch of the given event types. Batches tend
 // to hold runs of one type, and the names are the generated constants, so
 // comparing with the previous name is cheaper than a map lookup per event.
-func (o *output) filter(types []string) {
+func (o *output[E]) filter(types []string) {
 	o.takes = resize(o.takes, len(types))
 	var last string
 	var ok bool

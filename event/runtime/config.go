@@ -1,4 +1,4 @@
-package event
+package runtime
 
 import (
 	"errors"
@@ -11,7 +11,6 @@ import (
 
 	"go.yaml.in/yaml/v2"
 
-	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
@@ -22,7 +21,7 @@ import (
 )
 
 // The configuration types of the built-in output kinds. They live with
-// their sinks; these names keep the reference API.
+// their sinks; these names are the ones facades re-export.
 type (
 	FileOutputConfig    = file.Config
 	WebhookOutputConfig = webhook.Config
@@ -38,10 +37,16 @@ const (
 	KindStdout  = "stdout"
 )
 
-// Config configures the recorder's outputs. Outputs are grouped by kind,
+// Config configures a recorder's outputs. Outputs are grouped by kind,
 // one list per kind, the way Alertmanager groups a receiver's
 // integrations; every recorded event goes to every output whose
 // event_types filter accepts it.
+//
+// A Config means something only with a schema's kind table and event
+// types, so its checks and its YAML decoding are methods of Runtime
+// (Validate, DecodeConfig, ...). A facade declares its own configuration
+// type on this one (type Config runtime.Config) and gives it
+// UnmarshalYAML and the other methods by forwarding to its Runtime.
 type Config struct {
 	FileOutputs    []FileOutputConfig    `yaml:"file_outputs,omitempty" json:"file_outputs,omitempty"`
 	WebhookOutputs []WebhookOutputConfig `yaml:"webhook_outputs,omitempty" json:"webhook_outputs,omitempty"`
@@ -54,41 +59,20 @@ type Config struct {
 	Outputs map[string][]any `yaml:"-" json:"-"`
 }
 
-// kinds is the output table. Built-in kinds come first, in the order their
-// lists appear in Config.
-var kinds sink.Registry[*eventrecorderpb.Event]
-
-func init() {
-	for _, k := range []sink.Kind[*eventrecorderpb.Event]{
-		file.Kind[*eventrecorderpb.Event](),
-		webhook.Kind[*eventrecorderpb.Event](),
-		kafka.Kind[*eventrecorderpb.Event](),
-		stdout.Kind[*eventrecorderpb.Event](),
-	} {
-		if err := kinds.Register(k); err != nil {
-			panic(err) // a programming error in this package
-		}
-	}
+// builtinKinds are the built-in output kinds of schema E, in the order
+// their lists appear in Config.
+func builtinKinds[E any]() []sink.Kind[E] {
+	return []sink.Kind[E]{file.Kind[E](), webhook.Kind[E](), kafka.Kind[E](), stdout.Kind[E]()}
 }
-
-// RegisterKind adds an output kind to the table, so that its outputs can
-// be configured under "<name>_outputs" in YAML or in Config.Outputs. Call
-// it from an init function, before loading configuration.
-func RegisterKind(k sink.Kind[*eventrecorderpb.Event]) error {
-	return kinds.Register(k)
-}
-
-// Kinds lists the registered output kinds, built-in ones first.
-func Kinds() []sink.Kind[*eventrecorderpb.Event] { return kinds.Kinds() }
 
 // outputSpec is one configured output, whatever its kind.
-type outputSpec struct {
-	kind   sink.Kind[*eventrecorderpb.Event]
+type outputSpec[E any] struct {
+	kind   sink.Kind[E]
 	index  int
 	config any
 }
 
-func (s outputSpec) path() string { return fmt.Sprintf("%s[%d]", s.kind.Key(), s.index) }
+func (s outputSpec[E]) path() string { return fmt.Sprintf("%s[%d]", s.kind.Key(), s.index) }
 
 func builtinList(c *Config, kind string) []any {
 	switch kind {
@@ -140,21 +124,21 @@ func (c *Config) appendOutput(kind string, cfg any) {
 // ApplyConfig all go through it, so whatever one accepts the others do.
 // All problems are reported (up to sink.MaxProblems), each prefixed with
 // its path.
-func (c Config) specs() ([]outputSpec, error) {
+func (rt *Runtime[E, D]) specs(c Config) ([]outputSpec[E], error) {
 	var (
-		out  []outputSpec
+		out  []outputSpec[E]
 		errs []error
 	)
-	for _, k := range kinds.Kinds() {
+	for _, k := range rt.kinds.Kinds() {
 		list := c.Outputs[k.Name()]
 		if isBuiltin(k.Name()) {
 			list = builtinList(&c, k.Name())
 		}
 		for i, raw := range list {
-			sp := outputSpec{kind: k, index: i}
+			sp := outputSpec[E]{kind: k, index: i}
 			cfg, err := k.Check(raw)
 			if err == nil {
-				err = checkCommon(cfg)
+				err = rt.checkCommon(cfg)
 			}
 			if err != nil {
 				errs = append(errs, sink.AtPath(sp.path(), err))
@@ -165,8 +149,8 @@ func (c Config) specs() ([]outputSpec, error) {
 		}
 	}
 	for name := range c.Outputs {
-		if _, ok := kinds.Lookup(name); !ok || isBuiltin(name) {
-			errs = append(errs, fmt.Errorf("%s_outputs: unknown output kind %q (registered: %s)", name, name, strings.Join(kindNames(), ", ")))
+		if _, ok := rt.kinds.Lookup(name); !ok || isBuiltin(name) {
+			errs = append(errs, fmt.Errorf("%s_outputs: unknown output kind %q (registered: %s)", name, name, strings.Join(rt.kindNames(), ", ")))
 		}
 	}
 	var names []namedOutput
@@ -205,49 +189,45 @@ func distinctNames(outputs []namedOutput) []error {
 // brokers that cannot be reached), each naming the output's kind, index
 // and field, such as
 // `webhook_outputs[1].url: scheme "ftp" is not http or https`.
-func (c Config) Validate() error {
-	_, err := c.specs()
+func (rt *Runtime[E, D]) Validate(c Config) error {
+	_, err := rt.specs(c)
 	return err
 }
 
 // checkCommon checks the settings the recorder applies to outputs of
 // every kind: the event-type filter and the name.
-func checkCommon(cfg any) error {
-	return errors.Join(checkFilter(cfg), sink.CheckName(cfg))
+func (rt *Runtime[E, D]) checkCommon(cfg any) error {
+	return errors.Join(rt.checkFilter(cfg), sink.CheckName(cfg))
 }
 
-func checkFilter(cfg any) error {
+func (rt *Runtime[E, D]) checkFilter(cfg any) error {
 	f, ok := cfg.(sink.Filtered)
 	if !ok {
 		return nil
 	}
 	var errs []error
 	for i, name := range f.EventTypeFilter() {
-		if !slices.Contains(eventTypeNames, name) {
-			errs = append(errs, sink.Errorf("event_types["+strconv.Itoa(i)+"]", "unknown event type %q (known: %s)", name, knownEventTypes))
+		if !slices.Contains(rt.schema.EventTypes, name) {
+			errs = append(errs, sink.Errorf("event_types["+strconv.Itoa(i)+"]", "unknown event type %q (known: %s)", name, rt.known))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// knownEventTypes lists the event types a filter may name, once rather
-// than for each unknown one.
-var knownEventTypes = strings.Join(eventTypeNames, ", ")
-
-func kindNames() []string {
+func (rt *Runtime[E, D]) kindNames() []string {
 	var names []string
-	for _, k := range kinds.Kinds() {
+	for _, k := range rt.kinds.Kinds() {
 		names = append(names, k.Name())
 	}
 	return names
 }
 
-// Equal reports whether two configurations describe the same outputs, as
-// each kind judges sameness (so the order of Kafka brokers does not
-// matter). Order within a list does not matter either.
-func (c Config) Equal(o Config) bool {
-	a, errA := c.specs()
-	b, errB := o.specs()
+// EqualConfig reports whether two configurations describe the same
+// outputs, as each kind judges sameness (so the order of Kafka brokers
+// does not matter). Order within a list does not matter either.
+func (rt *Runtime[E, D]) EqualConfig(c, o Config) bool {
+	a, errA := rt.specs(c)
+	b, errB := rt.specs(o)
 	if errA != nil || errB != nil || len(a) != len(b) {
 		return false
 	}
@@ -267,23 +247,23 @@ func (c Config) Equal(o Config) bool {
 	return true
 }
 
-// UnmarshalYAML decodes the output lists of every registered kind,
-// rejecting unknown keys and fields, and validates each output. The error
-// lists every problem with its path. It works the same under
-// gopkg.in/yaml.v2 (Alertmanager's driver up to v0.34) and
-// go.yaml.in/yaml/v2, strict or not: the document is captured as a
-// driver-neutral yamltree.Node and decoded from there.
-func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+// DecodeConfig is a configuration's UnmarshalYAML: it decodes the output
+// lists of every registered kind into c, rejecting unknown keys and
+// fields, and validates each output. The error lists every problem with
+// its path. It works the same under gopkg.in/yaml.v2 (Alertmanager's
+// driver up to v0.34) and go.yaml.in/yaml/v2, strict or not: the document
+// is captured as a driver-neutral yamltree.Node and decoded from there.
+func (rt *Runtime[E, D]) DecodeConfig(c *Config, unmarshal func(any) error) error {
 	var top yamltree.Node
 	if err := unmarshal(&top); err != nil {
 		return err
 	}
-	return c.decode(top)
+	return rt.decode(c, top)
 }
 
 // decode fills c from a captured document; every way of loading a
 // configuration ends here.
-func (c *Config) decode(top yamltree.Node) error {
+func (rt *Runtime[E, D]) decode(c *Config, top yamltree.Node) error {
 	*c = Config{}
 	if top.Kind() == yamltree.Null {
 		return nil
@@ -306,9 +286,9 @@ func (c *Config) decode(top yamltree.Node) error {
 		}
 		seen[key] = true
 		name, ok := strings.CutSuffix(key, "_outputs")
-		k, found := kinds.Lookup(name)
+		k, found := rt.kinds.Lookup(name)
 		if !ok || !found {
-			errs = append(errs, fmt.Errorf("%q: unknown key (want one of %s)", fmt.Sprint(item.Key.Value()), strings.Join(outputKeys(), ", ")))
+			errs = append(errs, fmt.Errorf("%q: unknown key (want one of %s)", fmt.Sprint(item.Key.Value()), strings.Join(rt.outputKeys(), ", ")))
 			continue
 		}
 		switch item.Value.Kind() {
@@ -323,7 +303,7 @@ func (c *Config) decode(top yamltree.Node) error {
 			path := fmt.Sprintf("%s[%d]", key, i)
 			cfg, err := decodeOutput(k, raw)
 			if cfg != nil {
-				err = sink.JoinUnreported(err, checkCommon(cfg))
+				err = sink.JoinUnreported(err, rt.checkCommon(cfg))
 			}
 			if err != nil {
 				errs = append(errs, sink.AtPath(path, err))
@@ -341,9 +321,9 @@ func (c *Config) decode(top yamltree.Node) error {
 	return sink.JoinProblems(errs...)
 }
 
-func outputKeys() []string {
+func (rt *Runtime[E, D]) outputKeys() []string {
 	var keys []string
-	for _, k := range kinds.Kinds() {
+	for _, k := range rt.kinds.Kinds() {
 		keys = append(keys, k.Key())
 	}
 	return keys
@@ -354,7 +334,7 @@ func outputKeys() []string {
 // and its Validate, exactly as for a standalone document. Every error has
 // a field path where one can be found, and URL credentials that a
 // message echoes are masked, whatever the kind.
-func decodeOutput(k sink.Kind[*eventrecorderpb.Event], item yamltree.Node) (any, error) {
+func decodeOutput[E any](k sink.Kind[E], item yamltree.Node) (any, error) {
 	switch item.Kind() {
 	case yamltree.Null:
 		item = yamltree.EmptyMapping()
@@ -369,11 +349,12 @@ func decodeOutput(k sink.Kind[*eventrecorderpb.Event], item yamltree.Node) (any,
 	return cfg, nil
 }
 
-// MarshalYAML writes the built-in lists in table order, then every
-// registered kind's list. It returns only types both yaml.v2 drivers
-// know (a struct and a map), so that Alertmanager's gopkg.in/yaml.v2
-// renders the section as the mapping it reads.
-func (c Config) MarshalYAML() (any, error) {
+// MarshalConfig is a configuration's MarshalYAML: it writes the built-in
+// lists in table order, then every registered kind's list. It returns
+// only types both yaml.v2 drivers know (a struct and a map), so that
+// Alertmanager's gopkg.in/yaml.v2 renders the section as the mapping it
+// reads.
+func (rt *Runtime[E, D]) MarshalConfig(c Config) (any, error) {
 	type lists struct {
 		FileOutputs    []FileOutputConfig    `yaml:"file_outputs,omitempty"`
 		WebhookOutputs []WebhookOutputConfig `yaml:"webhook_outputs,omitempty"`
@@ -387,7 +368,7 @@ func (c Config) MarshalYAML() (any, error) {
 		KafkaOutputs:   c.KafkaOutputs,
 		StdoutOutputs:  c.StdoutOutputs,
 	}
-	for _, k := range kinds.Kinds() {
+	for _, k := range rt.kinds.Kinds() {
 		if list := c.Outputs[k.Name()]; !isBuiltin(k.Name()) && len(list) > 0 {
 			if out.Registered == nil {
 				out.Registered = map[string][]any{}
@@ -398,11 +379,14 @@ func (c Config) MarshalYAML() (any, error) {
 	return out, nil
 }
 
-// LoadConfig parses a YAML configuration.
-func LoadConfig(b []byte) (Config, error) {
-	var c Config
+// LoadConfig parses a YAML configuration strictly into a facade's
+// configuration type C, whose UnmarshalYAML (forwarding to DecodeConfig)
+// does the work.
+func LoadConfig[C any](b []byte) (C, error) {
+	var c C
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
-		return Config{}, err
+		var zero C
+		return zero, err
 	}
 	return c, nil
 }
@@ -419,21 +403,22 @@ func ReadConfig(r io.Reader) ([]byte, error) {
 	return readlimit.ReadAll(r, MaxConfigBytes, "a configuration")
 }
 
-// LoadConfigFile reads (see ReadConfig) and parses a YAML configuration
-// file.
-func LoadConfigFile(path string) (Config, error) {
+// LoadConfigFile reads (see ReadConfig) and parses (see LoadConfig) a
+// YAML configuration file.
+func LoadConfigFile[C any](path string) (C, error) {
+	var zero C
 	f, err := os.Open(path)
 	if err != nil {
-		return Config{}, err
+		return zero, err
 	}
 	defer func() { _ = f.Close() }()
 	b, err := ReadConfig(f)
 	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
-	c, err := LoadConfig(b)
+	c, err := LoadConfig[C](b)
 	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
 }
@@ -452,10 +437,10 @@ type OutputInfo struct {
 	EventTypes []string
 }
 
-// Describe validates cfg and lists its outputs in table order, without
+// Describe validates c and lists its outputs in table order, without
 // creating files or connecting anywhere.
-func (c Config) Describe() ([]OutputInfo, error) {
-	specs, err := c.specs()
+func (rt *Runtime[E, D]) Describe(c Config) ([]OutputInfo, error) {
+	specs, err := rt.specs(c)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package event
+package runtime
 
 import (
 	"sync/atomic"
@@ -27,15 +27,14 @@ type clockAnchor struct {
 	wall int64     // the same instant, Unix nanoseconds
 }
 
-// now returns the current wall-clock time as Unix seconds and nanoseconds.
-func (c *wallClock) now() (sec int64, nsec int32) {
+// now returns the current wall-clock time in Unix nanoseconds.
+func (c *wallClock) now() int64 {
 	if a := c.anchor.Load(); a != nil {
 		if d := time.Since(a.mono); d >= 0 && d < reanchorEvery {
-			ns := a.wall + int64(d)
-			return ns / 1e9, int32(ns % 1e9)
+			return a.wall + int64(d)
 		}
 	}
 	t := time.Now()
 	c.anchor.Store(&clockAnchor{mono: t, wall: t.UnixNano()})
-	return t.Unix(), int32(t.Nanosecond())
+	return t.UnixNano()
 }

@@ -1,19 +1,18 @@
-package event
+package runtime
 
 import (
 	"time"
 
-	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
 // deliverer is the consumer's per-batch state: it encodes each event once
 // per format that some output wants it in, and hands every output its
 // share of the batch.
-type deliverer struct {
+type deliverer[E comparable, D any] struct {
 	types  []string
 	times  []time.Time
-	events []*eventrecorderpb.Event // nil where no output wants the event
+	events []E // zero where no output wants the event
 	// For each format: whether event i is needed, its encoding, and why
 	// it failed to encode.
 	need   [numFormats][]bool
@@ -25,18 +24,18 @@ type deliverer struct {
 	scratch [numFormats][]byte
 }
 
-func (d *deliverer) deliver(r *recorder, set *outputSet, popped []pending) {
+func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped []pending[E, D]) {
 	if set.empty() {
 		// Accepted while outputs existed, removed since: nothing will
 		// ever deliver it, so count it.
 		for i := range popped {
-			r.drop(popped[i].eventData())
+			r.drop(r.eventData(&popped[i]))
 		}
 		return
 	}
 	d.types = d.types[:0]
 	for i := range popped {
-		d.types = append(d.types, EventTypeName(popped[i].eventData()))
+		d.types = append(d.types, r.schema.TypeName(r.eventData(&popped[i])))
 	}
 	for f := range d.need {
 		d.need[f] = resize(d.need[f], len(popped))
@@ -55,13 +54,12 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, popped []pending) {
 	d.events, d.times = d.events[:0], d.times[:0]
 	for i := range popped {
 		var (
-			ev *eventrecorderpb.Event
+			ev E
 			at time.Time
 		)
 		for f := range d.need {
 			if d.need[f][i] {
-				ev = popped[i].event(r.opts.Instance)
-				at = ev.GetTimestamp().AsTime()
+				ev, at = r.event(&popped[i])
 				break
 			}
 		}
@@ -74,7 +72,7 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, popped []pending) {
 			d.encode(r, sink.Format(f), batch, set.copies[f])
 		}
 	}
-	var failed []sink.Message[*eventrecorderpb.Event]
+	var failed []sink.Message[E]
 	for _, o := range set.outputs {
 		o.batch = o.batch[:0]
 		failed = failed[:0]
@@ -83,9 +81,11 @@ func (d *deliverer) deliver(r *recorder, set *outputSet, popped []pending) {
 			if !o.takes[i] {
 				continue
 			}
-			msg := sink.Message[*eventrecorderpb.Event]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i]}
-			if ev.GetInstance() != r.opts.Instance {
-				msg.Key = []byte(ev.GetInstance()) // a replayed event keeps its own instance
+			msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i]}
+			if popped[i].isReplay() {
+				if inst := r.schema.Instance(ev); inst != r.opts.Instance {
+					msg.Key = []byte(inst) // a replayed event keeps its own instance
+				}
 			}
 			if err := d.errs[o.format][i]; err != nil {
 				failed = append(failed, msg)
@@ -123,7 +123,7 @@ func resize(b []bool, n int) []bool {
 	return b
 }
 
-func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.Event, copies bool) {
+func (d *deliverer[E, D]) encode(r *Recorder[E, D], f sink.Format, batch []E, copies bool) {
 	values := d.values[f][:0]
 	errs := d.errs[f][:0]
 	buf := d.scratch[f][:0]
@@ -138,7 +138,7 @@ func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.
 			}
 			start := len(buf)
 			var out []byte
-			if out, err = r.encode[f](buf, ev); err != nil {
+			if out, err = r.encode[f](ev, buf); err != nil {
 				r.metrics.serializeErrors.WithLabelValues(d.types[i]).Inc()
 				r.log.Warn("event recorder: cannot encode event", "event_type", d.types[i], "format", f.String(), "err", err)
 			} else if buf = out; copies {
@@ -168,4 +168,4 @@ func (d *deliverer) encode(r *recorder, f sink.Format, batch []*eventrecorderpb.
 // huge event does not pin its size for the life of the recorder.
 const maxScratch = 1 << 20
 
-func (d *deliverer) value(f sink.Format, i int) []byte { return d.values[f][i] }
+func (d *deliverer[E, D]) value(f sink.Format, i int) []byte { return d.values[f][i] }

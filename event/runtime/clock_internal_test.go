@@ -1,4 +1,4 @@
-package event
+package runtime
 
 import (
 	"fmt"
@@ -7,8 +7,7 @@ import (
 )
 
 func clockTime(c *wallClock) time.Time {
-	sec, nsec := c.now()
-	return time.Unix(sec, int64(nsec))
+	return time.Unix(0, c.now())
 }
 
 // within fails unless got lies in [before, after], allowing for the drift
