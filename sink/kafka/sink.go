@@ -198,6 +198,19 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 	return s, nil
 }
 
+// ProducerConfig is the sarama configuration an output built from cfg
+// starts its producer with (before it lowers MaxMessageBytes to the
+// topic's max.message.bytes, which it reads once connected). It is for
+// benchmarks and diagnostics that compare the output with a bare sarama
+// producer configured identically; the output does not use what it
+// returns.
+func ProducerConfig(cfg Config) (*sarama.Config, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return saramaConfig(&cfg)
+}
+
 // saramaConfig translates cfg; cfg has been validated.
 func saramaConfig(cfg *Config) (*sarama.Config, error) {
 	sc := sarama.NewConfig()
