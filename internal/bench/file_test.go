@@ -353,3 +353,35 @@ func checkReferenceLines(t *testing.T, path string, n int) {
 		t.Fatalf("%s: %d events, want %d", path, got, n)
 	}
 }
+
+// cpuClock measures the CPU time the whole process spends (user + system,
+// every thread: the recorder, the output, the client library and, for the
+// loopback receivers and kfake, the destination too) over a benchmark's
+// timed run. On a shared machine it moves less with load than the
+// wall-clock rate: time spent waiting for a core is not counted.
+type cpuClock struct {
+	start, took time.Duration
+}
+
+func startCPU(b *testing.B) *cpuClock {
+	b.Helper()
+	t, err := bench.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &cpuClock{start: t}
+}
+
+func (c *cpuClock) stop(b *testing.B) {
+	b.Helper()
+	t, err := bench.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.took = t - c.start
+}
+
+// report adds cpu-ns/event, one op being one event.
+func (c *cpuClock) report(b *testing.B) {
+	b.ReportMetric(float64(c.took)/float64(b.N), "cpu-ns/event")
+}

@@ -276,7 +276,9 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 			p := newKafkaRecorder(b, kafkaOutput(brokers, r.key), data)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU(b)
 			err := p.run(b.N, data)
+			cpu.stop(b)
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)
@@ -286,6 +288,7 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 				b.Fatalf("the broker took %d records, want %d", got, b.N+1)
 			}
 			reportRate(b)
+			cpu.report(b)
 		})
 		b.Run(r.name+"/impl=sarama", func(b *testing.B) {
 			brokers := startKafka(b, true, r.partitions)
@@ -293,10 +296,12 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 			p := newBareSarama(b, brokers, r.bare(b, out), out.Key, payload)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU(b)
 			err := p.send(b.N)
 			if err == nil {
 				err = p.wait()
 			}
+			cpu.stop(b)
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)
@@ -305,6 +310,7 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 				b.Fatalf("the broker took %d records, want %d", got, b.N+1)
 			}
 			reportRate(b)
+			cpu.report(b)
 		})
 	}
 }
