@@ -171,7 +171,7 @@ var suite = []group{
 			"/dev/null, for AlertCreated events of 0, 10, 50 and 200 labels (three annotations each), each " +
 			"built once and recorded over and over: the consumer's envelope, encoding and write as the event " +
 			"grows. B/event is the encoded size.",
-		Pkg: "./internal/bench", Bench: "^BenchmarkLabels$", Benchtime: "100000x",
+		Pkg: "./internal/bench", Bench: "^BenchmarkLabels$", Benchtime: "50000x",
 		Views: []view{{Col: "/labels@(0 10 50 200)"}},
 	},
 	{
