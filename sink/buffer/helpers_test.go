@@ -127,7 +127,7 @@ type receiver struct {
 	srv *httptest.Server
 
 	mu      sync.Mutex
-	status  int // answered instead of 200 while set
+	status  int            // answered instead of 200 while set
 	got     map[string]int // body -> times received
 	total   int
 	refused int
