@@ -16,6 +16,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The disk queue tests re-execute this binary as a child process (to
+	// be SIGKILLed, to hold a lock, to run as another user); see
+	// disk_test.go.
+	if runDiskChild() {
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 
