@@ -48,9 +48,9 @@ const (
 	DefaultDiskMaxBytes = 1 << 30
 	// DefaultMemoryMaxBytes is a memory buffer's max_bytes when unset.
 	DefaultMemoryMaxBytes = 64 << 20
-	// MinMaxBytes: a buffer must hold at least a few segments' worth of
-	// records; below 64 KiB one large event would not fit.
-	MinMaxBytes = 64 << 10
+	// MinMaxBytes: a disk buffer is at least two segments of queue's
+	// smallest (64 KiB), the largest event it takes.
+	MinMaxBytes = 128 << 10
 	// DiskMaxBytesLimit bounds a disk buffer: 1 TiB.
 	DiskMaxBytesLimit = 1 << 40
 	// MemoryMaxBytesLimit bounds a memory buffer, which is held in the

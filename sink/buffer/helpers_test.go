@@ -3,6 +3,7 @@ package buffer_test
 import (
 	"fmt"
 	"io"
+	"os"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,12 @@ import (
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
-func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if child := os.Getenv(childEnv); child != "" {
+		os.Exit(runChild(child))
+	}
+	leakcheck.VerifyTestMain(m)
+}
 
 // waitTimeout bounds every wait on a condition; generous for a shared
 // CPU under -race. Tests pass long before it.
