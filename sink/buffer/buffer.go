@@ -152,8 +152,11 @@ type Sink[T any] struct {
 	stopPush context.CancelCauseFunc
 	closeMu  sync.RWMutex
 	closed   bool
-	encMu    sync.Mutex
+	encMu    sync.Mutex // guards the encoding buffers Deliver reuses
 	enc      []byte
+	ends     []int
+	recs     [][]byte
+	evs      []T
 
 	ctx      context.Context // the pump's
 	cancel   context.CancelFunc
@@ -230,25 +233,54 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	var dropped, failed []sink.Message[T]
 	var ferr error
 	s.encMu.Lock()
+	s.enc, s.ends = s.enc[:0], s.ends[:0]
 	for i := range batch {
 		m := &batch[i]
-		s.enc = appendRecord(s.enc[:0], nil, m.Type, m.Key, m.Value, m.Time)
-		var err error
-		if s.cfg.WhenFull == Block {
-			err = s.st.pushWait(s.pushCtx, s.enc, m.Event)
-		} else {
-			err = s.st.push(s.enc, m.Event)
-		}
+		s.enc = appendRecord(s.enc, nil, m.Type, m.Key, m.Value, m.Time)
+		s.ends = append(s.ends, len(s.enc))
+	}
+	s.recs, s.evs = s.recs[:0], s.evs[:0]
+	start := 0
+	for i, end := range s.ends {
+		s.recs = append(s.recs, s.enc[start:end:end])
+		s.evs = append(s.evs, batch[i].Event)
+		start = end
+	}
+	// One push for the batch (one write, and one fsync under fsync:
+	// batch); what did not fit is retried one by one only to wait for
+	// room (block) or to skip a record too large for the buffer.
+push:
+	for i := 0; i < len(batch); {
+		n, err := s.st.pushBatch(s.recs[i:], s.evs[i:])
+		i += n
 		switch {
 		case err == nil:
-		case errors.Is(err, errFull), s.pushCtx.Err() != nil:
-			// A push that Close ended waited for room that never came:
-			// it is shed like one that found none.
-			dropped = append(dropped, *m)
-		default:
-			failed = append(failed, *m)
+			break push
+		case errors.Is(err, errFull) && s.cfg.WhenFull == Block:
+			if err := s.st.pushWait(s.pushCtx, s.recs[i], s.evs[i]); err != nil {
+				// Close ended the wait for room that never came: the
+				// rest is shed like events that found none.
+				dropped = append(dropped, batch[i:]...)
+				break push
+			}
+			i++
+		case errors.Is(err, errFull):
+			dropped = append(dropped, batch[i:]...)
+			break push
+		case errors.Is(err, errTooLarge):
+			failed = append(failed, batch[i])
 			ferr = fmt.Errorf("%s: buffer: %w", s.name, err)
+			i++
+		default:
+			failed = append(failed, batch[i:]...)
+			ferr = fmt.Errorf("%s: buffer: %w", s.name, err)
+			break push
 		}
+	}
+	clear(s.recs)
+	clear(s.evs)
+	if cap(s.enc) > MaxInFlightBytes {
+		s.enc = nil // a batch of huge events: do not keep its arena
 	}
 	s.encMu.Unlock()
 	s.updateStats()

@@ -64,6 +64,13 @@ func diskErr(err error) error {
 
 func (s *diskStore[T]) push(rec []byte, _ T) error { return diskErr(s.d.Push(rec)) }
 
+// pushBatch writes the records with one write (and, under fsync: batch,
+// one fsync) for all of them.
+func (s *diskStore[T]) pushBatch(recs [][]byte, _ []T) (int, error) {
+	n, err := s.d.PushBatch(recs)
+	return n, diskErr(err)
+}
+
 func (s *diskStore[T]) pushWait(ctx context.Context, rec []byte, _ T) error {
 	return diskErr(s.d.PushWait(ctx, rec))
 }

@@ -3,10 +3,10 @@ package buffer_test
 import (
 	"fmt"
 	"io"
-	"os"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"

@@ -28,6 +28,9 @@ type stored[T any] struct {
 // memory store and the disk store (queue.Disk) both satisfy it.
 type store[T any] interface {
 	push(rec []byte, ev T) error
+	// pushBatch pushes the longest prefix of recs that fits and returns
+	// its length; the error says why recs[n] was not pushed.
+	pushBatch(recs [][]byte, evs []T) (int, error)
 	pushWait(ctx context.Context, rec []byte, ev T) error
 	// pop waits for at least one record (or ctx) and returns up to max
 	// records of at most maxBytes together (at least one whatever its
@@ -90,6 +93,15 @@ func (m *memStore[T]) tryPush(rec []byte, ev T) (bool, <-chan struct{}, error) {
 func (m *memStore[T]) push(rec []byte, ev T) error {
 	_, _, err := m.tryPush(rec, ev)
 	return err
+}
+
+func (m *memStore[T]) pushBatch(recs [][]byte, evs []T) (int, error) {
+	for i := range recs {
+		if err := m.push(recs[i], evs[i]); err != nil {
+			return i, err
+		}
+	}
+	return len(recs), nil
 }
 
 func (m *memStore[T]) pushWait(ctx context.Context, rec []byte, ev T) error {
