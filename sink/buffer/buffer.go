@@ -80,6 +80,8 @@ func Wrap[T any](cfg Config, env sink.Env[T], opts Options, build func(sink.Env[
 		flight:    map[*byte]*entry[T]{},
 		wake:      make(chan struct{}),
 		pumpDone:  make(chan struct{}),
+		ackCh:     make(chan struct{}, 1),
+		ackerDone: make(chan struct{}),
 		backoff:   minRetryBackoff,
 		permanent: opts.Permanent,
 	}
@@ -131,6 +133,7 @@ func Wrap[T any](cfg Config, env sink.Env[T], opts Options, build func(sink.Env[
 			"records", replayed, "corrupt_skipped", corrupt)
 	}
 	go s.pump()
+	go s.acker()
 	return s, nil
 }
 
@@ -162,20 +165,22 @@ type Sink[T any] struct {
 	cancel   context.CancelFunc
 	pumpDone chan struct{}
 
-	mu        sync.Mutex
-	ring      []*entry[T]         // popped and not yet acknowledged, in order
-	ringBytes int                 // of the records in ring
-	flight    map[*byte]*entry[T] // handed to the inner sink, by Value's data pointer
-	retry     []*entry[T]         // to hand to the inner sink again at retryAt
-	retryAt   time.Time
-	backoff   time.Duration
-	popCancel context.CancelFunc // interrupts the pump's pop for due work
-	wake      chan struct{}      // closed and replaced on every change
-	seq       uint64             // of the next popped record
-	closing   bool               // the inner sink is closing: what it gives up stays held
-	ackMu     sync.Mutex
-	ackedSeq  uint64 // 1 + the last acknowledged seq
-	corrupt   uint64 // records the decorator could not decode
+	mu         sync.Mutex
+	ring       []*entry[T]         // popped and not yet acknowledged, in order
+	ringBytes  int                 // of the records in ring
+	flight     map[*byte]*entry[T] // handed to the inner sink, by Value's data pointer
+	retry      []*entry[T]         // to hand to the inner sink again at retryAt
+	retryAt    time.Time
+	backoff    time.Duration
+	popCancel  context.CancelFunc // interrupts the pump's pop for due work
+	wake       chan struct{}      // closed and replaced on every change
+	seq        uint64             // of the next popped record
+	closing    bool               // the inner sink is closing: what it gives up stays held
+	doneInRing int                // entries of ring reported (or skipped), not yet acknowledged
+	doneBytes  int                // their record bytes
+	ackCh      chan struct{}      // the ring starts with reported entries: acknowledge them
+	ackerDone  chan struct{}
+	corrupt    uint64 // records the decorator could not decode
 
 	events, bytes       prometheus.Gauge
 	replayedC, corruptC prometheus.Counter
@@ -294,13 +299,20 @@ push:
 }
 
 // BufferStats implements sink.Buffered.
+//
+// Events and Bytes leave out records already reported and waiting to be
+// acknowledged (see ackPrefix), so that an event is never both counted
+// as held and reported: read beside the recorder's counts, held plus
+// reported never exceeds what the output was given.
 func (s *Sink[T]) BufferStats() sink.BufferStats {
-	ev, b := s.st.held()
-	replayed, corrupt := s.st.stats()
 	s.mu.Lock()
-	corrupt += s.corrupt
+	ev, b := s.st.held()
+	ev -= int64(s.doneInRing)
+	b -= int64(s.doneBytes)
+	corrupt := s.corrupt
 	s.mu.Unlock()
-	return sink.BufferStats{Events: ev, Bytes: b, Replayed: replayed, Corrupt: corrupt}
+	replayed, storeCorrupt := s.st.stats()
+	return sink.BufferStats{Events: ev, Bytes: b, Replayed: replayed, Corrupt: corrupt + storeCorrupt}
 }
 
 func (s *Sink[T]) updateStats() {
@@ -406,6 +418,8 @@ func (s *Sink[T]) pump() {
 				// release does not know. It is skipped, like a record
 				// the queue finds damaged.
 				e.state = stDone
+				s.doneInRing++
+				s.doneBytes += e.size
 				s.corrupt++
 				bad++
 			} else {
@@ -417,13 +431,10 @@ func (s *Sink[T]) pump() {
 			s.ringBytes += e.size
 		}
 		clear(recs)
-		ack, ackPos, advanced := s.advanceLocked()
+		s.kickAckerLocked()
 		s.mu.Unlock()
 		if bad > 0 {
 			s.env.Logger.Warn("output buffer: skipped records it cannot decode", "output", s.name, "records", bad)
-		}
-		if advanced {
-			s.ack(ack, ackPos)
 		}
 		if len(batch) > 0 {
 			s.inner.Deliver(batch)
@@ -433,39 +444,77 @@ func (s *Sink[T]) pump() {
 	}
 }
 
-// advanceLocked drops the reported prefix of the ring and returns the
-// last of it, to acknowledge.
-func (s *Sink[T]) advanceLocked() (seq uint64, pos any, ok bool) {
-	n := 0
-	for n < len(s.ring) && s.ring[n].state == stDone {
-		seq, pos, ok = s.ring[n].seq, s.ring[n].pos, true
-		s.ringBytes -= s.ring[n].size
-		n++
-	}
-	if n > 0 {
-		clear(s.ring[:n])
-		s.ring = s.ring[n:]
-		if len(s.ring) == 0 {
-			s.ring = nil
+// ackInterval spaces acknowledgements: each is a write (and, under
+// fsync: batch or always, an fsync) of the disk queue's ack log, so one
+// per report (one per event for an unbatched webhook) would bound
+// delivery by the disk's fsync rate. Records reported meanwhile stay in
+// the ring, which InFlight bounds: they are what a crash can deliver
+// twice.
+const ackInterval = 10 * time.Millisecond
+
+// kickAckerLocked wakes the acker when the ring starts with reported
+// entries.
+func (s *Sink[T]) kickAckerLocked() {
+	if len(s.ring) > 0 && s.ring[0].state == stDone {
+		select {
+		case s.ackCh <- struct{}{}:
+		default:
 		}
-		s.signalLocked()
 	}
-	return seq, pos, ok
 }
 
-// ack acknowledges the store up to pos. Reports arrive on many
-// goroutines; acknowledgements are cumulative, so an older one that loses
-// the race to a newer one is skipped.
-func (s *Sink[T]) ack(seq uint64, pos any) {
-	s.ackMu.Lock()
-	defer s.ackMu.Unlock()
-	if seq+1 <= s.ackedSeq {
+// acker acknowledges the reported prefix of the ring, at most once per
+// ackInterval.
+func (s *Sink[T]) acker() {
+	defer close(s.ackerDone)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ackCh:
+		case <-s.ctx.Done():
+			return
+		}
+		s.ackPrefix()
+		t.Reset(ackInterval)
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// ackPrefix drops the reported prefix of the ring and acknowledges the
+// store up to its last record, in one critical section with the counts
+// BufferStats reads.
+func (s *Sink[T]) ackPrefix() {
+	s.mu.Lock()
+	n := 0
+	var pos any
+	for n < len(s.ring) && s.ring[n].state == stDone {
+		pos = s.ring[n].pos
+		s.ringBytes -= s.ring[n].size
+		s.doneBytes -= s.ring[n].size
+		n++
+	}
+	if n == 0 {
+		s.mu.Unlock()
 		return
 	}
-	s.ackedSeq = seq + 1
-	if err := s.st.ack(pos); err != nil {
+	s.doneInRing -= n
+	clear(s.ring[:n])
+	s.ring = s.ring[n:]
+	if len(s.ring) == 0 {
+		s.ring = nil
+	}
+	err := s.st.ack(pos)
+	s.signalLocked()
+	s.mu.Unlock()
+	if err != nil {
 		s.env.Logger.Warn("output buffer: acknowledging delivered records", "output", s.name, "err", err)
 	}
+	s.updateStats()
 }
 
 type innerReporter[T any] struct{ s *Sink[T] }
@@ -493,11 +542,15 @@ func (r innerReporter[T]) Report(msgs []sink.Message[T], outcome sink.Outcome, e
 		switch {
 		case outcome == sink.Delivered || outcome == sink.Unacknowledged || outcome == sink.Persisted:
 			e.state = stDone
+			s.doneInRing++
+			s.doneBytes += e.size
 			fwd = append(fwd, e.msg)
 		case s.closing:
 			e.state = stHeld
 		case outcome == sink.Failed && s.permanent(err):
 			e.state = stDone
+			s.doneInRing++
+			s.doneBytes += e.size
 			fwd = append(fwd, e.msg)
 		default:
 			if len(s.retry) == 0 {
@@ -512,7 +565,7 @@ func (r innerReporter[T]) Report(msgs []sink.Message[T], outcome sink.Outcome, e
 	if outcome == sink.Delivered || outcome == sink.Unacknowledged {
 		s.backoff = minRetryBackoff
 	}
-	seq, pos, advanced := s.advanceLocked()
+	s.kickAckerLocked()
 	if retried > 0 {
 		if s.popCancel != nil {
 			s.popCancel()
@@ -529,10 +582,7 @@ func (r innerReporter[T]) Report(msgs []sink.Message[T], outcome sink.Outcome, e
 	if len(stray) > 0 {
 		s.env.Reporter.Report(stray, outcome, err)
 	}
-	if advanced {
-		s.ack(seq, pos)
-		s.updateStats()
-	}
+	s.updateStats()
 }
 
 // Close stops accepting events, gives the pump part of the budget to
@@ -577,7 +627,9 @@ func (s *Sink[T]) close() error {
 	s.mu.Unlock()
 	s.cancel()
 	<-s.pumpDone // the pump waits on nothing but its context and Deliver, which returns promptly
+	<-s.ackerDone
 	errInner := s.inner.Close()
+	s.ackPrefix()
 
 	// What is left: records popped and not reported (held by the closing
 	// inner sink, waiting for a retry, or reported but behind one that
