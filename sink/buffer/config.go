@@ -144,11 +144,13 @@ func (c *Config) Validate() error {
 		add("type", "%q is not one of %q, %q", c.Type, TypeMemory, TypeDisk)
 	}
 	switch {
+	case limit == 0:
+		// an unknown type: its bounds are unknown too
 	case c.MaxBytes < 0:
 		add("max_bytes", "%q is negative", c.MaxBytes.String())
 	case c.MaxBytes < MinMaxBytes:
 		add("max_bytes", "%q is below the minimum %q", c.MaxBytes.String(), Size(MinMaxBytes).String())
-	case limit != 0 && int64(c.MaxBytes) > limit:
+	case int64(c.MaxBytes) > limit:
 		add("max_bytes", "%q is above the maximum %q for type %q", c.MaxBytes.String(), Size(limit).String(), c.Type)
 	}
 	switch c.WhenFull {
@@ -167,6 +169,9 @@ func (c *Config) Validate() error {
 func Equal(a, b Config) bool {
 	_ = a.Validate()
 	_ = b.Validate()
+	if !a.Enabled() && !b.Enabled() {
+		return true
+	}
 	if a.Path != "" && b.Path != "" {
 		a.Path, b.Path = CanonicalDir(a.Path), CanonicalDir(b.Path)
 	}
@@ -269,13 +274,19 @@ func (s Size) String() string {
 	return strconv.FormatInt(int64(s), 10)
 }
 
-// UnmarshalYAML accepts a number of bytes or a string with a unit.
+// UnmarshalYAML accepts a number of bytes or a string with a unit. Its
+// error names the one field a Size is, max_bytes, so that the output's
+// decoder reports it there (buffer.max_bytes) whichever paths it reports
+// for nested decoders' errors.
 func (s *Size) UnmarshalYAML(unmarshal func(any) error) error {
 	var v any
 	if err := unmarshal(&v); err != nil {
 		return err
 	}
-	return s.set(v)
+	if err := s.set(v); err != nil {
+		return &sink.FieldError{Path: "max_bytes", Err: err}
+	}
+	return nil
 }
 
 func (s *Size) set(v any) error {

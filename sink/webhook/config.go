@@ -321,7 +321,9 @@ func (c Config) normalized() (normalConfig, error) {
 	if len(c.EventTypes) == 0 {
 		c.EventTypes = nil
 	}
-	if c.Buffer.Path != "" {
+	if !c.Buffer.Enabled() {
+		c.Buffer = buffer.Config{} // type: memory alone is no buffer
+	} else if c.Buffer.Path != "" {
 		c.Buffer.Path = buffer.CanonicalDir(c.Buffer.Path)
 	}
 	n.cfg = c
