@@ -366,3 +366,26 @@ func TestDiskBufferSurvivesSIGKILL(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoOutputsOneBufferDirectory: two outputs of one recorder on one
+// buffer directory are refused when the recorder starts, with an error
+// at the second output's buffer.path naming the directory and the first
+// output.
+func TestTwoOutputsOneBufferDirectory(t *testing.T) {
+	dir := t.TempDir()
+	cfg := mustLoad(t, fmt.Sprintf(`webhook_outputs:
+  - {url: "http://127.0.0.1:9/a", buffer: {type: disk, path: %q}}
+  - {url: "http://127.0.0.1:9/b", buffer: {type: disk, path: %q}}
+`, dir, dir))
+	_, err := tryRig(t, cfg, event.Options{})
+	if err == nil {
+		t.Fatal("event.New accepted two outputs on one buffer directory")
+	}
+	want := fmt.Sprintf("webhook_outputs[1].buffer.path: %q is the buffer directory of output webhook:http://127.0.0.1:9/a", dir)
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q, want it to say %q", err, want)
+	}
+	// The first output, built and then abandoned, released the directory.
+	r := newRig(t, mustLoad(t, fmt.Sprintf(`webhook_outputs: [{url: "http://127.0.0.1:9/a", buffer: {type: disk, path: %q}}]`, dir)), event.Options{})
+	r.close()
+}
