@@ -103,7 +103,8 @@ func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
 // DiskOptions configure OpenDisk. Zero fields take their defaults.
 type DiskOptions struct {
 	// MaxBytes bounds the bytes on disk of unacknowledged records,
-	// framing included (8 bytes per record). Default 1 GiB; at least
+	// framing included (8 bytes per record). Default 1 GiB (2*SegmentBytes
+	// if that is more); at least
 	// 2*SegmentBytes and at most 1 TiB. The directory also holds the
 	// acknowledged prefix of the oldest segment (under SegmentBytes) and
 	// the ack log (under 100 KiB).
@@ -255,6 +256,7 @@ type Disk struct {
 	amu      sync.Mutex
 	af       *os.File
 	aEntries int
+	abuf     [ackEntryBytes]byte
 }
 
 func (o *DiskOptions) check() error {
@@ -496,7 +498,10 @@ func readAckLog(path string) (seg uint64, off int64, entries int, err error) {
 }
 
 func ackEntry(seg uint64, off int64) []byte {
-	e := make([]byte, ackEntryBytes)
+	return putAckEntry(make([]byte, ackEntryBytes), seg, off)
+}
+
+func putAckEntry(e []byte, seg uint64, off int64) []byte {
 	binary.LittleEndian.PutUint64(e[:8], seg)
 	binary.LittleEndian.PutUint64(e[8:16], uint64(off))
 	binary.LittleEndian.PutUint32(e[16:], crc32.Checksum(e[:16], castagnoli))
@@ -761,7 +766,7 @@ func (d *Disk) popLocked(dst []Record, maxN, maxBytes int) ([]Record, error) {
 		maxN = 1
 	}
 	d.arena = d.arena[:0]
-	got := 0
+	got, batchBytes := 0, 0
 	for got < maxN {
 		d.mu.Lock()
 		if d.closed {
@@ -796,7 +801,7 @@ func (d *Disk) popLocked(dst []Record, maxN, maxBytes int) ([]Record, error) {
 		} else if n := int(binary.LittleEndian.Uint32(hdr[:4])); n > d.maxRecord || d.roff+int64(frameHeader+n) > limit {
 			bad = "impossible record length " + strconv.Itoa(n)
 		} else {
-			if got > 0 && maxBytes > 0 && len(d.arena)+n > maxBytes {
+			if got > 0 && maxBytes > 0 && batchBytes+n > maxBytes {
 				break // leave it for the next batch
 			}
 			d.rbr.Discard(frameHeader)
@@ -826,9 +831,7 @@ func (d *Disk) popLocked(dst []Record, maxN, maxBytes int) ([]Record, error) {
 		d.popSeq = seq
 		d.mu.Unlock()
 		got++
-		if maxBytes > 0 && len(d.arena) >= maxBytes {
-			break
-		}
+		batchBytes += len(payload)
 	}
 	return dst, nil
 }
@@ -892,7 +895,7 @@ func (d *Disk) Ack(upto Pos) error {
 			return err
 		}
 	} else {
-		if _, err := d.af.Write(ackEntry(upto.seg, upto.end)); err != nil {
+		if _, err := d.af.Write(putAckEntry(d.abuf[:], upto.seg, upto.end)); err != nil {
 			return fmt.Errorf("queue: writing ack log: %w", err)
 		}
 		d.aEntries++

@@ -252,6 +252,13 @@ func TestDiskPopBatchLimits(t *testing.T) {
 	if d.Len() != 5 {
 		t.Fatalf("Len = %d, want 5", d.Len())
 	}
+	// A record popped again after Rewind acks as itself.
+	if err := d.Ack(b2[0].Pos); err != nil {
+		t.Fatal(err)
+	}
+	if d.Len() != 4 || d.Bytes() != 23+24+25+26 {
+		t.Fatalf("Len, Bytes after acking record 6 = %d, %d; want 4, %d", d.Len(), d.Bytes(), 23+24+25+26)
+	}
 }
 
 func TestDiskReopenResumesAfterAck(t *testing.T) {

@@ -13,6 +13,12 @@
 // Many goroutines may Push at once. PopBatch and TryPopBatch are meant for a
 // single consumer goroutine; concurrent consumers are safe but get no
 // ordering guarantee between each other.
+//
+// Disk is the durable counterpart for a sink that must not lose what it
+// could not deliver yet: a FIFO of []byte records kept in segment files,
+// deleted only once the consumer acknowledges them, and replayed after a
+// restart or crash (see Disk for exactly what survives under each
+// FsyncPolicy).
 package queue
 
 import (
