@@ -23,10 +23,8 @@ import (
 // Kind is the table row for Kafka outputs (kafka_outputs).
 func Kind[T any]() sink.Kind[T] {
 	return sink.KindOf[T, Config]{
-		Name: "kafka",
-		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
-			return New(cfg, env)
-		},
+		Name:       "kafka",
+		New:        newBuffered[T],
 		Equal:      Equal,
 		Format:     FormatOf,
 		OutputName: func(cfg Config) string { return cfg.name() },

@@ -47,14 +47,8 @@ var ErrClosed = errors.New("webhook output closed")
 // Kind is the webhook row of the output table.
 func Kind[T any]() sink.Kind[T] {
 	return sink.KindOf[T, Config]{
-		Name: KindName,
-		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
-			s, err := New(cfg, env)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
+		Name:       KindName,
+		New:        newBuffered[T],
 		Equal:      Equal,
 		Format:     func(Config) sink.Format { return sink.JSON },
 		OutputName: outputName,
