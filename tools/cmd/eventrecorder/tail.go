@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/tools/internal/convert"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
 	"github.com/eventrecorder/eventrecorder/tools/internal/render"
 )
@@ -176,7 +177,7 @@ func (t *tailer) line(l jsonl.Line) {
 	}
 	ev := dec.V1
 	if dec.V2 != nil {
-		ev = render.FromV2(dec.V2)
+		ev = convert.V1(dec.V2)
 	}
 	if !t.filter.Match(ev) {
 		return
