@@ -29,7 +29,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/runtime"
 )
 
 // Exit codes.
@@ -229,7 +229,7 @@ func (a *app) interrupted(ctx context.Context, name string, err error) bool {
 // given, which can take up to timeout; if a signal comes first (or came),
 // it says so, and that a second signal ends the process at once (main
 // stops handling signals after the first).
-func (a *app) closeRecorder(ctx context.Context, name string, rec event.Recorder, timeout time.Duration) error {
+func (a *app) closeRecorder(ctx context.Context, name string, rec recorder, timeout time.Duration) error {
 	said := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(said)
@@ -242,17 +242,17 @@ func (a *app) closeRecorder(ctx context.Context, name string, rec event.Recorder
 	return err
 }
 
-// newRecorder is event.New, given up when ctx ends: a file output on a
-// FIFO opens only once the FIFO has a reader, and nothing else would end
-// that wait. A recorder that starts after all is closed.
-func newRecorder(ctx context.Context, cfg event.Config, opts event.Options) (event.Recorder, error) {
+// newRecorder is cfg.start (the package's New), given up when ctx ends: a
+// file output on a FIFO opens only once the FIFO has a reader, and nothing
+// else would end that wait. A recorder that starts after all is closed.
+func newRecorder(ctx context.Context, cfg *config, opts runtime.Options) (recorder, error) {
 	type started struct {
-		rec event.Recorder
+		rec recorder
 		err error
 	}
 	ch := make(chan started, 1)
 	go func() {
-		rec, err := event.New(cfg, opts)
+		rec, err := cfg.start(opts)
 		ch <- started{rec, err}
 	}()
 	select {
@@ -264,6 +264,6 @@ func newRecorder(ctx context.Context, cfg event.Config, opts event.Options) (eve
 				_ = s.rec.Close()
 			}
 		}()
-		return event.Recorder{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/event/runtime"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
 )
 
@@ -47,4 +54,85 @@ func schemaNote(d *jsonl.Detector) string {
 		return fmt.Sprintf("schema %s, detected at %s (%s)", s, at, why)
 	}
 	return fmt.Sprintf("schema %s (%s)", s, why)
+}
+
+// recorder is what the commands use of a started recorder, of either
+// generation.
+type recorder interface {
+	// Replay sends ev, of the recorder's generation, with its own
+	// envelope.
+	Replay(ctx context.Context, ev jsonl.Event) error
+	Stats() []runtime.OutputStats
+	Dropped() uint64
+	Close() error
+}
+
+// config is a configuration loaded with one generation's semantics (its
+// package's LoadConfig).
+type config struct {
+	// describe is the package's Config.Describe: the outputs, checked,
+	// without starting them.
+	describe func() ([]runtime.OutputInfo, error)
+	// setFile sets the first file output's path (the demo's --out).
+	setFile func(path string)
+	// start is the package's New.
+	start func(opts runtime.Options) (recorder, error)
+}
+
+// generation is one schema generation's public API, as the commands use
+// it: package event for v1, event/v2 for v2.
+type generation struct {
+	schema jsonl.Schema
+	// pkg is the package, for messages.
+	pkg string
+	// semantics says what is particular to the generation's
+	// configuration, for check-config.
+	semantics string
+	// load is the package's LoadConfig.
+	load func(b []byte) (*config, error)
+	// wrap puts event data of the generation in an envelope, for the
+	// demo.
+	wrap func(d *eventrecorderpb.EventData, at time.Time, instance string) jsonl.Event
+}
+
+// generations holds the API of each generation this build has.
+var generations = map[jsonl.Schema]generation{
+	jsonl.SchemaV1: {
+		schema:    jsonl.SchemaV1,
+		pkg:       "github.com/eventrecorder/eventrecorder/event",
+		semantics: "output names optional",
+		load: func(b []byte) (*config, error) {
+			cfg, err := event.LoadConfig(b)
+			if err != nil {
+				return nil, err
+			}
+			return &config{
+				describe: cfg.Describe,
+				setFile:  func(path string) { cfg.FileOutputs[0].Path = path },
+				start: func(opts runtime.Options) (recorder, error) {
+					rec, err := event.New(cfg, opts)
+					return v1Recorder{rec}, err
+				},
+			}, nil
+		},
+		wrap: func(d *eventrecorderpb.EventData, at time.Time, instance string) jsonl.Event {
+			return jsonl.Event{V1: &eventrecorderpb.Event{Timestamp: timestamppb.New(at), Instance: instance, Data: d}}
+		},
+	},
+}
+
+type v1Recorder struct{ event.Recorder }
+
+func (r v1Recorder) Replay(ctx context.Context, ev jsonl.Event) error {
+	return r.Recorder.Replay(ctx, ev.V1)
+}
+
+// generationOf returns the API of generation s, or an error saying this
+// build lacks it.
+func generationOf(s jsonl.Schema) (generation, error) {
+	g, ok := generations[s]
+	if !ok {
+		return generation{}, fmt.Errorf("schema %s is not available in this build", s)
+	}
+	return g, nil
 }

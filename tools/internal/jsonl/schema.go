@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/event/v2/eventsv2pb"
@@ -218,4 +219,23 @@ func trimProto(err error) string {
 	s := strings.ReplaceAll(err.Error(), "\u00a0", " ")
 	s = strings.TrimPrefix(s, "proto: ")
 	return strings.TrimPrefix(s, "proto:")
+}
+
+// TypeName is the event's type name: its EventData arm's field name, which
+// is what both generations name their event types.
+func (e Event) TypeName() string {
+	var m protoreflect.Message
+	if e.V2 != nil {
+		m = e.V2.GetData().ProtoReflect()
+	} else {
+		m = e.V1.GetData().ProtoReflect()
+	}
+	if !m.IsValid() {
+		return "unknown"
+	}
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("event_type"))
+	if fd == nil {
+		return "unknown"
+	}
+	return string(fd.Name())
 }
