@@ -114,8 +114,14 @@ type Config struct {
 	Key string `yaml:"key,omitempty" json:"key,omitempty"`
 
 	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	// Name identifies the output in metric labels and logs (see
+	// sink.Naming); a facade may require it (event/v2 does, as
+	// Alertmanager v0.35 does).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 }
+
+// ConfiguredName implements sink.Named.
+func (c Config) ConfiguredName() string { return c.Name }
 
 // SASLConfig authenticates the producer with a user name and password.
 type SASLConfig struct {
@@ -156,7 +162,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		Key         string      `yaml:"key,omitempty"`
 
 		sink.Filter `yaml:",inline"`
-		sink.Naming `yaml:",inline"`
+		Name        string `yaml:"name,omitempty"`
 	}
 	var raw Config
 	return yamltree.UnmarshalAndCheck(unmarshal, &raw, yamltree.DeepestKey, func() error {
@@ -172,7 +178,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 			SASL:        raw.SASL,
 			Key:         raw.Key,
 			Filter:      raw.Filter,
-			Naming:      raw.Naming,
+			Name:        raw.Name,
 		}
 		return c.Validate()
 	})

@@ -161,7 +161,7 @@ name: audit-kafka
 		SASL:        &kafka.SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "recorder", Password: "hunter2"},
 		Key:         kafka.KeyEventType,
 		Filter:      sink.Filter{EventTypes: []string{"alert_created"}},
-		Naming:      sink.Naming{Name: "audit-kafka"},
+		Name:        "audit-kafka",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)
