@@ -78,8 +78,7 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		}
 		source = *configPath
 	} else {
-		// The built-in configuration names its outputs, as v2 requires.
-		if cfg, err = gen.load(defaultConfig); err != nil {
+		if cfg, err = gen.load(gen.demoConfig); err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder demo: built-in configuration: %v\n", err) // a bug in this program
 			return exitProblem
 		}

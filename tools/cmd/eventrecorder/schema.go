@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,9 @@ import (
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/event/runtime"
+	eventv2 "github.com/eventrecorder/eventrecorder/event/v2"
+	"github.com/eventrecorder/eventrecorder/event/v2/eventsv2pb"
+	"github.com/eventrecorder/eventrecorder/tools/internal/convert"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
 )
 
@@ -90,9 +94,11 @@ type generation struct {
 	semantics string
 	// load is the package's LoadConfig.
 	load func(b []byte) (*config, error)
-	// wrap puts event data of the generation in an envelope, for the
-	// demo.
+	// wrap puts the demo's lifecycle event data (built in v1 terms, see
+	// package lifecycle) into an envelope of the generation.
 	wrap func(d *eventrecorderpb.EventData, at time.Time, instance string) jsonl.Event
+	// demoConfig is the demo's built-in configuration.
+	demoConfig []byte
 }
 
 // generations holds the API of each generation this build has.
@@ -118,7 +124,42 @@ var generations = map[jsonl.Schema]generation{
 		wrap: func(d *eventrecorderpb.EventData, at time.Time, instance string) jsonl.Event {
 			return jsonl.Event{V1: &eventrecorderpb.Event{Timestamp: timestamppb.New(at), Instance: instance, Data: d}}
 		},
+		demoConfig: defaultConfig,
 	},
+	jsonl.SchemaV2: {
+		schema:    jsonl.SchemaV2,
+		pkg:       "github.com/eventrecorder/eventrecorder/event/v2",
+		semantics: "every output named, names unique per kind",
+		load: func(b []byte) (*config, error) {
+			cfg, err := eventv2.LoadConfig(b)
+			if err != nil {
+				return nil, err
+			}
+			return &config{
+				describe: cfg.Describe,
+				setFile:  func(path string) { cfg.FileOutputs[0].Path = path },
+				start: func(opts runtime.Options) (recorder, error) {
+					rec, err := eventv2.New(cfg, opts)
+					return v2Recorder{rec}, err
+				},
+			}, nil
+		},
+		wrap: func(d *eventrecorderpb.EventData, at time.Time, instance string) jsonl.Event {
+			return jsonl.Event{V2: &eventsv2pb.Event{Timestamp: timestamppb.New(at), Instance: instance, Data: convert.V2Data(d)}}
+		},
+		demoConfig: defaultConfigV2,
+	},
+}
+
+// defaultConfigV2 is defaultConfig with the names v2 requires.
+//
+//go:embed demo-v2.yaml
+var defaultConfigV2 []byte
+
+type v2Recorder struct{ eventv2.Recorder }
+
+func (r v2Recorder) Replay(ctx context.Context, ev jsonl.Event) error {
+	return r.Recorder.Replay(ctx, ev.V2)
 }
 
 type v1Recorder struct{ event.Recorder }
