@@ -1,7 +1,9 @@
 // Command eventrecorder is the event recorder's companion tool: it shows
 // what the recorder does (demo), checks configuration files before they
 // reach a running process (check-config), backfills outputs from recorded
-// JSONL files (replay) and makes those files readable (tail).
+// JSONL files (replay) and makes those files readable (tail), in either
+// schema generation: v1 (package event) and v2 (event/v2), told apart line
+// by line (package jsonl's Detector) or chosen with --schema.
 //
 // It uses only the module's public API, the same as any program embedding
 // the recorder.
@@ -62,10 +64,10 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"demo", "[--config FILE] [--out FILE]", "record a realistic alert lifecycle into ./events.jsonl and stdout", runDemo},
-		{"check-config", "FILE", "validate a configuration and list its outputs", runCheckConfig},
-		{"replay", "--config FILE FILE.jsonl... (or - for stdin)", "re-send recorded events to the configured outputs", runReplay},
-		{"tail", "[-f] [--type T]... [--label k=v]... [-n N] FILE", "show recorded events one per line", runTail},
+		{"demo", "[--config FILE] [--out FILE] [--schema v1|v2]", "record a realistic alert lifecycle into ./events.jsonl and stdout", runDemo},
+		{"check-config", "[--schema v1|v2] FILE", "validate a configuration and list its outputs", runCheckConfig},
+		{"replay", "--config FILE [--schema v1|v2] FILE.jsonl... (or - for stdin)", "re-send recorded events to the configured outputs", runReplay},
+		{"tail", "[-f] [--type T]... [--label k=v]... [-n N] [--schema v1|v2] FILE", "show recorded events one per line", runTail},
 	}
 }
 
