@@ -13,10 +13,14 @@ import (
 	"github.com/eventrecorder/eventrecorder/tools/internal/progress"
 )
 
-// maxPending bounds the events replay holds back while no line has told
-// the schema generation: each is a startup, shutdown or silence event
-// (the others carry label sets, which tell).
-const maxPending = 1000
+// maxPending and maxPendingBytes bound the events replay holds back while
+// no line has told the schema generation (each a startup, shutdown or
+// silence event: the others carry label sets, which tell), in number and
+// in the size of their lines; past either, v1 is assumed.
+const (
+	maxPending      = 1000
+	maxPendingBytes = 64 << 20
+)
 
 // errConfig is a configuration refused, already reported.
 var errConfig = errors.New("invalid configuration")
@@ -126,8 +130,9 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	// both generations before then wait in pending, at most maxPending of
 	// them; more, and the default generation is assumed.
 	var (
-		rec     recorder
-		pending []jsonl.Ambiguous
+		rec          recorder
+		pending      []jsonl.Ambiguous
+		pendingBytes int
 	)
 	startRecorder := func() error {
 		if cfg == nil {
@@ -224,11 +229,12 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 			}
 			if amb != nil {
 				if rec == nil {
-					if len(pending) < maxPending {
+					if len(pending) < maxPending && pendingBytes+len(line.Text) <= maxPendingBytes {
 						pending = append(pending, *amb)
+						pendingBytes += len(line.Text)
 						continue
 					}
-					det.Settle(jsonl.DefaultSchema, fmt.Sprintf("assumed: the first %d events fit both generations; --schema chooses", maxPending))
+					det.Settle(jsonl.DefaultSchema, fmt.Sprintf("assumed: the %d events before %s fit both generations; --schema chooses", len(pending), line.Pos()))
 				}
 				s, _, _ := det.Decided()
 				ev = amb.As(s)

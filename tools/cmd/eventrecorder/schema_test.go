@@ -304,3 +304,29 @@ func TestCheckConfigV2(t *testing.T) {
 		t.Errorf("check-config --schema auto: %v", r)
 	}
 }
+
+// Replay holds back at most 1000 events fitting both generations; past
+// that it assumes v1, says before which line, and a v2 line after is
+// refused.
+func TestReplayAssumesV1PastThePendingBound(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	v2 := fileLines(t, v035Path)
+	shutdown, created := v2[len(v2)-1], v2[1]
+	in := writeFile(t, filepath.Join(dir, "in.jsonl"), strings.Repeat(shutdown+"\n", 1001)+created+"\n")
+	out := filepath.Join(dir, "out.jsonl")
+	cfg := writeFile(t, filepath.Join(dir, "c.yaml"), "file_outputs:\n  - name: f\n    path: "+out+"\n")
+	r := run(t, dir, "", "replay", "--config", cfg, in)
+	for _, s := range []string{
+		in + ":1002: line of another schema generation skipped: expected a v1 event (assumed: the 1000 events before " + in + ":1001 fit both generations; --schema chooses), got a v2 one",
+		"replayed 1001 events from 1 input to 1 output:\n",
+		"  1 line of another schema generation skipped (listed above)\n",
+	} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	if got := readEvents(t, out); r.code != 1 || len(got) != 1001 {
+		t.Errorf("exit %d, %d events written; want 1 and 1001", r.code, len(got))
+	}
+}
