@@ -150,6 +150,16 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		rec = r
 		return nil
 	}
+	if schema != jsonl.SchemaUnknown {
+		// Given the generation, the outputs start before anything is
+		// read, as they would without detection.
+		if err := startRecorder(); err != nil {
+			if !a.interrupted(ctx, "replay", err) {
+				fmt.Fprintf(a.stderr, "eventrecorder replay: cannot start the outputs: %v\n", err)
+			}
+			return exitProblem
+		}
+	}
 
 	var bar *progress.Bar // nil, drawing nothing, unless stderr is a terminal
 	if a.stderrTTY {
@@ -162,8 +172,8 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 		interrupted error
 		consumed    int64
 	)
-	// send replays ev, starting the recorder first if need be (settled is
-	// then the generation in force) and flushing what waited for it.
+	// send replays ev, starting the recorder first if need be (the
+	// generation is then known) and sending what waited for it.
 	send := func(ev jsonl.Event) error {
 		if rec == nil {
 			if err := startRecorder(); err != nil {
@@ -250,10 +260,10 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	if rec == nil && interrupted == nil {
 		// No line told the generations apart: the default, unless
 		// --schema chose.
-		det.Settle(jsonl.DefaultSchema, "assumed: no event tells the generations apart; --schema chooses")
+		settled := det.Settle(jsonl.DefaultSchema, "assumed: no event tells the generations apart; --schema chooses")
 		if err := startRecorder(); err == nil {
 			for _, p := range pending {
-				pe := p.As(jsonl.DefaultSchema)
+				pe := p.As(settled)
 				if interrupted = rec.Replay(ctx, pe); interrupted != nil {
 					break
 				}
@@ -269,6 +279,10 @@ func runReplay(ctx context.Context, a *app, args []string) int {
 	if rec == nil {
 		if !a.interrupted(ctx, "replay", interrupted) {
 			fmt.Fprintf(a.stderr, "eventrecorder replay: cannot start the outputs: %v\n", interrupted)
+		}
+		if len(pending) > 0 {
+			fmt.Fprintf(a.stderr, "eventrecorder replay: %d %s fitting both schema generations, held back until a line told which, not sent\n",
+				len(pending), plural(len(pending), "event", "events"))
 		}
 		return exitProblem
 	}
