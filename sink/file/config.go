@@ -136,8 +136,14 @@ type Config struct {
 	Fsync string `yaml:"fsync,omitempty" json:"fsync,omitempty"`
 
 	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	// Name identifies the output in metric labels and logs (see
+	// sink.Naming); a facade may require it (event/v2 does, as
+	// Alertmanager v0.35 does).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 }
+
+// ConfiguredName implements sink.Named.
+func (c Config) ConfiguredName() string { return c.Name }
 
 // UnmarshalYAML decodes strictly (whether or not the caller's decoder is
 // strict, and under either yaml.v2 driver: see internal/yamltree), applies

@@ -118,8 +118,14 @@ type Config struct {
 	Buffer buffer.Config `yaml:"buffer,omitempty" json:"buffer,omitempty"`
 
 	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	// Name identifies the output in metric labels and logs (see
+	// sink.Naming); a facade may require it (event/v2 does, as
+	// Alertmanager v0.35 does).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 }
+
+// ConfiguredName implements sink.Named.
+func (c Config) ConfiguredName() string { return c.Name }
 
 // SASLConfig authenticates the producer with a user name and password.
 type SASLConfig struct {
@@ -161,7 +167,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		Buffer      buffer.Config `yaml:"buffer,omitempty"`
 
 		sink.Filter `yaml:",inline"`
-		sink.Naming `yaml:",inline"`
+		Name        string `yaml:"name,omitempty"`
 	}
 	var raw Config
 	return yamltree.UnmarshalAndCheck(unmarshal, &raw, yamltree.DeepestKey, func() error {
@@ -178,7 +184,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 			Key:         raw.Key,
 			Buffer:      raw.Buffer,
 			Filter:      raw.Filter,
-			Naming:      raw.Naming,
+			Name:        raw.Name,
 		}
 		return c.Validate()
 	})

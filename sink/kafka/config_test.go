@@ -164,7 +164,7 @@ name: audit-kafka
 		Key:         kafka.KeyEventType,
 		Buffer:      buffer.Config{Type: buffer.TypeDisk, Path: "/var/lib/eventrecorder/kafka", MaxBytes: 512 << 20, WhenFull: buffer.Block, Fsync: buffer.FsyncAlways},
 		Filter:      sink.Filter{EventTypes: []string{"alert_created"}},
-		Naming:      sink.Naming{Name: "audit-kafka"},
+		Name:        "audit-kafka",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)

@@ -21,8 +21,14 @@ import (
 // stdout outputs (with different filters, say) need distinct names.
 type Config struct {
 	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	// Name identifies the output in metric labels and logs (see
+	// sink.Naming); a facade may require it (event/v2 does, as
+	// Alertmanager v0.35 does).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 }
+
+// ConfiguredName implements sink.Named.
+func (c Config) ConfiguredName() string { return c.Name }
 
 // UnmarshalYAML decodes strictly, whether or not the caller's decoder is
 // strict, and the same under either yaml.v2 driver (see

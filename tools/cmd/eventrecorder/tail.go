@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/tools/internal/convert"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
 	"github.com/eventrecorder/eventrecorder/tools/internal/render"
 )
@@ -25,6 +26,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 	last := fs.Int("n", 0, "show only the last `N` matching events already in the file, as tail(1) does (0: none, only new ones with -f; default: all)")
 	color := fs.String("color", "auto", "colour the output: auto (on a terminal unless NO_COLOR is set), always or never")
 	poll := fs.Duration("poll", 250*time.Millisecond, "with -f, how often to look for new events")
+	schemaFlag := schemaFlag(fs)
 	pos, code, done := parse(fs, args)
 	if done {
 		return code
@@ -59,6 +61,10 @@ func runTail(ctx context.Context, a *app, args []string) int {
 		}
 		filter.Labels = append(filter.Labels, render.Pair{Key: k, Value: v})
 	}
+	schema, err := parseSchemaFlag(*schemaFlag)
+	if err != nil {
+		return a.usageError(fs, "%v", err)
+	}
 	var colored bool
 	switch *color {
 	case "auto":
@@ -72,7 +78,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
-	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: keep}
+	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: keep, det: &jsonl.Detector{Schema: schema}}
 
 	if !*follow {
 		in, err := jsonl.Open(ctx, path)
@@ -142,6 +148,10 @@ type tailer struct {
 	live      bool
 	started   bool
 	malformed int
+	// det holds the lines to one schema generation. A line that fits
+	// both (startup, shutdown) renders the same in both, so tail shows it
+	// at once, in either reading, without waiting for a line that decides.
+	det *jsonl.Detector
 }
 
 func (t *tailer) line(l jsonl.Line) {
@@ -155,12 +165,19 @@ func (t *tailer) line(l jsonl.Line) {
 	if jsonl.Blank(l.Text) {
 		return
 	}
-	ev, err := jsonl.Decode(l.Text)
+	dec, amb, err := t.det.Line(l.Pos(), l.Text)
 	if err != nil {
 		_ = t.out.Flush()
-		fmt.Fprintf(t.errw, "%s: malformed line skipped: %v\n", l.Pos(), err)
+		fmt.Fprintf(t.errw, "%s: %s\n", l.Pos(), lineError(err))
 		t.malformed++
 		return
+	}
+	if amb != nil {
+		dec = amb.As(jsonl.SchemaV1)
+	}
+	ev := dec.V1
+	if dec.V2 != nil {
+		ev = convert.V1(dec.V2)
 	}
 	if !t.filter.Match(ev) {
 		return
