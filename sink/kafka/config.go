@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/buffer"
 )
 
 // Format is the wire format of record values.
@@ -112,6 +113,9 @@ type Config struct {
 	SASL *SASLConfig `yaml:"sasl,omitempty" json:"sasl,omitempty"`
 	// Key picks the record key: instance (default), event_type or none.
 	Key string `yaml:"key,omitempty" json:"key,omitempty"`
+	// Buffer puts a memory or disk buffer in front of the output (see
+	// package sink/buffer); unset, messages wait only in buffer_size.
+	Buffer buffer.Config `yaml:"buffer,omitempty" json:"buffer,omitempty"`
 
 	sink.Filter `yaml:",inline"`
 	// Name identifies the output in metric labels and logs (see
@@ -150,16 +154,17 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	// errors carry no field path: Validate runs the same checks and adds
 	// it.
 	type Config struct {
-		Brokers     []string    `yaml:"brokers"`
-		Topic       string      `yaml:"topic"`
-		ClientID    string      `yaml:"client_id,omitempty"`
-		Format      Format      `yaml:"format,omitempty"`
-		Acks        Acks        `yaml:"acks,omitempty"`
-		Compression Compression `yaml:"compression,omitempty"`
-		BufferSize  int         `yaml:"buffer_size,omitempty"`
-		TLSConfig   *rawTLS     `yaml:"tls_config,omitempty"`
-		SASL        *SASLConfig `yaml:"sasl,omitempty"`
-		Key         string      `yaml:"key,omitempty"`
+		Brokers     []string      `yaml:"brokers"`
+		Topic       string        `yaml:"topic"`
+		ClientID    string        `yaml:"client_id,omitempty"`
+		Format      Format        `yaml:"format,omitempty"`
+		Acks        Acks          `yaml:"acks,omitempty"`
+		Compression Compression   `yaml:"compression,omitempty"`
+		BufferSize  int           `yaml:"buffer_size,omitempty"`
+		TLSConfig   *rawTLS       `yaml:"tls_config,omitempty"`
+		SASL        *SASLConfig   `yaml:"sasl,omitempty"`
+		Key         string        `yaml:"key,omitempty"`
+		Buffer      buffer.Config `yaml:"buffer,omitempty"`
 
 		sink.Filter `yaml:",inline"`
 		Name        string `yaml:"name,omitempty"`
@@ -177,6 +182,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 			TLSConfig:   (*commoncfg.TLSConfig)(raw.TLSConfig),
 			SASL:        raw.SASL,
 			Key:         raw.Key,
+			Buffer:      raw.Buffer,
 			Filter:      raw.Filter,
 			Name:        raw.Name,
 		}
@@ -241,6 +247,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateTLS(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Buffer.Validate(); err != nil {
+		errs = append(errs, sink.AtPath("buffer", err))
 	}
 	if s := c.SASL; s != nil {
 		switch s.Mechanism {
@@ -347,6 +356,10 @@ func Equal(a, b Config) bool {
 	if len(b.EventTypes) == 0 {
 		b.EventTypes = nil
 	}
+	if !buffer.Equal(a.Buffer, b.Buffer) {
+		return false
+	}
+	a.Buffer, b.Buffer = buffer.Config{}, buffer.Config{}
 	return reflect.DeepEqual(a, b)
 }
 
