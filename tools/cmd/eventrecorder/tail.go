@@ -27,6 +27,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 	color := fs.String("color", "auto", "colour the output: auto (on a terminal unless NO_COLOR is set), always or never")
 	poll := fs.Duration("poll", 250*time.Millisecond, "with -f, how often to look for new events")
 	schemaFlag := schemaFlag(fs)
+	verbose := fs.Bool("v", false, "say on standard error which schema generation the lines are, once a line decides it (or at the end, if none did)")
 	pos, code, done := parse(fs, args)
 	if done {
 		return code
@@ -78,7 +79,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
-	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: keep, det: &jsonl.Detector{Schema: schema}}
+	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: keep, det: &jsonl.Detector{Schema: schema}, verbose: *verbose}
 
 	if !*follow {
 		in, err := jsonl.Open(ctx, path)
@@ -108,6 +109,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 			t.line(line)
 		}
 		t.caughtUp()
+		t.noteSchema(true)
 		return t.exitCode()
 	}
 
@@ -152,6 +154,28 @@ type tailer struct {
 	// both (startup, shutdown) renders the same in both, so tail shows it
 	// at once, in either reading, without waiting for a line that decides.
 	det *jsonl.Detector
+	// verbose (-v) asks for the generation on standard error, once.
+	verbose, noted bool
+}
+
+// noteSchema says, once, which generation the lines are, when -v asked:
+// as soon as a line decides it, or at the end of a file none of whose
+// lines did (final), as "undecided".
+func (t *tailer) noteSchema(final bool) {
+	if !t.verbose || t.noted {
+		return
+	}
+	s, _, _ := t.det.Decided()
+	if s == jsonl.SchemaUnknown && !final {
+		return
+	}
+	t.noted = true
+	_ = t.out.Flush()
+	if s == jsonl.SchemaUnknown && t.started {
+		fmt.Fprintln(t.errw, "eventrecorder tail: schema undecided: every line fits both generations (--schema chooses)")
+		return
+	}
+	fmt.Fprintf(t.errw, "eventrecorder tail: %s\n", schemaNote(t.det))
 }
 
 func (t *tailer) line(l jsonl.Line) {
@@ -172,6 +196,7 @@ func (t *tailer) line(l jsonl.Line) {
 		t.malformed++
 		return
 	}
+	t.noteSchema(false)
 	if amb != nil {
 		dec = amb.As(jsonl.SchemaV1)
 	}

@@ -415,6 +415,36 @@ func TestTailV035(t *testing.T) {
 	if len(want) != 24 {
 		t.Errorf("golden has %d lines, the file 24 events", len(want))
 	}
+	// -v says which generation it saw: detected at the first line only
+	// v2 reads, given, or (for lines that fit both) undecided.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tail", "-v", v035Path}, "eventrecorder tail: schema v2, detected at " + v035Path + ":2 ("},
+		{[]string{"tail", "-v", fixturePath}, "eventrecorder tail: schema v1, detected at " + fixturePath + ":2 ("},
+		{[]string{"tail", "-v", "--schema", "v2", v035Path}, "eventrecorder tail: schema v2 (--schema v2)\n"},
+	} {
+		r := run(t, dir, "", c.args...)
+		if r.code != 0 || !strings.HasPrefix(r.stderr, c.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: stderr %q, want one line starting %q (%v)", c.args, r.stderr, c.want, r)
+		}
+		if got := outLines(r); len(got) != map[bool]int{true: 24, false: 13}[strings.Contains(c.args[len(c.args)-1], "v0.35")] {
+			t.Errorf("%v: %d lines", c.args, len(got))
+		}
+	}
+	v035, err := os.ReadFile(v035Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := filepath.Join(dir, "both.jsonl")
+	if err := os.WriteFile(both, []byte(strings.SplitAfter(string(v035), "\n")[0]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, dir, "", "tail", "-v", both); r.code != 0 || !strings.Contains(r.stderr, "schema undecided") {
+		t.Errorf("tail -v of a startup line alone: %v", r)
+	}
+
 	// Label filters read v2's label objects: DiskFull's five events.
 	r := run(t, dir, "", "tail", "--label", "alertname=DiskFull", "--label", "cluster=c2", v035Path)
 	if got := outLines(r); r.code != 0 || !slices.Equal(got, pick(want, 15, 16, 17, 18, 21, 22)) {
