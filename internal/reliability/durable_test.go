@@ -83,6 +83,42 @@ func (r *rig) conservedDurable() event.OutputStats {
 	return st
 }
 
+// run is one recorder process's life on a disk buffer: what it recorded
+// and its output's stats after Close.
+type run struct {
+	recorded int
+	st       event.OutputStats
+}
+
+// conservedAcrossRestarts checks the runs of one buffer directory, in
+// order, as one history: each run replays exactly what the one before
+// left persisted (a replayed event is counted once, by the run that
+// delivers it, never as recorded again), and over all of them recorded =
+// delivered + dropped + failed + what the last run left persisted.
+func conservedAcrossRestarts(t testing.TB, runs ...run) {
+	t.Helper()
+	var recorded, settled int
+	for i, r := range runs {
+		replayed := 0
+		if r.st.Buffer != nil {
+			replayed = int(r.st.Buffer.Replayed)
+		}
+		left := 0
+		if i > 0 {
+			left = int(runs[i-1].st.Persisted)
+		}
+		if replayed != left {
+			t.Errorf("run %d replayed %d records, the run before left %d persisted", i+1, replayed, left)
+		}
+		recorded += r.recorded
+		settled += int(r.st.Delivered + r.st.Unacknowledged + r.st.Dropped + r.st.Failed)
+	}
+	last := int(runs[len(runs)-1].st.Persisted)
+	if recorded != settled+last {
+		t.Errorf("across %d runs: recorded %d != delivered + dropped + failed %d + persisted by the last %d", len(runs), recorded, settled, last)
+	}
+}
+
 // missing lists (the first ten of) the sequence numbers from..to the
 // receiver has not accepted.
 func (rx *receiver) missing(from, to int) []int {
@@ -173,16 +209,26 @@ func TestDiskBufferGracefulCloseWhileDown(t *testing.T) {
 	if got := r2.output().Buffer.Replayed; got != n {
 		t.Fatalf("restart replayed %d records, want %d", got, n)
 	}
-	waitFor(t, "the persisted events delivered", func() bool { return r2.output().Delivered == n })
-	if m := rx.missing(1, n); len(m) > 0 {
+	// The second run records events of its own, numbered after the
+	// first run's, behind the replayed ones.
+	const more = 500
+	r2.recorded.Store(n)
+	r2.record(more)
+	waitFor(t, "the persisted and new events delivered", func() bool { return r2.output().Delivered == n+more })
+	if m := rx.missing(1, n+more); len(m) > 0 {
 		t.Fatalf("receiver is missing events %v", m)
 	}
 	if _, err := r2.close(); err != nil {
 		t.Fatal(err)
 	}
-	if st := r2.conservedDurable(); st.Delivered != n {
-		t.Errorf("after restart: %+v", st)
+	// conservedDurable counts what the rig recorded; this run recorded
+	// only the new events.
+	r2.recorded.Store(more)
+	st2 := r2.conservedDurable()
+	if st2.Delivered != n+more || st2.Persisted != 0 {
+		t.Errorf("after restart: %+v", st2)
 	}
+	conservedAcrossRestarts(t, run{n, st}, run{more, st2})
 	if d := rx.duplicates(); d != 0 {
 		t.Errorf("receiver got %d duplicates; a graceful Close leaves none", d)
 	}
@@ -202,7 +248,8 @@ func TestDiskBufferKafkaAbsentAcrossRestart(t *testing.T) {
 	if _, err := r.close(); err != nil {
 		t.Errorf("Close with no broker: %v; want none, every event is on disk", err)
 	}
-	if st := r.conservedDurable(); st.Persisted != n {
+	st := r.conservedDurable()
+	if st.Persisted != n {
 		t.Fatalf("after Close with no broker: %+v; want all %d persisted", st, n)
 	}
 
@@ -214,7 +261,7 @@ func TestDiskBufferKafkaAbsentAcrossRestart(t *testing.T) {
 	if _, err := r2.close(); err != nil {
 		t.Fatal(err)
 	}
-	r2.conservedDurable()
+	conservedAcrossRestarts(t, run{n, st}, run{0, r2.conservedDurable()})
 	got := f.topicSeqs()
 	for i := 1; i <= n; i++ {
 		if got[i] == 0 {
