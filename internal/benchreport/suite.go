@@ -234,7 +234,7 @@ var suite = []group{
 			"webhook and Kafka outputs, and batch mode is the faster of the two, so the buffer's cost is least " +
 			"hidden behind the transport's. Paced as the webhook group (at most queue_size, 1024, events " +
 			"unresolved): nothing drops (checked, as are the receiver's count and that nothing is left " +
-			"persisted), and every event a buffer takes is written to it and removed once delivered. package " +
+			"persisted), and every event a buffer takes is written to it and removed once delivered. Package " +
 			"queue's BenchmarkDiskQueue and BenchmarkDiskReplay measure the disk queue alone.",
 		Pkg: "./internal/bench", Bench: "^BenchmarkBufferThroughput$/^buffer=(none|memory|disk-none|disk-batch)$", Benchtime: "50000x",
 		Views: []view{{Col: "/buffer@(none memory disk-none disk-batch)"}},
