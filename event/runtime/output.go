@@ -14,10 +14,13 @@ import (
 
 // output is one running sink with the recorder's bookkeeping around it.
 type output[E any] struct {
-	name   string
-	path   string // e.g. "webhook_outputs[1]", for errors
-	spec   outputSpec[E]
-	sink   sink.Sink[E]
+	name string
+	path string // e.g. "webhook_outputs[1]", for errors
+	spec outputSpec[E]
+	sink sink.Sink[E]
+	// ready is closed once newOutput has finished with the output,
+	// before which Report waits.
+	ready  chan struct{}
 	format sink.Format
 	accept map[string]bool // nil: every event type
 
@@ -50,7 +53,12 @@ type typeSeries struct {
 }
 
 func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
-	o := &output[E]{spec: sp, path: sp.path(), format: sp.kind.Format(sp.config), log: r.log}
+	o := &output[E]{spec: sp, path: sp.path(), format: sp.kind.Format(sp.config), log: r.log, ready: make(chan struct{})}
+	// A sink may report before its New returns (a durable buffer starts
+	// replaying what an earlier process left at once), and its series
+	// need the name New gives it: Report waits for the output to be
+	// complete, whichever way this returns.
+	defer close(o.ready)
 	if f, ok := sp.config.(sink.Filtered); ok && len(f.EventTypeFilter()) > 0 {
 		o.accept = map[string]bool{}
 		for _, t := range f.EventTypeFilter() {
@@ -107,6 +115,13 @@ func (o *output[E]) series(t string) *typeSeries {
 // Report implements sink.Reporter: it is how an output's outcomes reach
 // the metrics.
 func (o *output[E]) Report(msgs []sink.Message[E], outcome sink.Outcome, err error) {
+	<-o.ready
+	if o.latency == nil {
+		// The kind's New failed after its sink had reported: there is
+		// no output to count for (a New that fails must not have
+		// delivered anything; a durable buffer's records stay on disk).
+		return
+	}
 	switch outcome {
 	case sink.Delivered, sink.Unacknowledged:
 		acked := outcome == sink.Delivered
