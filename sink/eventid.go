@@ -88,3 +88,28 @@ func fromHex(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// Identity is embedded, with `yaml:",inline"`, by output configurations to
+// accept the include_id setting every output supports: with include_id:
+// true the envelope the output receives carries the event's id in its id
+// field, so that the id is in the body itself (JSON "id"). It is off by
+// default, and then the body is exactly the reference envelope, without
+// the field. The recorder encodes the envelope once per format and
+// include_id, so outputs that differ in it do not share bytes.
+type Identity struct {
+	IncludeID bool `yaml:"include_id,omitempty" json:"include_id,omitempty"`
+}
+
+// IncludesID reports whether the configuration sets include_id.
+func (i Identity) IncludesID() bool { return i.IncludeID }
+
+// IDIncluder is implemented by configurations that embed Identity.
+type IDIncluder interface {
+	IncludesID() bool
+}
+
+// IncludesID reports whether cfg asks for the id in the envelope.
+func IncludesID(cfg any) bool {
+	i, ok := cfg.(IDIncluder)
+	return ok && i.IncludesID()
+}

@@ -135,8 +135,9 @@ type Config struct {
 	// Fsync is "none" (or empty) or "batch".
 	Fsync string `yaml:"fsync,omitempty" json:"fsync,omitempty"`
 
-	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	sink.Filter   `yaml:",inline"`
+	sink.Naming   `yaml:",inline"`
+	sink.Identity `yaml:",inline"`
 }
 
 // UnmarshalYAML decodes strictly (whether or not the caller's decoder is
@@ -193,7 +194,7 @@ func (c Config) normalized() Config {
 // open file.
 func Equal(a, b Config) bool {
 	a, b = a.normalized(), b.normalized()
-	if a.Path != b.Path || a.Mode != b.Mode || a.Fsync != b.Fsync || a.Name != b.Name || len(a.EventTypes) != len(b.EventTypes) {
+	if a.Path != b.Path || a.Mode != b.Mode || a.Fsync != b.Fsync || a.Name != b.Name || a.IncludeID != b.IncludeID || len(a.EventTypes) != len(b.EventTypes) {
 		return false
 	}
 	for i := range a.EventTypes {

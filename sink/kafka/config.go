@@ -113,8 +113,9 @@ type Config struct {
 	// Key picks the record key: instance (default), event_type or none.
 	Key string `yaml:"key,omitempty" json:"key,omitempty"`
 
-	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	sink.Filter   `yaml:",inline"`
+	sink.Naming   `yaml:",inline"`
+	sink.Identity `yaml:",inline"`
 }
 
 // SASLConfig authenticates the producer with a user name and password.
@@ -155,8 +156,9 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		SASL        *SASLConfig `yaml:"sasl,omitempty"`
 		Key         string      `yaml:"key,omitempty"`
 
-		sink.Filter `yaml:",inline"`
-		sink.Naming `yaml:",inline"`
+		sink.Filter   `yaml:",inline"`
+		sink.Naming   `yaml:",inline"`
+		sink.Identity `yaml:",inline"`
 	}
 	var raw Config
 	return yamltree.UnmarshalAndCheck(unmarshal, &raw, yamltree.DeepestKey, func() error {
@@ -173,6 +175,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 			Key:         raw.Key,
 			Filter:      raw.Filter,
 			Naming:      raw.Naming,
+			Identity:    raw.Identity,
 		}
 		return c.Validate()
 	})

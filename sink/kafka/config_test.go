@@ -144,6 +144,7 @@ sasl:
 key: event_type
 event_types: [alert_created]
 name: audit-kafka
+include_id: true
 `
 	c, err := decode(t, doc)
 	if err != nil {
@@ -162,6 +163,7 @@ name: audit-kafka
 		Key:         kafka.KeyEventType,
 		Filter:      sink.Filter{EventTypes: []string{"alert_created"}},
 		Naming:      sink.Naming{Name: "audit-kafka"},
+		Identity:    sink.Identity{IncludeID: true},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)

@@ -20,8 +20,9 @@ import (
 // (stdout_outputs: [{}]) beyond the event-type filter and the name. Two
 // stdout outputs (with different filters, say) need distinct names.
 type Config struct {
-	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	sink.Filter   `yaml:",inline"`
+	sink.Naming   `yaml:",inline"`
+	sink.Identity `yaml:",inline"`
 }
 
 // UnmarshalYAML decodes strictly, whether or not the caller's decoder is

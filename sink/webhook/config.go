@@ -113,8 +113,9 @@ type Config struct {
 	// Compression is "" or "none" (plain bodies) or "gzip".
 	Compression string `yaml:"compression,omitempty" json:"compression,omitempty"`
 
-	sink.Filter `yaml:",inline"`
-	sink.Naming `yaml:",inline"`
+	sink.Filter   `yaml:",inline"`
+	sink.Naming   `yaml:",inline"`
+	sink.Identity `yaml:",inline"`
 }
 
 // UnmarshalYAML decodes strictly (whether or not the caller's decoder is
