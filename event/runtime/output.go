@@ -195,7 +195,7 @@ func (o *output[E]) stats() OutputStats {
 
 // outputSet is an immutable list of outputs, swapped whole on reload.
 type outputSet[E any] struct {
-	outputs []*output[E]
+	outputs   []*output[E]
 	encodings [numEncodings]bool // which encodings the set needs
 	withID    bool               // some output includes the id
 	// copies says, per encoding, whether some output of that encoding may
