@@ -59,11 +59,17 @@ func TestEventIDCounterWithinAMillisecond(t *testing.T) {
 	var s idSource
 	const at = int64(1_700_000_000_123_456_789)
 	ms := uint64(at / 1e6)
-	for i := range uint64(1 << 16) {
+	first := s.next(at)
+	checkV7(t, first, ms)
+	seed := counterOf(first)
+	if seed >= 64 {
+		t.Fatalf("a new millisecond's counter starts at %d, want a seed below 64", seed)
+	}
+	for i := seed + 1; i < 1<<16; i++ {
 		id := s.next(at)
 		checkV7(t, id, ms)
 		if c := counterOf(id); c != i {
-			t.Fatalf("id %d in one millisecond has counter %d", i, c)
+			t.Fatalf("id %d in one millisecond has counter %d", i-seed, c)
 		}
 	}
 	// The counter is full: the next id carries into the timestamp, ahead
@@ -79,11 +85,24 @@ func TestEventIDCounterWithinAMillisecond(t *testing.T) {
 	if c := counterOf(back); c != 1 {
 		t.Fatalf("after the clock stepped back the counter is %d, want 1", c)
 	}
-	// A later millisecond restarts the counter.
+	// A later millisecond starts the counter at a new seed.
 	later := s.next(at + 5e6)
 	checkV7(t, later, ms+5)
-	if c := counterOf(later); c != 0 {
-		t.Fatalf("in a later millisecond the counter is %d, want 0", c)
+	if c := counterOf(later); c >= 64 {
+		t.Fatalf("in a later millisecond the counter is %d, want a seed below 64", c)
+	}
+}
+
+func TestEventIDSeedsVary(t *testing.T) {
+	// The seed is random: over 200 fresh milliseconds it takes more than
+	// a handful of values (a constant seed would take one).
+	var s idSource
+	seeds := map[uint64]bool{}
+	for i := range int64(200) {
+		seeds[counterOf(s.next(1_700_000_000_000_000_000+i*1e6))] = true
+	}
+	if len(seeds) < 20 {
+		t.Fatalf("200 milliseconds' counters started at only %d distinct seeds", len(seeds))
 	}
 }
 
@@ -138,8 +157,12 @@ func TestEventIDRandomBitsDiffer(t *testing.T) {
 	if x == y {
 		t.Fatalf("two sources made the same id %s", x)
 	}
-	if !bytes.Equal(x[:8], y[:8]) || x[8]&0xfc != y[8]&0xfc {
-		t.Fatalf("%s and %s differ in timestamp or counter", x, y)
+	if !bytes.Equal(x[:6], y[:6]) {
+		t.Fatalf("%s and %s differ in timestamp", x, y)
+	}
+	// Leave out the version, variant and counter: the random bits differ.
+	if binary.BigEndian.Uint64(x[8:])&(1<<58-1) == binary.BigEndian.Uint64(y[8:])&(1<<58-1) {
+		t.Fatalf("%s and %s share their 58 random bits", x, y)
 	}
 }
 
