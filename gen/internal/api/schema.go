@@ -58,7 +58,7 @@ func (g *generator) envelope() (*envelopeFields, error) {
 	}, "uint32 or uint64")
 	for _, f := range msg.Fields {
 		if f.Desc.Name() == "id" {
-			env.id = field("id", func(f *protogen.Field) bool { return f.Desc.Kind() == protoreflect.StringKind }, "string, if present,")
+			env.id = field("id", func(f *protogen.Field) bool { return f.Desc.Kind() == protoreflect.StringKind }, "string when present")
 		}
 	}
 	if len(problems) > 0 {
