@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -331,3 +332,54 @@ func TestReplayKeepsEventID(t *testing.T) {
 }
 
 func lineTime() *timestamppb.Timestamp { return timestamppb.New(time.Unix(1700000000, 5)) }
+
+// TestWebhookBatchCarriesIDsInTheBody: a batch body holds events of many
+// ids, so it has no Event-Id header; with include_id each event in it
+// carries its own.
+func TestWebhookBatchCarriesIDsInTheBody(t *testing.T) {
+	const n = 10
+	var (
+		mu      sync.Mutex
+		headers []string
+		ids     []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var evs []map[string]any
+		if err := json.Unmarshal(body, &evs); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		headers = append(headers, r.Header.Get(webhook.HeaderEventID))
+		for _, ev := range evs {
+			id, _ := ev["id"].(string)
+			ids = append(ids, id)
+		}
+	}))
+	defer srv.Close()
+	rec, _ := newRecorder(t, mustConfig(t, fmt.Sprintf("webhook_outputs: [{url: %s, batch: true, include_id: true}]", srv.URL)), event.Options{})
+	for i := range n {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	must(rec.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != n {
+		t.Fatalf("the receiver got %d events, want %d", len(ids), n)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		parseV7(t, id)
+		seen[id] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct ids among %d events", len(seen), n)
+	}
+	for i, h := range headers {
+		if h != "" {
+			t.Fatalf("batch request %d has %s %q", i, webhook.HeaderEventID, h)
+		}
+	}
+}
