@@ -359,7 +359,7 @@ func TestWebhookBatchCarriesIDsInTheBody(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	rec, _ := newRecorder(t, mustConfig(t, fmt.Sprintf("webhook_outputs: [{url: %s, batch: true, include_id: true}]", srv.URL)), event.Options{})
+	rec, _ := newRecorder(t, mustConfig(t, fmt.Sprintf("webhook_outputs: [{url: %s, batch: true, batch_max_events: 1, include_id: true}]", srv.URL)), event.Options{})
 	for i := range n {
 		rec.RecordEvent(ctxOn, seqEvent(i))
 	}
