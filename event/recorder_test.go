@@ -1133,9 +1133,10 @@ func TestTinyCloseTimeout(t *testing.T) {
 		rec.RecordEvent(ctxOn, seqEvent(i))
 	}
 	// The output holds the events: its four workers wait on the
-	// receiver, the rest are in its queue.
-	testtool.WaitFor(t, "the webhook workers to wait on the receiver", time.Minute, time.Millisecond, func() bool {
-		return requests.Load() == 4
+	// receiver, the rest are in its queue, and none is left in the
+	// recorder's (whose events a zero drain budget counts as dropped).
+	testtool.WaitFor(t, "the webhook workers to wait on the receiver and the recorder's queue to empty", time.Minute, time.Millisecond, func() bool {
+		return requests.Load() == 4 && event.QueueLen(rec) == 0
 	})
 	start := time.Now()
 	err := rec.Close()

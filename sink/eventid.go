@@ -95,7 +95,9 @@ func fromHex(c byte) (byte, bool) {
 // field, so that the id is in the body itself (JSON "id"). It is off by
 // default, and then the body is exactly the reference envelope, without
 // the field. The recorder encodes the envelope once per format and
-// include_id, so outputs that differ in it do not share bytes.
+// include_id, so outputs that differ in it do not share bytes. The
+// built-in kinds' configurations declare the field themselves (IncludeID,
+// with the same tags and an IncludesID method), as they do Name.
 type Identity struct {
 	IncludeID bool `yaml:"include_id,omitempty" json:"include_id,omitempty"`
 }
@@ -103,7 +105,8 @@ type Identity struct {
 // IncludesID reports whether the configuration sets include_id.
 func (i Identity) IncludesID() bool { return i.IncludeID }
 
-// IDIncluder is implemented by configurations that embed Identity.
+// IDIncluder is implemented by configurations that embed Identity or
+// declare its field.
 type IDIncluder interface {
 	IncludesID() bool
 }

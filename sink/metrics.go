@@ -16,12 +16,13 @@ type Metrics struct {
 
 	mu       sync.Mutex
 	counters map[string]*prometheus.CounterVec
+	gauges   map[string]*prometheus.GaugeVec
 }
 
 // NewMetrics returns a Metrics that registers with reg (nil: nothing is
 // registered, the vectors still count).
 func NewMetrics(namespace string, reg prometheus.Registerer) *Metrics {
-	return &Metrics{namespace: namespace, reg: reg, counters: map[string]*prometheus.CounterVec{}}
+	return &Metrics{namespace: namespace, reg: reg, counters: map[string]*prometheus.CounterVec{}, gauges: map[string]*prometheus.GaugeVec{}}
 }
 
 // CounterVec returns the counter vector called name, creating and
@@ -45,6 +46,28 @@ func (m *Metrics) CounterVec(name, help string, labels ...string) *prometheus.Co
 	}
 	m.counters[name] = c
 	return c
+}
+
+// GaugeVec is CounterVec for a gauge vector (such as what an output's
+// buffer holds).
+func (m *Metrics) GaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if g, ok := m.gauges[name]; ok {
+		return g
+	}
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: m.namespace, Name: name, Help: help}, labels)
+	if m.reg != nil {
+		if err := m.reg.Register(g); err != nil {
+			if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+				if existing, ok := are.ExistingCollector.(*prometheus.GaugeVec); ok {
+					g = existing
+				}
+			}
+		}
+	}
+	m.gauges[name] = g
+	return g
 }
 
 // NewMetricsWith returns a Metrics that hands out the given vectors by

@@ -82,3 +82,36 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// ownName declares the name field itself, as the built-in kinds do.
+type ownName struct {
+	Name string
+	Dest string
+}
+
+func (c ownName) ConfiguredName() string { return c.Name }
+
+// wrongName's Name is not what it reports as its name.
+type wrongName struct{ Name, Other string }
+
+func (c wrongName) ConfiguredName() string { return c.Other }
+
+func TestWithName(t *testing.T) {
+	orig := namedConfig{Dest: "x", Naming: sink.Naming{Name: "audit"}}
+	got, ok := sink.WithName(orig, "demo:audit")
+	if c, isCfg := got.(namedConfig); !ok || !isCfg || c.Name != "demo:audit" || c.Dest != "x" {
+		t.Errorf("WithName(embedded Naming) = %#v, %v", got, ok)
+	}
+	if orig.Name != "audit" {
+		t.Errorf("WithName modified its argument: %q", orig.Name)
+	}
+	got, ok = sink.WithName(ownName{Name: "a", Dest: "y"}, "k:a")
+	if c, isCfg := got.(ownName); !ok || !isCfg || c.Name != "k:a" || c.Dest != "y" {
+		t.Errorf("WithName(own Name field) = %#v, %v", got, ok)
+	}
+	for _, cfg := range []any{plainConfig{Dest: "z"}, wrongName{Name: "a", Other: "b"}, &ownName{Name: "p"}, nil} {
+		if got, ok := sink.WithName(cfg, "n"); ok || got != cfg {
+			t.Errorf("WithName(%#v) = %#v, %v; want it unchanged and false", cfg, got, ok)
+		}
+	}
+}

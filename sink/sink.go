@@ -13,6 +13,7 @@ package sink
 
 import (
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -237,7 +238,10 @@ type Filtered interface {
 // ("webhook:https://user:xxxxx@host/path"), so two outputs whose
 // destinations differ only in secrets, such as two webhooks with different
 // tokens, would share a name; a name also keeps metric series stable when
-// a destination moves.
+// a destination moves. The built-in kinds' configurations declare the
+// field themselves (Name, with the same tags and a ConfiguredName method),
+// so that Go code can set it in a composite literal, as Alertmanager
+// v0.35's configuration types allow.
 type Naming struct {
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 }
@@ -257,6 +261,35 @@ func NameOr(cfg any, derived string) string {
 		return n.ConfiguredName()
 	}
 	return derived
+}
+
+// WithName returns a copy of cfg with its configured name set to name,
+// and whether it could: cfg must be a struct implementing Named whose
+// ConfiguredName is its string field Name (its own, as in the built-in
+// kinds' configurations, or promoted from an embedded Naming). A runtime
+// whose naming policy decides an output's name (event/runtime's
+// KindQualifiedNames) hands the sink such a copy, so that the sink goes
+// by that name in its own logs and metrics as the runtime does in its.
+func WithName(cfg any, name string) (any, bool) {
+	if _, ok := cfg.(Named); !ok {
+		return cfg, false
+	}
+	v := reflect.ValueOf(cfg)
+	if v.Kind() != reflect.Struct {
+		return cfg, false
+	}
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	f := c.FieldByName("Name")
+	if !f.IsValid() || !f.CanSet() || f.Kind() != reflect.String {
+		return cfg, false
+	}
+	f.SetString(name)
+	out := c.Interface()
+	if out.(Named).ConfiguredName() != name {
+		return cfg, false
+	}
+	return out, true
 }
 
 // CheckName validates a configured name: it appears in metric labels and

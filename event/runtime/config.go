@@ -138,7 +138,7 @@ func (rt *Runtime[E, D]) specs(c Config) ([]outputSpec[E], error) {
 			sp := outputSpec[E]{kind: k, index: i}
 			cfg, err := k.Check(raw)
 			if err == nil {
-				err = rt.checkCommon(cfg)
+				err = rt.checkCommon(k, cfg)
 			}
 			if err != nil {
 				errs = append(errs, sink.AtPath(sp.path(), err))
@@ -155,7 +155,7 @@ func (rt *Runtime[E, D]) specs(c Config) ([]outputSpec[E], error) {
 	}
 	var names []namedOutput
 	for _, sp := range out {
-		if name, ok := sp.kind.KnownOutputName(sp.config); ok {
+		if name, ok := rt.outputName(sp.kind, sp.config); ok {
 			names = append(names, namedOutput{path: sp.path(), name: name})
 		}
 	}
@@ -196,12 +196,12 @@ func (rt *Runtime[E, D]) Validate(c Config) error {
 
 // checkCommon checks the settings the recorder applies to outputs of
 // every kind: the event-type filter, the name and include_id.
-func (rt *Runtime[E, D]) checkCommon(cfg any) error {
+func (rt *Runtime[E, D]) checkCommon(k sink.Kind[E], cfg any) error {
 	var idErr error
 	if sink.IncludesID(cfg) && rt.schema.SetID == nil {
 		idErr = sink.Errorf("include_id", "true: the envelope of schema %q has no id field", rt.schema.Name)
 	}
-	return errors.Join(rt.checkFilter(cfg), sink.CheckName(cfg), idErr)
+	return errors.Join(rt.checkFilter(cfg), sink.CheckName(cfg), rt.checkNaming(k, cfg), idErr)
 }
 
 func (rt *Runtime[E, D]) checkFilter(cfg any) error {
@@ -307,14 +307,14 @@ func (rt *Runtime[E, D]) decode(c *Config, top yamltree.Node) error {
 			path := fmt.Sprintf("%s[%d]", key, i)
 			cfg, err := decodeOutput(k, raw)
 			if cfg != nil {
-				err = sink.JoinUnreported(err, rt.checkCommon(cfg))
+				err = sink.JoinUnreported(err, rt.checkCommon(k, cfg))
 			}
 			if err != nil {
 				errs = append(errs, sink.AtPath(path, err))
 				continue
 			}
 			c.appendOutput(name, cfg)
-			if name, ok := k.KnownOutputName(cfg); ok {
+			if name, ok := rt.outputName(k, cfg); ok {
 				names = append(names, namedOutput{path: path, name: name})
 			}
 		}
@@ -450,10 +450,11 @@ func (rt *Runtime[E, D]) Describe(c Config) ([]OutputInfo, error) {
 	}
 	out := make([]OutputInfo, 0, len(specs))
 	for _, sp := range specs {
+		name, _ := rt.outputName(sp.kind, sp.config)
 		info := OutputInfo{
 			Path:   sp.path(),
 			Kind:   sp.kind.Name(),
-			Name:   sp.kind.OutputName(sp.config),
+			Name:   name,
 			Format: sp.kind.Format(sp.config).String(),
 		}
 		if f, ok := sp.config.(sink.Filtered); ok {

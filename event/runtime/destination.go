@@ -63,13 +63,16 @@ func (rt *Runtime[E, D]) NewDestination(kind sink.Kind[E], cfg any, o Destinatio
 		logger = slog.New(slog.DiscardHandler)
 	}
 	checked, err := kind.Check(cfg)
+	if err == nil {
+		err = rt.checkNaming(kind, checked)
+	}
 	if err != nil {
 		return nil, err
 	}
 	d := &Destination[E, D]{rt: rt, format: kind.Format(checked)}
 	enc, _ := rt.encoders("") // the default cannot fail
 	d.encode = enc[d.format]
-	s, err := kind.New(checked, sink.Env[E]{Logger: logger, Reporter: d, Metrics: o.Metrics, Instance: o.Instance})
+	s, err := kind.New(rt.buildConfig(kind, checked), sink.Env[E]{Logger: logger, Reporter: d, Metrics: o.Metrics, Instance: o.Instance})
 	if err != nil {
 		return nil, err
 	}

@@ -36,14 +36,17 @@
 //
 //	var rt = runtime.Bind(schema)
 //
-// and forwards to it under the names its API has: rt.New and rt.NewLogged
-// build a *Recorder[E, D]; rt.DecodeConfig, rt.MarshalConfig,
+// (Bind's options choose what belongs to the facade's API rather than to
+// the schema: WithNaming(KindQualifiedNames) gives Alertmanager v0.35's
+// rule that every output is named and labelled "<kind>:<name>", as
+// event/v2 binds it) and forwards to it under the names its API has:
+// rt.New and rt.NewLogged build a *Recorder[E, D]; rt.DecodeConfig, rt.MarshalConfig,
 // rt.Validate, rt.EqualConfig and rt.Describe are its configuration
 // type's UnmarshalYAML, MarshalYAML and other methods (the facade declares
 // `type Config runtime.Config`); rt.NewDestination builds a
 // stand-alone output; rt.RegisterKind and rt.Kinds are its output-kind
 // table. package event (event/recorder.go, event/destination.go) is the
-// worked example: a page of one-line forwards.
+// worked example: a page of one-line forwards; event/v2 is the second.
 //
 // # Output kinds
 //
@@ -58,7 +61,8 @@
 // # Stability
 //
 // This package is a public API: schemas outside this module plug into it.
-// Its exported surface is Schema, Bind and Runtime's methods, Recorder's
+// Its exported surface is Schema, Bind with its options (WithNaming) and
+// Runtime's methods, Recorder's
 // methods, Config and Options with their limits and defaults,
 // OutputStats, OutputInfo, Destination, the context switch
 // (WithEventRecording) and the metric and encoder names. What a schema

@@ -66,7 +66,7 @@ func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
 		CloseTimeout: r.opts.outputBudget(),
 		Instance:     r.opts.Instance,
 	}
-	s, err := sp.kind.New(sp.config, env)
+	s, err := sp.kind.New(r.rt.buildConfig(sp.kind, sp.config), env)
 	if err != nil {
 		return nil, err
 	}

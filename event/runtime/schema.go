@@ -125,19 +125,26 @@ type Runtime[E comparable, D any] struct {
 	// all, back to its Reporter), so each schema has a table of its own;
 	// the built-in kinds are in every one.
 	kinds sink.Registry[E]
+	// naming is how outputs are named (WithNaming).
+	naming Naming
 }
 
 // Bind validates s and returns its runtime, with the built-in output
 // kinds (file, webhook, kafka, stdout) registered. It panics when s lacks
 // a required part or repeats an event type: a schema description is
 // generated code, and one that is wrong is a programming error, found at
-// the facade's initialisation.
-func Bind[E comparable, D any](s Schema[E, D]) *Runtime[E, D] {
+// the facade's initialisation. Options choose what is the facade's API
+// rather than the schema's (WithNaming).
+func Bind[E comparable, D any](s Schema[E, D], opts ...BindOption) *Runtime[E, D] {
 	if err := s.check(); err != nil {
 		panic(err)
 	}
 	s.EventTypes = append([]string(nil), s.EventTypes...)
-	rt := &Runtime[E, D]{schema: s, known: strings.Join(s.EventTypes, ", ")}
+	var o bindOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	rt := &Runtime[E, D]{schema: s, known: strings.Join(s.EventTypes, ", "), naming: o.naming}
 	for _, k := range builtinKinds[E]() {
 		if err := rt.kinds.Register(k); err != nil {
 			panic(err) // a programming error in this package

@@ -10,7 +10,18 @@
 // *eventsv2pb.EventData (new<Payload>Data), and the converters from
 // Alertmanager's types (alertAsProto, silenceAsProto, ...). They are
 // unexported because v0.35's exported API is opaque (EventData and Event
-// hide their messages) and is written by hand around them.
+// hide their messages).
+//
+// That API is the facade around them, over event/runtime: data.go (the
+// opaque EventData and Event, the snapshots AlertGroup, GroupedAlert and
+// InhibitRule, Notification and the ten New*Event constructors),
+// recorder.go (Recorder, Config) and destination.go (the stand-alone
+// outputs). It keeps every name and signature of Alertmanager v0.35.0's
+// eventrecorder package (reference_api_test.go) and its naming rule:
+// every output has a name, unique per kind, and goes by "<kind>:<name>"
+// in metric labels and logs. This module's additions are there as well:
+// New and Options, ApplyConfigErr, Stats, Replay, event_types filters,
+// RegisterKind, and the outputs' own settings.
 package eventrecorder
 
 // Regenerate everything that follows from the schema: the protobuf types

@@ -28,30 +28,31 @@ const kafkaTopic = "bench"
 // benchmarks blackhole produced records, keeping broker-side storage (which
 // shares the CPU with the producer) out of the figure; offsets still
 // advance, which is how they check that every record arrived.
-func startKafka(tb testing.TB, blackhole bool) []string {
+func startKafka(tb testing.TB, blackhole bool, partitions int32) []string {
 	tb.Helper()
-	opts := []kfake.Opt{kfake.SeedTopics(3, kafkaTopic)}
+	opts := []kfake.Opt{kfake.SeedTopics(partitions, kafkaTopic)}
 	if blackhole {
 		opts = append(opts, kfake.BlackholeProduce())
 	}
 	return kafkatest.StartFake(tb, opts...).ListenAddrs()
 }
 
-// kafkaRecorder is a recorder with one Kafka output: acks=leader, JSON,
-// no compression, keyed by instance, a buffer of 1024 (the default). It is
-// paced so that nothing drops; see runPaced.
+// kafkaRecorder is a recorder with one Kafka output, by default
+// acks=leader, JSON, no compression, keyed by instance, a buffer of 1024.
+// It is paced so that nothing drops; see runPaced.
 type kafkaRecorder struct {
 	rec event.Recorder
 }
 
-func newKafkaRecorder(tb testing.TB, brokers []string, data *eventrecorderpb.EventData) *kafkaRecorder {
+// kafkaOutput is the output the benchmarks configure: only brokers and
+// topic, so every producer setting is the output's default, and key.
+func kafkaOutput(brokers []string, key string) kafka.Config {
+	return kafka.Config{Brokers: brokers, Topic: kafkaTopic, Key: key}
+}
+
+func newKafkaRecorder(tb testing.TB, out kafka.Config, data *eventrecorderpb.EventData) *kafkaRecorder {
 	tb.Helper()
-	cfg := event.Config{KafkaOutputs: []event.KafkaOutputConfig{{
-		Brokers: brokers,
-		Topic:   kafkaTopic,
-		Acks:    kafka.AcksLeader,
-		Format:  kafka.FormatJSON,
-	}}}
+	cfg := event.Config{KafkaOutputs: []event.KafkaOutputConfig{out}}
 	rec, err := event.New(cfg, event.Options{Instance: bench.Instance, CloseTimeout: 2 * wait})
 	if err != nil {
 		tb.Fatalf("event.New: %v", err)
@@ -68,10 +69,13 @@ func (p *kafkaRecorder) run(n int, data *eventrecorderpb.EventData) error {
 	return runPaced(p.rec, n, kafka.DefaultBufferSize, data)
 }
 
-// bareSarama is the transport's floor: a sarama AsyncProducer configured as
-// the output configures it for acks=leader JSON, fed pre-encoded values
-// with the output's key and headers, with at most as many messages
-// outstanding as the paced recorder has.
+// bareSarama is the transport's floor: a sarama AsyncProducer fed
+// pre-encoded values with the output's key and headers, with at most as
+// many messages outstanding as the paced recorder has. Configured by
+// kafka.ProducerConfig it is the output's producer exactly (flush
+// settings, compression, acks, idempotence, max message bytes,
+// partitioner); configured by saramaDefaults it is what sarama does out
+// of the box.
 type bareSarama struct {
 	p         sarama.AsyncProducer
 	value     sarama.ByteEncoder
@@ -84,15 +88,26 @@ type bareSarama struct {
 	done      chan struct{} // closed when the producer's channels are drained
 }
 
-func newBareSarama(tb testing.TB, brokers []string, payload []byte) *bareSarama {
+// identicalProducer is the sarama configuration of the output out.
+func identicalProducer(tb testing.TB, out kafka.Config) *sarama.Config {
 	tb.Helper()
+	sc, err := kafka.ProducerConfig(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sc
+}
+
+// saramaDefaults is sarama's own configuration, with only what reading
+// the results back needs.
+func saramaDefaults() *sarama.Config {
 	sc := sarama.NewConfig()
-	sc.ClientID = kafka.DefaultClientID
-	sc.Metadata.Full = false
 	sc.Producer.Return.Successes = true
-	sc.Producer.Return.Errors = true
-	sc.Producer.RequiredAcks = sarama.WaitForLocal
-	sc.Producer.Partitioner = sarama.NewMurmur2Partitioner
+	return sc
+}
+
+func newBareSarama(tb testing.TB, brokers []string, sc *sarama.Config, key string, payload []byte) *bareSarama {
+	tb.Helper()
 	p, err := sarama.NewAsyncProducer(brokers, sc)
 	if err != nil {
 		tb.Fatal(err)
@@ -100,13 +115,15 @@ func newBareSarama(tb testing.TB, brokers []string, payload []byte) *bareSarama 
 	s := &bareSarama{
 		p:     p,
 		value: payload,
-		key:   sarama.ByteEncoder(bench.Instance),
 		headers: []sarama.RecordHeader{
 			{Key: []byte(kafka.HeaderEventType), Value: []byte(event.EventTypeAlertCreated)},
 			{Key: []byte(kafka.HeaderContentType), Value: []byte("application/json")},
 		},
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
+	}
+	if key != kafka.KeyNone {
+		s.key = sarama.ByteEncoder(bench.Instance)
 	}
 	go s.count()
 	tb.Cleanup(func() {
@@ -156,7 +173,11 @@ func (s *bareSarama) send(n int) error {
 		if err := s.waitBelow(kafka.DefaultBufferSize); err != nil {
 			return err
 		}
-		s.p.Input() <- &sarama.ProducerMessage{Topic: kafkaTopic, Key: s.key, Value: s.value, Headers: s.headers}
+		m := &sarama.ProducerMessage{Topic: kafkaTopic, Value: s.value, Headers: s.headers}
+		if s.key != nil {
+			m.Key = s.key
+		}
+		s.p.Input() <- m
 		s.sent++
 	}
 	return nil
@@ -191,7 +212,7 @@ func (s *bareSarama) waitBelow(limit int) error {
 
 // brokerRecords is how many records the topic's partitions took, read from
 // the broker's end offsets with an independent client (franz-go).
-func brokerRecords(tb testing.TB, brokers []string) int64 {
+func brokerRecords(tb testing.TB, brokers []string, partitions int32) int64 {
 	tb.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -203,7 +224,7 @@ func brokerRecords(tb testing.TB, brokers []string) int64 {
 	req := kmsg.NewPtrListOffsetsRequest()
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = kafkaTopic
-	for p := range int32(3) {
+	for p := range partitions {
 		rp := kmsg.NewListOffsetsRequestTopicPartition()
 		rp.Partition = p
 		rp.Timestamp = -1 // latest
@@ -227,45 +248,71 @@ func brokerRecords(tb testing.TB, brokers []string) int64 {
 }
 
 // BenchmarkKafkaThroughput is sustained lossless throughput into an
-// in-process kfake broker (acks=leader, JSON), in events/s, from the first
-// RecordEvent until the broker has acknowledged the last record: the
-// recorder against a bare sarama AsyncProducer sending pre-encoded values.
+// in-process kfake broker, in events/s, from the first RecordEvent until
+// the broker has acknowledged the last record: the recorder against a bare
+// sarama AsyncProducer sending pre-encoded values. key=none spreads the
+// records over 1, 4 or 16 partitions, the bare producer configured exactly
+// as the output's (kafka.ProducerConfig); defaults is the output as
+// configured out of the box (keyed by instance) against sarama's own
+// defaults with the same key, on 4 partitions.
 func BenchmarkKafkaThroughput(b *testing.B) {
 	data := bench.ReferenceEvent()
-	b.Run("impl=recorder", func(b *testing.B) {
-		brokers := startKafka(b, true)
-		p := newKafkaRecorder(b, brokers, data)
-		b.ReportAllocs()
-		b.ResetTimer()
-		err := p.run(b.N, data)
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		checkStats(b, p.rec, 1, b.N+1)
-		if got := brokerRecords(b, brokers); got != int64(b.N+1) {
-			b.Fatalf("the broker took %d records, want %d", got, b.N+1)
-		}
-		reportRate(b)
-	})
-	b.Run("impl=sarama", func(b *testing.B) {
-		brokers := startKafka(b, true)
-		p := newBareSarama(b, brokers, bench.EncodedReference())
-		b.ReportAllocs()
-		b.ResetTimer()
-		err := p.send(b.N)
-		if err == nil {
-			err = p.wait()
-		}
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got := brokerRecords(b, brokers); got != int64(b.N+1) {
-			b.Fatalf("the broker took %d records, want %d", got, b.N+1)
-		}
-		reportRate(b)
-	})
+	payload := bench.EncodedReference()
+	type row struct {
+		name       string
+		partitions int32
+		key        string
+		bare       func(tb testing.TB, out kafka.Config) *sarama.Config
+	}
+	rows := []row{
+		{"defaults", 4, "", func(testing.TB, kafka.Config) *sarama.Config { return saramaDefaults() }},
+	}
+	for _, n := range []int32{1, 4, 16} {
+		rows = append(rows, row{fmt.Sprintf("key=none/partitions=%d", n), n, kafka.KeyNone, identicalProducer})
+	}
+	for _, r := range rows {
+		b.Run(r.name+"/impl=recorder", func(b *testing.B) {
+			brokers := startKafka(b, true, r.partitions)
+			p := newKafkaRecorder(b, kafkaOutput(brokers, r.key), data)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := startCPU(b)
+			err := p.run(b.N, data)
+			cpu.stop(b)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			checkStats(b, p.rec, 1, b.N+1)
+			if got := brokerRecords(b, brokers, r.partitions); got != int64(b.N+1) {
+				b.Fatalf("the broker took %d records, want %d", got, b.N+1)
+			}
+			reportRate(b)
+			cpu.report(b)
+		})
+		b.Run(r.name+"/impl=sarama", func(b *testing.B) {
+			brokers := startKafka(b, true, r.partitions)
+			out := kafkaOutput(brokers, r.key)
+			p := newBareSarama(b, brokers, r.bare(b, out), out.Key, payload)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := startCPU(b)
+			err := p.send(b.N)
+			if err == nil {
+				err = p.wait()
+			}
+			cpu.stop(b)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got := brokerRecords(b, brokers, r.partitions); got != int64(b.N+1) {
+				b.Fatalf("the broker took %d records, want %d", got, b.N+1)
+			}
+			reportRate(b)
+			cpu.report(b)
+		})
+	}
 }
 
 // TestKafkaPipelines runs both Kafka pipelines of the benchmark into a
@@ -275,8 +322,8 @@ func TestKafkaPipelines(t *testing.T) {
 	const n = 1500
 	data := bench.ReferenceEvent()
 	t.Run("recorder", func(t *testing.T) {
-		brokers := startKafka(t, false)
-		p := newKafkaRecorder(t, brokers, data)
+		brokers := startKafka(t, false, 3)
+		p := newKafkaRecorder(t, kafkaOutput(brokers, ""), data)
 		if err := p.run(n, data); err != nil {
 			t.Fatal(err)
 		}
@@ -284,8 +331,9 @@ func TestKafkaPipelines(t *testing.T) {
 		checkRecords(t, brokers, n+1)
 	})
 	t.Run("sarama", func(t *testing.T) {
-		brokers := startKafka(t, false)
-		p := newBareSarama(t, brokers, bench.EncodedReference())
+		brokers := startKafka(t, false, 3)
+		out := kafkaOutput(brokers, "")
+		p := newBareSarama(t, brokers, identicalProducer(t, out), out.Key, bench.EncodedReference())
 		if err := p.send(n); err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +346,7 @@ func TestKafkaPipelines(t *testing.T) {
 
 func checkRecords(t *testing.T, brokers []string, n int) {
 	t.Helper()
-	if got := brokerRecords(t, brokers); got != int64(n) {
+	if got := brokerRecords(t, brokers, 3); got != int64(n) {
 		t.Fatalf("the broker took %d records, want %d", got, n)
 	}
 	recs := kafkatest.ReadTopic(t, brokers, kafkaTopic).Records

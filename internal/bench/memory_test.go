@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -23,24 +24,32 @@ const queuedEvents = 1 << 16
 // holds an accepted event until the consumer builds its envelope, and the
 // recorder's fixed cost spread over the events. data=shared records one
 // EventData over and over, which is what the recorder itself adds per
-// event; data=fresh builds each event with the generated constructor, as
-// instrumented code does, so the event's own tree is held too.
+// event, with queues of 1Ki to 512Ki events: the figure should stay flat,
+// the slot's size, once the fixed cost is spread thin. data=fresh builds
+// each event with the generated constructor, as instrumented code does,
+// so the event's own tree is held too.
 func BenchmarkQueuedMemory(b *testing.B) {
 	alert := bench.ReferenceAlert()
-	for _, tc := range []struct {
+	shared := func() func() *eventrecorderpb.EventData {
+		data := bench.ReferenceEvent()
+		return func() *eventrecorderpb.EventData { return data }
+	}()
+	type row struct {
 		name  string
+		queue int
 		build func() *eventrecorderpb.EventData
-	}{
-		{"data=shared", func() func() *eventrecorderpb.EventData {
-			data := bench.ReferenceEvent()
-			return func() *eventrecorderpb.EventData { return data }
-		}()},
-		{"data=fresh", func() *eventrecorderpb.EventData { return event.NewAlertCreatedEvent(alert) }},
-	} {
+	}
+	var rows []row
+	for _, n := range []int{1 << 10, 1 << 13, 1 << 16, 1 << 19} {
+		rows = append(rows, row{fmt.Sprintf("data=shared/queue=%d", n), n, shared})
+	}
+	rows = append(rows, row{fmt.Sprintf("data=fresh/queue=%d", queuedEvents), queuedEvents,
+		func() *eventrecorderpb.EventData { return event.NewAlertCreatedEvent(alert) }})
+	for _, tc := range rows {
 		b.Run(tc.name, func(b *testing.B) {
 			var total float64
 			for range b.N {
-				total += queuedBytes(b, queuedEvents, tc.build)
+				total += queuedBytes(b, tc.queue, tc.build)
 			}
 			b.ReportMetric(total/float64(b.N), "B/queued-event")
 		})

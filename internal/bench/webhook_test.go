@@ -249,7 +249,9 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 			p := newWebhookRecorder(b, rcv, batch, data)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU(b)
 			err := p.run(b.N, data)
+			cpu.stop(b)
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)
@@ -257,19 +259,23 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 			checkStats(b, p.rec, 1, b.N+1)
 			rcv.check(b, b.N+1)
 			reportRate(b)
+			cpu.report(b)
 		})
 		b.Run("mode="+mode+"/impl=bare", func(b *testing.B) {
 			rcv := newReceiver(b, false)
 			p := newBareWebhook(b, rcv, payload)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU(b)
 			err := p.run(b.N, batch, payload)
+			cpu.stop(b)
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)
 			}
 			rcv.check(b, b.N+1)
 			reportRate(b)
+			cpu.report(b)
 		})
 	}
 }

@@ -9,8 +9,9 @@
 // group -count times in a row: a burst of load from elsewhere then lands on
 // a round of every group, not on all samples of one side. benchstat
 // summarises each group; the summary compares medians with the targets of
-// the performance issue. It also profiles the file pipeline (CPU and
-// allocations) and includes the top of each profile.
+// the performance issue. It also profiles the file pipeline and the
+// network outputs (CPU and allocations) and includes the top of each
+// profile.
 //
 // Usage, from anywhere in the module:
 //
@@ -36,7 +37,7 @@ func main() {
 	var o options
 	flag.IntVar(&o.count, "count", 6, "rounds: how many samples of each benchmark")
 	flag.StringVar(&o.out, "o", "BENCHMARKS.md", "the report to write, relative to the module root")
-	flag.BoolVar(&o.profile, "profile", true, "profile the file pipeline and include the top of the CPU and allocation profiles")
+	flag.BoolVar(&o.profile, "profile", true, "profile the file pipeline and the network outputs and include the top of the CPU and allocation profiles")
 	flag.StringVar(&o.dir, "dir", "", "keep the test binaries, raw outputs and profiles in this directory (default: a temporary one, removed)")
 	flag.StringVar(&o.only, "only", "", "run only the groups whose ID matches this regexp (the report says which ran)")
 	flag.Parse()
@@ -77,7 +78,7 @@ type report struct {
 	Only       string
 	Tables     map[string][]string // group ID → benchstat output per view
 	Figures    []evaluation
-	Profile    *profile
+	Profiles   []*profile // in the order of profileRuns; nil where not run
 	Failures   []failure
 	Took       time.Duration
 	LoadBefore string
@@ -85,6 +86,7 @@ type report struct {
 }
 
 type profile struct {
+	Title       string
 	Command     string
 	Benchmark   string // the benchmark's result line
 	CPU, CPUCum string // pprof -top output
@@ -138,7 +140,9 @@ func run(o options) error {
 		pkgs = append(pkgs, g.Pkg)
 	}
 	if o.profile {
-		pkgs = append(pkgs, profileRun.Pkg)
+		for _, pr := range profileRuns {
+			pkgs = append(pkgs, pr.Pkg)
+		}
 	}
 	for _, pkg := range pkgs {
 		if _, done := bins[pkg]; done {
@@ -167,7 +171,7 @@ func run(o options) error {
 	for round := 1; round <= o.count; round++ {
 		for _, g := range groups {
 			bin := bins[g.Pkg]
-			if bin == "" {
+			if bin == "" || (g.MaxRounds > 0 && round > g.MaxRounds) {
 				continue
 			}
 			t0 := time.Now()
@@ -208,12 +212,18 @@ func run(o options) error {
 	}
 	rep.Figures = evaluate(res, figs)
 
-	if o.profile && bins[profileRun.Pkg] != "" {
-		p, err := profileFilePipeline(root, work, bins[profileRun.Pkg])
-		if err != nil {
-			rep.Failures = append(rep.Failures, failure{What: "profile: " + p.Command, Err: err, Output: p.Benchmark})
-		} else {
-			rep.Profile = p
+	if o.profile {
+		for i, pr := range profileRuns {
+			if bins[pr.Pkg] == "" {
+				rep.Profiles = append(rep.Profiles, nil)
+				continue
+			}
+			p, err := profileRunOf(root, work, bins[pr.Pkg], pr, i)
+			if err != nil {
+				rep.Failures = append(rep.Failures, failure{What: "profile: " + p.Command, Err: err, Output: p.Benchmark})
+				p = nil
+			}
+			rep.Profiles = append(rep.Profiles, p)
 		}
 	}
 
@@ -274,13 +284,13 @@ func benchstatCommand(v view, file string) string {
 	return cmd + " " + file
 }
 
-func profileFilePipeline(root, work, bin string) (*profile, error) {
-	cpu, mem := filepath.Join(work, "file-cpu.pprof"), filepath.Join(work, "file-mem.pprof")
-	p := &profile{Command: fmt.Sprintf("go test -run '^$' -bench '%s' -benchtime %s -benchmem -count 1 -cpuprofile cpu.pprof -memprofile mem.pprof %s",
-		profileRun.Bench, profileRun.Benchtime, profileRun.Pkg)}
-	logf("profiling %s", profileRun.Bench)
-	args := append(testArgs(profileRun.Bench, profileRun.Benchtime), "-test.cpuprofile", cpu, "-test.memprofile", mem)
-	out, err := command(filepath.Join(root, profileRun.Pkg), bin, args...)
+func profileRunOf(root, work, bin string, pr profileSpec, i int) (*profile, error) {
+	cpu, mem := filepath.Join(work, fmt.Sprintf("profile-%d-cpu.pprof", i)), filepath.Join(work, fmt.Sprintf("profile-%d-mem.pprof", i))
+	p := &profile{Title: pr.Title, Command: fmt.Sprintf("go test -run '^$' -bench '%s' -benchtime %s -benchmem -count 1 -cpuprofile cpu.pprof -memprofile mem.pprof %s",
+		pr.Bench, pr.Benchtime, pr.Pkg)}
+	logf("profiling %s", pr.Bench)
+	args := append(testArgs(pr.Bench, pr.Benchtime), "-test.cpuprofile", cpu, "-test.memprofile", mem)
+	out, err := command(filepath.Join(root, pr.Pkg), bin, args...)
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "Benchmark") {
 			p.Benchmark = strings.Join(strings.Fields(line), " ")
@@ -310,7 +320,7 @@ func profileFilePipeline(root, work, bin string) (*profile, error) {
 	if p.CPU, err = top(cpu, "-nodecount=25"); err != nil {
 		return p, err
 	}
-	if p.CPUCum, err = top(cpu, "-cum", "-nodecount=20"); err != nil {
+	if p.CPUCum, err = top(cpu, "-cum", fmt.Sprintf("-nodecount=%d", cumNodes)); err != nil {
 		return p, err
 	}
 	if p.Alloc, err = top(mem, "-sample_index=alloc_space", "-nodecount=12"); err != nil {

@@ -77,17 +77,26 @@ func writeMarkdown(w io.Writer, r *report) {
 		}
 	}
 
-	p("## Profiles: file pipeline\n\n")
-	if r.Profile == nil {
-		p("Not run (`-profile=false`, or the run failed: see Failures).\n")
-		return
+	for i, pr := range profileRuns {
+		p("## Profiles: %s\n\n", pr.Title)
+		if pr.About != "" {
+			p("%s\n\n", pr.About)
+		}
+		var prof *profile
+		if i < len(r.Profiles) {
+			prof = r.Profiles[i]
+		}
+		if prof == nil {
+			p("Not run (`-profile=false`, or the run failed: see Failures).\n\n")
+			continue
+		}
+		p("```\n%s\n```\n\n", prof.Command)
+		p("```\n%s\n```\n\n", prof.Benchmark)
+		p("CPU (`go tool pprof -top -nodecount=25`):\n\n```\n%s\n```\n\n", prof.CPU)
+		p("CPU by cumulative time (`go tool pprof -top -cum -nodecount=%d`):\n\n```\n%s\n```\n\n", cumNodes, prof.CPUCum)
+		p("Allocated bytes (`go tool pprof -top -sample_index=alloc_space -nodecount=12`):\n\n```\n%s\n```\n\n", prof.Alloc)
+		p("Allocated objects (`go tool pprof -top -sample_index=alloc_objects -nodecount=8`):\n\n```\n%s\n```\n\n", prof.AllocObj)
 	}
-	p("```\n%s\n```\n\n", r.Profile.Command)
-	p("```\n%s\n```\n\n", r.Profile.Benchmark)
-	p("CPU (`go tool pprof -top -nodecount=25`):\n\n```\n%s\n```\n\n", r.Profile.CPU)
-	p("CPU by cumulative time (`go tool pprof -top -cum -nodecount=20`):\n\n```\n%s\n```\n\n", r.Profile.CPUCum)
-	p("Allocated bytes (`go tool pprof -top -sample_index=alloc_space -nodecount=12`):\n\n```\n%s\n```\n\n", r.Profile.Alloc)
-	p("Allocated objects (`go tool pprof -top -sample_index=alloc_objects -nodecount=8`):\n\n```\n%s\n```\n", r.Profile.AllocObj)
 }
 
 func indent(s, prefix string) string {

@@ -640,7 +640,7 @@ func TestCheckConfigAgreesWithNew(t *testing.T) {
 		{
 			name: "two stdout outputs with names",
 			yaml: "stdout_outputs: [{name: a}, {name: b, event_types: [notification]}]",
-			cfg:  event.Config{StdoutOutputs: []event.StdoutOutputConfig{{Naming: named("a")}, {Naming: named("b"), Filter: filter("notification")}}},
+			cfg:  event.Config{StdoutOutputs: []event.StdoutOutputConfig{{Name: "a"}, {Name: "b", Filter: filter("notification")}}},
 		},
 		{
 			name: "two file outputs, one path",
@@ -651,7 +651,7 @@ func TestCheckConfigAgreesWithNew(t *testing.T) {
 		{
 			name: "a file output and a stdout output both named audit",
 			yaml: fmt.Sprintf("file_outputs: [{path: %q, name: audit}]\nstdout_outputs: [{name: audit}]", file("c.jsonl")),
-			cfg:  event.Config{FileOutputs: []event.FileOutputConfig{{Path: file("c.jsonl"), Naming: named("audit")}}, StdoutOutputs: []event.StdoutOutputConfig{{Naming: named("audit")}}},
+			cfg:  event.Config{FileOutputs: []event.FileOutputConfig{{Path: file("c.jsonl"), Name: "audit"}}, StdoutOutputs: []event.StdoutOutputConfig{{Name: "audit"}}},
 			want: dup("stdout_outputs[0]", "audit", "file_outputs[0]"),
 		},
 		{
@@ -663,8 +663,8 @@ func TestCheckConfigAgreesWithNew(t *testing.T) {
 		{
 			name: "two webhooks differing only in ?token=, named",
 			yaml: "webhook_outputs: [{url: 'https://hooks.example.com/in?token=a', name: a}, {url: 'https://hooks.example.com/in?token=b', name: b}]",
-			cfg: event.Config{WebhookOutputs: []event.WebhookOutputConfig{{URL: secret("https://hooks.example.com/in?token=a"), Naming: named("a")},
-				{URL: secret("https://hooks.example.com/in?token=b"), Naming: named("b")}}},
+			cfg: event.Config{WebhookOutputs: []event.WebhookOutputConfig{{URL: secret("https://hooks.example.com/in?token=a"), Name: "a"},
+				{URL: secret("https://hooks.example.com/in?token=b"), Name: "b"}}},
 		},
 		{
 			name: "two url_files holding URLs differing only in ?token=",
@@ -719,7 +719,5 @@ func TestCheckConfigAgreesWithNew(t *testing.T) {
 		})
 	}
 }
-
-func named(name string) sink.Naming { return sink.Naming{Name: name} }
 
 func filter(types ...string) sink.Filter { return sink.Filter{EventTypes: types} }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/buffer"
 )
 
 // Format is the wire format of record values.
@@ -112,11 +113,25 @@ type Config struct {
 	SASL *SASLConfig `yaml:"sasl,omitempty" json:"sasl,omitempty"`
 	// Key picks the record key: instance (default), event_type or none.
 	Key string `yaml:"key,omitempty" json:"key,omitempty"`
+	// Buffer puts a memory or disk buffer in front of the output (see
+	// package sink/buffer); unset, messages wait only in buffer_size.
+	Buffer buffer.Config `yaml:"buffer,omitempty" json:"buffer,omitempty"`
 
-	sink.Filter   `yaml:",inline"`
-	sink.Naming   `yaml:",inline"`
-	sink.Identity `yaml:",inline"`
+	sink.Filter `yaml:",inline"`
+	// Name identifies the output in metric labels and logs (see
+	// sink.Naming); a facade may require it (event/v2 does, as
+	// Alertmanager v0.35 does).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// IncludeID puts each event's id in the envelope the output gets
+	// (include_id; see sink.Identity).
+	IncludeID bool `yaml:"include_id,omitempty" json:"include_id,omitempty"`
 }
+
+// ConfiguredName implements sink.Named.
+func (c Config) ConfiguredName() string { return c.Name }
+
+// IncludesID implements sink.IDIncluder.
+func (c Config) IncludesID() bool { return c.IncludeID }
 
 // SASLConfig authenticates the producer with a user name and password.
 type SASLConfig struct {
@@ -145,20 +160,21 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	// errors carry no field path: Validate runs the same checks and adds
 	// it.
 	type Config struct {
-		Brokers     []string    `yaml:"brokers"`
-		Topic       string      `yaml:"topic"`
-		ClientID    string      `yaml:"client_id,omitempty"`
-		Format      Format      `yaml:"format,omitempty"`
-		Acks        Acks        `yaml:"acks,omitempty"`
-		Compression Compression `yaml:"compression,omitempty"`
-		BufferSize  int         `yaml:"buffer_size,omitempty"`
-		TLSConfig   *rawTLS     `yaml:"tls_config,omitempty"`
-		SASL        *SASLConfig `yaml:"sasl,omitempty"`
-		Key         string      `yaml:"key,omitempty"`
+		Brokers     []string      `yaml:"brokers"`
+		Topic       string        `yaml:"topic"`
+		ClientID    string        `yaml:"client_id,omitempty"`
+		Format      Format        `yaml:"format,omitempty"`
+		Acks        Acks          `yaml:"acks,omitempty"`
+		Compression Compression   `yaml:"compression,omitempty"`
+		BufferSize  int           `yaml:"buffer_size,omitempty"`
+		TLSConfig   *rawTLS       `yaml:"tls_config,omitempty"`
+		SASL        *SASLConfig   `yaml:"sasl,omitempty"`
+		Key         string        `yaml:"key,omitempty"`
+		Buffer      buffer.Config `yaml:"buffer,omitempty"`
 
-		sink.Filter   `yaml:",inline"`
-		sink.Naming   `yaml:",inline"`
-		sink.Identity `yaml:",inline"`
+		sink.Filter `yaml:",inline"`
+		Name        string `yaml:"name,omitempty"`
+		IncludeID   bool   `yaml:"include_id,omitempty"`
 	}
 	var raw Config
 	return yamltree.UnmarshalAndCheck(unmarshal, &raw, yamltree.DeepestKey, func() error {
@@ -173,9 +189,10 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 			TLSConfig:   (*commoncfg.TLSConfig)(raw.TLSConfig),
 			SASL:        raw.SASL,
 			Key:         raw.Key,
+			Buffer:      raw.Buffer,
 			Filter:      raw.Filter,
-			Naming:      raw.Naming,
-			Identity:    raw.Identity,
+			Name:        raw.Name,
+			IncludeID:   raw.IncludeID,
 		}
 		return c.Validate()
 	})
@@ -238,6 +255,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateTLS(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Buffer.Validate(); err != nil {
+		errs = append(errs, sink.AtPath("buffer", err))
 	}
 	if s := c.SASL; s != nil {
 		switch s.Mechanism {
@@ -344,6 +364,10 @@ func Equal(a, b Config) bool {
 	if len(b.EventTypes) == 0 {
 		b.EventTypes = nil
 	}
+	if !buffer.Equal(a.Buffer, b.Buffer) {
+		return false
+	}
+	a.Buffer, b.Buffer = buffer.Config{}, buffer.Config{}
 	return reflect.DeepEqual(a, b)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/internal/yamltest"
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/buffer"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
 )
 
@@ -142,6 +143,7 @@ sasl:
   username: recorder
   password: hunter2
 key: event_type
+buffer: {type: disk, path: /var/lib/eventrecorder/kafka, max_bytes: 512MiB, when_full: block, fsync: always}
 event_types: [alert_created]
 name: audit-kafka
 include_id: true
@@ -161,9 +163,10 @@ include_id: true
 		TLSConfig:   &commoncfg.TLSConfig{CAFile: "/etc/ca.pem", ServerName: "kafka", MinVersion: commoncfg.TLSVersions["TLS12"]},
 		SASL:        &kafka.SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "recorder", Password: "hunter2"},
 		Key:         kafka.KeyEventType,
+		Buffer:      buffer.Config{Type: buffer.TypeDisk, Path: "/var/lib/eventrecorder/kafka", MaxBytes: 512 << 20, WhenFull: buffer.Block, Fsync: buffer.FsyncAlways},
 		Filter:      sink.Filter{EventTypes: []string{"alert_created"}},
-		Naming:      sink.Naming{Name: "audit-kafka"},
-		Identity:    sink.Identity{IncludeID: true},
+		Name:        "audit-kafka",
+		IncludeID:   true,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)

@@ -62,7 +62,7 @@ func (s *Sink[T]) run() {
 	defer cancel()
 	var pending *record[T] // taken from the buffer, not yet accepted by a producer
 	for reconnect := false; ; reconnect = true {
-		c := s.awaitConn(ctx, reconnect, func() bool { return pending == nil && len(s.buf) == 0 && len(s.retry) == 0 })
+		c := s.awaitConn(ctx, reconnect, func() bool { return pending == nil && s.buf.len() == 0 && len(s.retry) == 0 })
 		if c == nil {
 			err := errNoAnswer
 			if p := s.connErr.Load(); p != nil {
@@ -329,7 +329,7 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 		// At most one of next and src is live: take a message only once
 		// the previous one is in the producer's hands.
 		var next *record[T]
-		var src <-chan sink.Message[T]
+		var src <-chan struct{}
 		switch {
 		case c.alone > 0:
 			// A record is on its own in flight: nothing may join it.
@@ -339,10 +339,21 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 			}
 		case *pending != nil:
 			next = *pending
-		case !draining || len(s.buf) > 0:
-			src = s.buf
-		case c.empty():
-			return pumpDrained
+		default:
+			if m, ok := s.buf.pop(); ok {
+				if *pending = s.admit(c, m); *pending != nil {
+					s.handOver(c, pending)
+				}
+				// Until the producer stops taking records, results wait
+				// in its channels; then *pending holds one and the select
+				// below reads them.
+				continue
+			}
+			if !draining {
+				src = s.buf.ready
+			} else if c.empty() {
+				return pumpDrained
+			}
 		}
 		var in chan<- *sarama.ProducerMessage
 		var out *sarama.ProducerMessage
@@ -350,10 +361,8 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 			in, out = p.Input(), &next.pm
 		}
 		select {
-		case m := <-src:
-			if *pending = s.admit(c, m); *pending != nil {
-				s.handOver(c, pending)
-			}
+		case <-src:
+			// Deliver added messages: the switch above takes them.
 		case in <- out:
 			c.link(next)
 			if next.alone {
@@ -396,12 +405,11 @@ func (s *Sink[T]) handOver(c *conn[T], pending **record[T]) {
 		default:
 			return
 		}
-		select {
-		case m := <-s.buf:
-			*pending = s.admit(c, m)
-		default:
+		m, ok := s.buf.pop()
+		if !ok {
 			return
 		}
+		*pending = s.admit(c, m)
 	}
 }
 
@@ -468,8 +476,8 @@ func (s *Sink[T]) giveUp(pending *record[T], c *conn[T], takeBuffer bool, err er
 		}
 		s.retry = nil
 	}
-	for takeBuffer && len(s.buf) > 0 {
-		failed = append(failed, <-s.buf)
+	if takeBuffer {
+		failed = s.buf.drain(failed)
 	}
 	if c != nil {
 		for r := c.inflight.next; r != &c.inflight; r = r.next {

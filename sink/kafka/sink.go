@@ -23,10 +23,8 @@ import (
 // Kind is the table row for Kafka outputs (kafka_outputs).
 func Kind[T any]() sink.Kind[T] {
 	return sink.KindOf[T, Config]{
-		Name: "kafka",
-		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
-			return New(cfg, env)
-		},
+		Name:       "kafka",
+		New:        newBuffered[T],
 		Equal:      Equal,
 		Format:     FormatOf,
 		OutputName: func(cfg Config) string { return cfg.name() },
@@ -107,7 +105,7 @@ type Sink[T any] struct {
 
 	mu     sync.RWMutex // Deliver holds it shared, Close exclusive
 	closed bool
-	buf    chan sink.Message[T]
+	buf    *backlog[T]
 
 	closing  chan struct{} // closed when Close starts
 	deadline time.Time     // when Close gives up; written before closing is closed
@@ -167,7 +165,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		counter:     map[string]prometheus.Counter{},
 		contentType: []byte(FormatOf(cfg).ContentType()),
 		sent:        sink.Delivered,
-		buf:         make(chan sink.Message[T], cfg.BufferSize),
+		buf:         newBacklog[T](cfg.BufferSize),
 		closing:     make(chan struct{}),
 		drained:     make(chan struct{}),
 		stopped:     make(chan struct{}),
@@ -202,6 +200,19 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		close(s.stopped)
 	}()
 	return s, nil
+}
+
+// ProducerConfig is the sarama configuration an output built from cfg
+// starts its producer with (before it lowers MaxMessageBytes to the
+// topic's max.message.bytes, which it reads once connected). It is for
+// benchmarks and diagnostics that compare the output with a bare sarama
+// producer configured identically; the output does not use what it
+// returns.
+func ProducerConfig(cfg Config) (*sarama.Config, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return saramaConfig(&cfg)
 }
 
 // saramaConfig translates cfg; cfg has been validated.
@@ -301,17 +312,10 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 		s.env.Reporter.Report(append([]sink.Message[T](nil), batch...), sink.Failed, errClosed)
 		return
 	}
-	var dropped []sink.Message[T]
-	for i := range batch {
-		select {
-		case s.buf <- batch[i]:
-		default:
-			dropped = append(dropped, batch[i])
-		}
-	}
+	k := s.buf.add(batch)
 	s.mu.RUnlock()
-	if len(dropped) > 0 {
-		s.env.Reporter.Report(dropped, sink.Dropped, nil)
+	if k < len(batch) {
+		s.env.Reporter.Report(append([]sink.Message[T](nil), batch[k:]...), sink.Dropped, nil)
 	}
 }
 

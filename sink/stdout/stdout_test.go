@@ -235,7 +235,7 @@ func TestConfigYAML(t *testing.T) {
 	}{
 		{doc: "{}"},
 		{doc: "", want: stdout.Config{}},
-		{doc: "event_types: [alert_created, notification]\nname: audit", want: stdout.Config{Filter: sink.Filter{EventTypes: []string{"alert_created", "notification"}}, Naming: sink.Naming{Name: "audit"}}},
+		{doc: "event_types: [alert_created, notification]\nname: audit", want: stdout.Config{Filter: sink.Filter{EventTypes: []string{"alert_created", "notification"}}, Name: "audit"}},
 		{doc: "path: x", err: "path: unknown field"},
 		{doc: "format: yaml\ncolour: red", err: "format: unknown field\ncolour: unknown field"},
 		{doc: "name: a\nname: b", err: "name: key appears more than once"},

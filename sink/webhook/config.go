@@ -14,6 +14,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/buffer"
 )
 
 // Defaults for unset (zero) configuration fields.
@@ -112,11 +113,25 @@ type Config struct {
 	BatchFlushInterval model.Duration `yaml:"batch_flush_interval,omitempty" json:"batch_flush_interval,omitempty"`
 	// Compression is "" or "none" (plain bodies) or "gzip".
 	Compression string `yaml:"compression,omitempty" json:"compression,omitempty"`
+	// Buffer puts a memory or disk buffer in front of the output (see
+	// package sink/buffer); unset, events wait only in the queue.
+	Buffer buffer.Config `yaml:"buffer,omitempty" json:"buffer,omitempty"`
 
-	sink.Filter   `yaml:",inline"`
-	sink.Naming   `yaml:",inline"`
-	sink.Identity `yaml:",inline"`
+	sink.Filter `yaml:",inline"`
+	// Name identifies the output in metric labels and logs (see
+	// sink.Naming); a facade may require it (event/v2 does, as
+	// Alertmanager v0.35 does).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// IncludeID puts each event's id in the envelope the output gets
+	// (include_id; see sink.Identity).
+	IncludeID bool `yaml:"include_id,omitempty" json:"include_id,omitempty"`
 }
+
+// ConfiguredName implements sink.Named.
+func (c Config) ConfiguredName() string { return c.Name }
+
+// IncludesID implements sink.IDIncluder.
+func (c Config) IncludesID() bool { return c.IncludeID }
 
 // UnmarshalYAML decodes strictly (whether or not the caller's decoder is
 // strict, and under either yaml.v2 driver: see internal/yamltree), fills
@@ -197,6 +212,7 @@ func (c *Config) Validate() error {
 			add(sink.Errorf(fmt.Sprintf("event_types[%d]", i), "is empty"))
 		}
 	}
+	add(sink.AtPath("buffer", c.Buffer.Validate()))
 	return errors.Join(errs...)
 }
 
@@ -316,6 +332,11 @@ func (c Config) normalized() (normalConfig, error) {
 	}
 	if len(c.EventTypes) == 0 {
 		c.EventTypes = nil
+	}
+	if !c.Buffer.Enabled() {
+		c.Buffer = buffer.Config{} // type: memory alone is no buffer
+	} else if c.Buffer.Path != "" {
+		c.Buffer.Path = buffer.CanonicalDir(c.Buffer.Path)
 	}
 	n.cfg = c
 	return n, nil

@@ -54,14 +54,8 @@ var ErrClosed = errors.New("webhook output closed")
 // Kind is the webhook row of the output table.
 func Kind[T any]() sink.Kind[T] {
 	return sink.KindOf[T, Config]{
-		Name: KindName,
-		New: func(cfg Config, env sink.Env[T]) (sink.Sink[T], error) {
-			s, err := New(cfg, env)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
+		Name:       KindName,
+		New:        newBuffered[T],
 		Equal:      Equal,
 		Format:     func(Config) sink.Format { return sink.JSON },
 		OutputName: outputName,
@@ -215,7 +209,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 			go func() {
 				defer s.wg.Done()
 				for p := range batches {
-					s.send(p.msgs, p.body)
+					s.send(p.msgs, nil, p.size)
 				}
 			}()
 		}
@@ -229,7 +223,7 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 						s.failRest([]sink.Message[T]{m})
 						return
 					}
-					s.send([]sink.Message[T]{m}, m.Value)
+					s.send([]sink.Message[T]{m}, m.Value, len(m.Value))
 				}
 			}()
 		}
@@ -311,16 +305,22 @@ func (s *Sink[T]) close() error {
 	return err
 }
 
-// pending is one request body on its way to a worker.
+// pending is one request's events on its way to a worker: the events
+// themselves, or in batch mode a JSON array of them that is never built
+// in memory (see arrayBody).
 type pending[T any] struct {
 	msgs []sink.Message[T]
-	body []byte
+	size int // the body's length in bytes
 }
 
-// batcher turns the queue into JSON array bodies. Bodies are built by
-// concatenating the already-encoded values, so nothing is re-encoded.
-// Blocking on a busy worker pool is intended: the queue then fills and
-// Deliver drops, which is the only place load may be shed.
+// batcher groups the queue into batches of at most batch_max_events
+// events and batch_max_bytes bytes. A batch's body is the JSON array of
+// the already-encoded values, written to the connection straight from
+// them (arrayBody), so nothing is re-encoded or copied into a body first:
+// concatenating them cost a fresh body of up to batch_max_bytes per
+// request, zeroed and then filled, and the garbage collector's time for
+// it. Blocking on a busy worker pool is intended: the queue then fills
+// and Deliver drops, which is the only place load may be shed.
 func (s *Sink[T]) batcher(out chan<- pending[T]) {
 	defer s.wg.Done()
 	defer close(out)
@@ -336,29 +336,22 @@ func (s *Sink[T]) batcher(out chan<- pending[T]) {
 			return
 		}
 		timer.Stop()
-		cur.body = append(cur.body, ']')
+		cur.size++ // ']'
 		out <- cur
 		cur = pending[T]{}
 	}
 	add := func(m sink.Message[T]) {
 		// '[' or ',' before the value, ']' after the last one.
-		if len(cur.msgs) > 0 && len(cur.body)+1+len(m.Value)+1 > maxBytes {
+		if len(cur.msgs) > 0 && cur.size+1+len(m.Value)+1 > maxBytes {
 			flush()
 		}
 		if len(cur.msgs) == 0 {
-			// Room for maxEvents values like this one, their commas
-			// and brackets, and some slack for larger ones, so a full
-			// batch rarely regrows (and copies) at its last event.
-			cur.body = make([]byte, 0, min(maxBytes+1, 2+(len(m.Value)+1)*maxEvents*9/8))
 			cur.msgs = make([]sink.Message[T], 0, maxEvents)
-			cur.body = append(cur.body, '[')
 			timer.Reset(interval)
-		} else {
-			cur.body = append(cur.body, ',')
 		}
-		cur.body = append(cur.body, m.Value...)
+		cur.size += 1 + len(m.Value)
 		cur.msgs = append(cur.msgs, m)
-		if len(cur.msgs) >= maxEvents || len(cur.body)+1 >= maxBytes {
+		if len(cur.msgs) >= maxEvents || cur.size+1 >= maxBytes {
 			flush()
 		}
 	}
@@ -378,10 +371,114 @@ func (s *Sink[T]) batcher(out chan<- pending[T]) {
 				return
 			}
 			add(m)
+			// Take what else is queued without going back to the
+			// select: one pass through it per event, with a timer
+			// case, costs more than the event's own bookkeeping.
+			for more := true; more && len(cur.msgs) > 0; {
+				select {
+				case m, ok := <-s.queue:
+					if !ok {
+						flush()
+						return
+					}
+					if s.ctx.Err() != nil {
+						s.failRest(append(cur.msgs, m))
+						return
+					}
+					add(m)
+				default:
+					more = false
+				}
+			}
 		case <-tick:
 			flush()
 		}
 	}
+}
+
+// arrayBody reads as the JSON array of msgs' values, '[' v0 ',' v1 … ']',
+// without building it. The transport copies a request body to the
+// connection in chunks whatever reader it is given, so reading the values
+// in place saves the copy into a body and the body itself.
+type arrayBody[T any] struct {
+	msgs []sink.Message[T]
+	i    int // the element being read; len(msgs) is the closing bracket
+	off  int // within element i: 0 is its separator, then its value's bytes
+	left int // bytes not yet read
+}
+
+var (
+	openBracket  = []byte{'['}
+	comma        = []byte{','}
+	closeBracket = []byte{']'}
+)
+
+func newArrayBody[T any](msgs []sink.Message[T], size int) *arrayBody[T] {
+	return &arrayBody[T]{msgs: msgs, left: size}
+}
+
+// Len is what is left to read, which retryablehttp sends as the
+// Content-Length.
+func (b *arrayBody[T]) Len() int { return b.left }
+
+// segment is the unread part of the current piece: a separator, a
+// value or the closing bracket.
+func (b *arrayBody[T]) segment() []byte {
+	switch {
+	case b.i == len(b.msgs):
+		return closeBracket[b.off:]
+	case b.off == 0 && b.i == 0:
+		return openBracket
+	case b.off == 0:
+		return comma
+	}
+	return b.msgs[b.i].Value[b.off-1:]
+}
+
+// advance moves past n bytes of the current segment.
+func (b *arrayBody[T]) advance(n int, seg []byte) {
+	b.left -= n
+	if n < len(seg) {
+		b.off += n
+		return
+	}
+	if b.off == 0 && b.i < len(b.msgs) {
+		b.off = 1 // past the separator, onto the value
+		if len(b.msgs[b.i].Value) > 0 {
+			return
+		}
+	}
+	b.i, b.off = b.i+1, 0
+}
+
+func (b *arrayBody[T]) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && b.left > 0 {
+		seg := b.segment()
+		c := copy(p[n:], seg)
+		n += c
+		b.advance(c, seg)
+	}
+	return n, nil
+}
+
+// WriteTo writes what is left to w piece by piece (the gzip writer takes
+// it so, without a copy buffer in between).
+func (b *arrayBody[T]) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for b.left > 0 {
+		seg := b.segment()
+		n, err := w.Write(seg)
+		total += int64(n)
+		b.advance(n, seg)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // attemptsKey carries a request's attempt counter through the context, the
@@ -401,24 +498,34 @@ func attemptsOf(ctx context.Context) *attempts {
 	return a
 }
 
-// send POSTs one body, retrying per the configuration, and reports the
-// outcome of msgs.
-func (s *Sink[T]) send(msgs []sink.Message[T], body []byte) {
+// send POSTs one request, retrying per the configuration, and reports
+// the outcome of msgs. The body is value, or when value is nil the JSON
+// array of msgs' values, size bytes long.
+func (s *Sink[T]) send(msgs []sink.Message[T], value []byte, size int) {
 	if s.ctx.Err() != nil {
 		s.fail(msgs, &DeliveryError{Output: s.name, Err: context.Cause(s.ctx)}, true)
 		return
 	}
-	payload := body
-	if s.cfg.Compression == CompressionGzip {
-		var err error
-		if payload, err = gzipBytes(body); err != nil {
+	var body any = value
+	switch {
+	case s.cfg.Compression == CompressionGzip:
+		var raw io.Reader = bytes.NewReader(value)
+		if value == nil {
+			raw = newArrayBody(msgs, size)
+		}
+		payload, err := gzipBytes(raw, size)
+		if err != nil {
 			s.fail(msgs, &DeliveryError{Output: s.name, Err: fmt.Errorf("gzip: %w", err)}, false)
 			return
 		}
+		body = payload
+	case value == nil:
+		// A fresh reader per attempt; its Len is the Content-Length.
+		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return newArrayBody(msgs, size), nil })
 	}
 	tries := &attempts{events: len(msgs)}
 	ctx := context.WithValue(s.ctx, attemptsKey{}, tries)
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, s.target, payload)
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, s.target, body)
 	if err != nil {
 		s.fail(msgs, &DeliveryError{Output: s.name, Err: stripURLError(err)}, false)
 		return
@@ -549,13 +656,13 @@ func stripURLError(err error) error {
 
 var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
 
-func gzipBytes(b []byte) ([]byte, error) {
+func gzipBytes(r io.Reader, size int) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(len(b)/4 + 64)
+	buf.Grow(size/4 + 64)
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
 	zw.Reset(&buf)
-	if _, err := zw.Write(b); err != nil {
+	if _, err := io.Copy(zw, r); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {

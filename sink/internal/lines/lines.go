@@ -18,7 +18,21 @@ const maxKept = 1 << 20
 // lead-in. *keep is left ready for the next batch, so the bytes are valid
 // until then.
 func Join[T any](keep *[]byte, batch []sink.Message[T], endFragment bool) (out []byte, prefix int) {
+	// Sized up front: a batch that outgrows the kept buffer (events over
+	// maxKept/256 bytes fill a full batch beyond it) is then one
+	// allocation of its size, not a series of doublings, each copying
+	// what the last one held.
+	need := 0
+	if endFragment {
+		need++
+	}
+	for _, m := range batch {
+		need += len(m.Value) + 1
+	}
 	buf := (*keep)[:0]
+	if cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
 	if endFragment {
 		buf = append(buf, '\n')
 	}

@@ -411,7 +411,7 @@ func TestCheckConfigValid(t *testing.T) {
 		t.Fatalf("check-config of a valid file: %v", r)
 	}
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if len(lines) != 5 || lines[0] != path+": valid, 4 outputs" {
+	if len(lines) != 5 || lines[0] != path+": valid for schema v1 (output names optional), 4 outputs" {
 		t.Fatalf("want a header and 4 output lines, got:\n%s", r.stdout)
 	}
 	for i, want := range [][]string{
@@ -502,7 +502,7 @@ unknown_outputs: []
 	}
 	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
 	want := []string{
-		path + ": invalid configuration, 5 problems:",
+		path + ": invalid configuration for schema v1, 5 problems:",
 		"  " + path + ": file_outputs[0].colour: unknown field",
 		"  " + path + `: webhook_outputs[1].url: scheme "ftp" of "ftp://xxxxx@hooks.example.com/b?xxxxx" is not http or https`,
 		"  " + path + ": kafka_outputs[0].topic: a topic is required",
@@ -538,7 +538,7 @@ func TestCheckConfigUnreadableAndEmpty(t *testing.T) {
 		}
 	}
 	r := run(t, dir, "", "check-config", writeFile(t, filepath.Join(dir, "empty.yaml"), "# nothing yet\n"))
-	if r.code != 0 || !strings.Contains(r.stdout, "valid, no outputs") {
+	if r.code != 0 || !strings.Contains(r.stdout, "valid for schema v1, no outputs") {
 		t.Errorf("check-config of an empty file: %v", r)
 	}
 }

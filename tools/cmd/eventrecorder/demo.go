@@ -11,11 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/eventrecorder/eventrecorder/event"
-	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/event/runtime"
 	"github.com/eventrecorder/eventrecorder/tools/internal/input"
+	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
 	"github.com/eventrecorder/eventrecorder/tools/internal/lifecycle"
 )
 
@@ -32,6 +30,7 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	instance := fs.String("instance", "demo-alertmanager:9093", "instance name stamped on every event")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long Close may take to flush the outputs")
 	logger := a.logFlag(fs)
+	schemaArg := fs.String("schema", "v1", "schema generation to record in: v1 (package event, Alertmanager v0.33's JSON) or v2 (event/v2, Alertmanager v0.35's: label sets as objects)")
 	pos, code, done := parse(fs, args)
 	if done {
 		return code
@@ -52,8 +51,17 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usageError(fs, "%v", err)
 	}
+	schema, err := jsonl.ParseSchema(*schemaArg)
+	if err != nil {
+		return a.usageError(fs, "--schema %q is not v1 or v2", *schemaArg)
+	}
+	gen, err := generationOf(schema)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "eventrecorder demo: %v\n", err)
+		return exitProblem
+	}
 
-	var cfg event.Config
+	var cfg *config
 	source := "built-in demo configuration"
 	if *configPath != "" {
 		b, err := input.ReadFile(ctx, *configPath)
@@ -64,25 +72,25 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 			fmt.Fprintf(a.stderr, "eventrecorder demo: cannot read configuration: %v\n", err)
 			return exitUsage
 		}
-		if cfg, err = event.LoadConfig(b); err != nil {
-			a.printConfigErrors(*configPath, err)
+		if cfg, err = gen.load(b); err != nil {
+			a.printConfigErrors(*configPath, schema, err)
 			return exitProblem
 		}
 		source = *configPath
 	} else {
-		if cfg, err = event.LoadConfig(defaultConfig); err != nil {
+		if cfg, err = gen.load(gen.demoConfig); err != nil {
 			fmt.Fprintf(a.stderr, "eventrecorder demo: built-in configuration: %v\n", err) // a bug in this program
 			return exitProblem
 		}
-		cfg.FileOutputs[0].Path = *out
+		cfg.setFile(*out)
 	}
-	outputs, err := cfg.Describe()
+	outputs, err := cfg.describe()
 	if err != nil {
-		a.printConfigErrors(source, err)
+		a.printConfigErrors(source, schema, err)
 		return exitProblem
 	}
 
-	rec, err := newRecorder(ctx, cfg, event.Options{Instance: *instance, Logger: log, CloseTimeout: *timeout})
+	rec, err := newRecorder(ctx, cfg, runtime.Options{Instance: *instance, Logger: log, CloseTimeout: *timeout})
 	if a.interrupted(ctx, "demo", err) {
 		return exitProblem
 	}
@@ -92,9 +100,9 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	}
 	now := time.Now()
 	steps := lifecycle.Steps(now)
-	fmt.Fprintf(a.stderr, "recording an alert lifecycle of %d events from the last %d minutes (%s) to %d outputs from the %s\n",
+	fmt.Fprintf(a.stderr, "recording an alert lifecycle of %d events from the last %d minutes (%s) in schema %s to %d outputs from the %s\n",
 		len(steps), int(now.Sub(steps[0].At).Round(time.Minute).Minutes()), "NodeDown and HighLatency on node-7: fired, grouped, paged, silenced, inhibited, resolved",
-		len(outputs), source)
+		schema, len(outputs), source)
 	sent := tally{}
 	var interrupted error
 	for _, s := range steps {
@@ -102,15 +110,15 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 		// the lifecycle took minutes, the demo takes milliseconds. Replay
 		// sends an event with its own envelope through the same queue,
 		// encoders and outputs.
-		ev := &eventrecorderpb.Event{Timestamp: timestamppb.New(s.At), Instance: *instance, Data: s.Data}
+		ev := gen.wrap(s.Data, s.At, *instance)
 		if interrupted = rec.Replay(ctx, ev); interrupted != nil {
 			break
 		}
-		sent.add(s.Data)
+		sent.add(ev.TypeName())
 	}
 	closeErr := a.closeRecorder(ctx, "demo", rec, *timeout)
 
-	fmt.Fprintf(a.stderr, "recorded %d events as instance %s:\n", sent.total(), *instance)
+	fmt.Fprintf(a.stderr, "recorded %d events as instance %s in schema %s:\n", sent.total(), *instance, schema)
 	ok := summarize(a.stderr, rec, outputs, sent)
 	if closeErr != nil {
 		fmt.Fprintf(a.stderr, "eventrecorder demo: closing the recorder: %v\n", closeErr)

@@ -260,11 +260,13 @@ func TestSecondSignalEndsReplayAtOnce(t *testing.T) {
 	}()
 
 	w := openWriter(t, fifo)
-	if _, err := w.WriteString(lines[0] + "\n"); err != nil {
+	// Two lines: the first, a startup event, fits both schema generations
+	// and waits for the second, whose labels tell v1.
+	if _, err := w.WriteString(lines[0] + "\n" + lines[1] + "\n"); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-got: // the event is in flight, and the receiver holds it
+	case <-got: // the events are in flight, and the receiver holds them
 	case <-time.After(20 * time.Second):
 		t.Fatal("the webhook got no request")
 	}

@@ -1,7 +1,9 @@
 // Command eventrecorder is the event recorder's companion tool: it shows
 // what the recorder does (demo), checks configuration files before they
 // reach a running process (check-config), backfills outputs from recorded
-// JSONL files (replay) and makes those files readable (tail).
+// JSONL files (replay) and makes those files readable (tail), in either
+// schema generation: v1 (package event) and v2 (event/v2), told apart line
+// by line (package jsonl's Detector) or chosen with --schema.
 //
 // It uses only the module's public API, the same as any program embedding
 // the recorder.
@@ -29,7 +31,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/runtime"
 )
 
 // Exit codes.
@@ -62,10 +64,10 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"demo", "[--config FILE] [--out FILE]", "record a realistic alert lifecycle into ./events.jsonl and stdout", runDemo},
-		{"check-config", "FILE", "validate a configuration and list its outputs", runCheckConfig},
-		{"replay", "--config FILE FILE.jsonl... (or - for stdin)", "re-send recorded events to the configured outputs", runReplay},
-		{"tail", "[-f] [--type T]... [--label k=v]... [-n N] FILE", "show recorded events one per line", runTail},
+		{"demo", "[--config FILE] [--out FILE] [--schema v1|v2]", "record a realistic alert lifecycle into ./events.jsonl and stdout", runDemo},
+		{"check-config", "[--schema v1|v2] FILE", "validate a configuration and list its outputs", runCheckConfig},
+		{"replay", "--config FILE [--schema v1|v2] FILE.jsonl... (or - for stdin)", "re-send recorded events to the configured outputs", runReplay},
+		{"tail", "[-f] [--type T]... [--label k=v]... [-n N] [--schema v1|v2] FILE", "show recorded events one per line", runTail},
 	}
 }
 
@@ -229,7 +231,7 @@ func (a *app) interrupted(ctx context.Context, name string, err error) bool {
 // given, which can take up to timeout; if a signal comes first (or came),
 // it says so, and that a second signal ends the process at once (main
 // stops handling signals after the first).
-func (a *app) closeRecorder(ctx context.Context, name string, rec event.Recorder, timeout time.Duration) error {
+func (a *app) closeRecorder(ctx context.Context, name string, rec recorder, timeout time.Duration) error {
 	said := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(said)
@@ -242,17 +244,17 @@ func (a *app) closeRecorder(ctx context.Context, name string, rec event.Recorder
 	return err
 }
 
-// newRecorder is event.New, given up when ctx ends: a file output on a
-// FIFO opens only once the FIFO has a reader, and nothing else would end
-// that wait. A recorder that starts after all is closed.
-func newRecorder(ctx context.Context, cfg event.Config, opts event.Options) (event.Recorder, error) {
+// newRecorder is cfg.start (the package's New), given up when ctx ends: a
+// file output on a FIFO opens only once the FIFO has a reader, and nothing
+// else would end that wait. A recorder that starts after all is closed.
+func newRecorder(ctx context.Context, cfg *config, opts runtime.Options) (recorder, error) {
 	type started struct {
-		rec event.Recorder
+		rec recorder
 		err error
 	}
 	ch := make(chan started, 1)
 	go func() {
-		rec, err := event.New(cfg, opts)
+		rec, err := cfg.start(opts)
 		ch <- started{rec, err}
 	}()
 	select {
@@ -264,6 +266,6 @@ func newRecorder(ctx context.Context, cfg event.Config, opts event.Options) (eve
 				_ = s.rec.Close()
 			}
 		}()
-		return event.Recorder{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }

@@ -120,13 +120,26 @@ func decodeLines(t *testing.T, name, s string) []*eventrecorderpb.Event {
 // fixturePath is testdata/lifecycle.jsonl, absolute because the binary
 // runs in a temporary directory: the demo's lifecycle, recorded once with
 // spaced timestamps by instance am-1:9093.
-var fixturePath = func() string {
-	p, err := filepath.Abs("testdata/lifecycle.jsonl")
+var fixturePath = abs("testdata/lifecycle.jsonl")
+
+// Schema v2 inputs:
+//   - fixtureV2Path is the same lifecycle in v2's shape (label sets as
+//     objects, grouped alerts carrying a fingerprint), what event/v2 writes
+//     for it: derived from lifecycle.jsonl by rewriting those fields;
+//   - v035Path is a lifecycle stock Alertmanager v0.35.0 wrote (see its
+//     .md), a real v2 file.
+var (
+	fixtureV2Path = abs("testdata/lifecycle-v2.jsonl")
+	v035Path      = abs("../../../internal/alertmanagertest/testdata/v0.35.0-lifecycle.jsonl")
+)
+
+func abs(path string) string {
+	p, err := filepath.Abs(path)
 	if err != nil {
 		panic(err)
 	}
 	return p
-}()
+}
 
 func fixture(t *testing.T) (lines []string, events []*eventrecorderpb.Event) {
 	t.Helper()

@@ -6,15 +6,14 @@ import (
 	"slices"
 	"text/tabwriter"
 
-	"github.com/eventrecorder/eventrecorder/event"
-	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
+	"github.com/eventrecorder/eventrecorder/event/runtime"
 )
 
 // tally counts the events handed to the recorder by type, so that the
 // summary can say how many each output should have accounted for.
 type tally map[string]uint64
 
-func (t tally) add(d *eventrecorderpb.EventData) { t[event.EventTypeName(d)]++ }
+func (t tally) add(typeName string) { t[typeName]++ }
 
 func (t tally) total() uint64 {
 	var n uint64
@@ -43,7 +42,7 @@ func (t tally) expected(types []string) uint64 {
 // nothing dropped or failed by an output, and every output's outcomes
 // adding up to what it was given (the recorder's conservation promise,
 // checked from outside).
-func summarize(w io.Writer, rec event.Recorder, outputs []event.OutputInfo, sent tally) bool {
+func summarize(w io.Writer, rec recorder, outputs []runtime.OutputInfo, sent tally) bool {
 	stats := rec.Stats()
 	ok := true
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

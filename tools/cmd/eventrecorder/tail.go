@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/tools/internal/convert"
 	"github.com/eventrecorder/eventrecorder/tools/internal/jsonl"
 	"github.com/eventrecorder/eventrecorder/tools/internal/render"
 )
@@ -25,6 +26,8 @@ func runTail(ctx context.Context, a *app, args []string) int {
 	last := fs.Int("n", 0, "show only the last `N` matching events already in the file, as tail(1) does (0: none, only new ones with -f; default: all)")
 	color := fs.String("color", "auto", "colour the output: auto (on a terminal unless NO_COLOR is set), always or never")
 	poll := fs.Duration("poll", 250*time.Millisecond, "with -f, how often to look for new events")
+	schemaFlag := schemaFlag(fs)
+	verbose := fs.Bool("v", false, "say on standard error which schema generation the lines are, once a line decides it (or at the end, if none did)")
 	pos, code, done := parse(fs, args)
 	if done {
 		return code
@@ -59,6 +62,10 @@ func runTail(ctx context.Context, a *app, args []string) int {
 		}
 		filter.Labels = append(filter.Labels, render.Pair{Key: k, Value: v})
 	}
+	schema, err := parseSchemaFlag(*schemaFlag)
+	if err != nil {
+		return a.usageError(fs, "%v", err)
+	}
 	var colored bool
 	switch *color {
 	case "auto":
@@ -72,7 +79,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
-	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: keep}
+	t := &tailer{out: out, errw: a.stderr, filter: filter, color: colored, last: keep, det: &jsonl.Detector{Schema: schema}, verbose: *verbose}
 
 	if !*follow {
 		in, err := jsonl.Open(ctx, path)
@@ -102,6 +109,7 @@ func runTail(ctx context.Context, a *app, args []string) int {
 			t.line(line)
 		}
 		t.caughtUp()
+		t.noteSchema(true)
 		return t.exitCode()
 	}
 
@@ -142,6 +150,32 @@ type tailer struct {
 	live      bool
 	started   bool
 	malformed int
+	// det holds the lines to one schema generation. A line that fits
+	// both (startup, shutdown) renders the same in both, so tail shows it
+	// at once, in either reading, without waiting for a line that decides.
+	det *jsonl.Detector
+	// verbose (-v) asks for the generation on standard error, once.
+	verbose, noted bool
+}
+
+// noteSchema says, once, which generation the lines are, when -v asked:
+// as soon as a line decides it, or at the end of a file none of whose
+// lines did (final), as "undecided".
+func (t *tailer) noteSchema(final bool) {
+	if !t.verbose || t.noted {
+		return
+	}
+	s, _, _ := t.det.Decided()
+	if s == jsonl.SchemaUnknown && !final {
+		return
+	}
+	t.noted = true
+	_ = t.out.Flush()
+	if s == jsonl.SchemaUnknown && t.started {
+		fmt.Fprintln(t.errw, "eventrecorder tail: schema undecided: every line fits both generations (--schema chooses)")
+		return
+	}
+	fmt.Fprintf(t.errw, "eventrecorder tail: %s\n", schemaNote(t.det))
 }
 
 func (t *tailer) line(l jsonl.Line) {
@@ -155,12 +189,20 @@ func (t *tailer) line(l jsonl.Line) {
 	if jsonl.Blank(l.Text) {
 		return
 	}
-	ev, err := jsonl.Decode(l.Text)
+	dec, amb, err := t.det.Line(l.Pos(), l.Text)
 	if err != nil {
 		_ = t.out.Flush()
-		fmt.Fprintf(t.errw, "%s: malformed line skipped: %v\n", l.Pos(), err)
+		fmt.Fprintf(t.errw, "%s: %s\n", l.Pos(), lineError(err))
 		t.malformed++
 		return
+	}
+	t.noteSchema(false)
+	if amb != nil {
+		dec = amb.As(jsonl.SchemaV1)
+	}
+	ev := dec.V1
+	if dec.V2 != nil {
+		ev = convert.V1(dec.V2)
 	}
 	if !t.filter.Match(ev) {
 		return

@@ -1,5 +1,7 @@
 // Package jsonl reads the event lines that file outputs write: one
-// protojson-encoded Event per line. It numbers lines so that a bad one can
+// protojson-encoded Event per line, of either schema generation (v1,
+// eventrecorderpb; v2, eventsv2pb), which a Detector tells apart line by
+// line. It numbers lines so that a bad one can
 // be reported as file:line and skipped, reads rotated files (plain or
 // gzip-compressed, as logrotate leaves them) and standard input, and can
 // follow a file the way tail -F does, across rotation and truncation.
@@ -68,7 +70,7 @@ func tooLong(source string, n int, size int64, limit int) Line {
 // Pos returns "file:line", the form editors and compilers use.
 func (l Line) Pos() string { return fmt.Sprintf("%s:%d", l.Source, l.N) }
 
-// Decode parses one line. Unknown fields are an error rather than silently
+// Decode parses one line as a v1 event. Unknown fields are an error rather than silently
 // dropped: a line written by a newer schema would otherwise lose data on
 // its way through replay.
 func Decode(text []byte) (*eventrecorderpb.Event, error) {
