@@ -383,3 +383,94 @@ func TestWebhookBatchCarriesIDsInTheBody(t *testing.T) {
 		}
 	}
 }
+
+// TestEventIDKeptAcrossDiskBufferRestart: a webhook with a disk buffer
+// whose receiver refuses everything; Close leaves every event Persisted.
+// The next recorder on the same buffer, with the receiver up, delivers
+// them with the ids they were recorded with (the include_id file of the
+// first run says which), on the refused attempts and the accepted ones.
+func TestEventIDKeptAcrossDiskBufferRestart(t *testing.T) {
+	const n = 20
+	var (
+		mu       sync.Mutex
+		up       bool
+		attempts []attempt
+		accepted = map[string]int{} // by Event-Id
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		attempts = append(attempts, attempt{id: r.Header.Get(webhook.HeaderEventID), body: string(body)})
+		if !up {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		accepted[r.Header.Get(webhook.HeaderEventID)]++
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	ids := filepath.Join(dir, "ids.jsonl")
+	hook := fmt.Sprintf("webhook_outputs: [{url: %s, max_retries: 1, retry_backoff: 1ms, buffer: {type: disk, path: %s}}]", srv.URL, filepath.Join(dir, "buffer"))
+	rec, _ := newRecorder(t, mustConfig(t, hook+fmt.Sprintf("\nfile_outputs: [{path: %s, include_id: true}]", ids)), event.Options{CloseTimeout: 10 * time.Second})
+	for i := range n {
+		rec.RecordEvent(ctxOn, seqEvent(i))
+	}
+	testtool.WaitFor(t, "the file to hold every event", 30*time.Second, 5*time.Millisecond, func() bool {
+		return statOf(t, rec, "file:").Delivered == n
+	})
+	must(rec.Close())
+	if st := statOf(t, rec, "webhook:"); st.Persisted != n {
+		t.Fatalf("webhook after Close while refused: %+v, want %d persisted", st, n)
+	}
+	idOf := map[string]string{} // reference JSON -> id
+	for _, line := range readLines(t, ids) {
+		var ev eventrecorderpb.Event
+		if err := protojson.Unmarshal(line, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ref := bytes.Replace(line, []byte(`,"id":"`+ev.GetId()+`"`), nil, 1)
+		idOf[string(ref)] = parseV7(t, ev.GetId()).String()
+	}
+	if len(idOf) != n {
+		t.Fatalf("%d distinct events in the file, want %d", len(idOf), n)
+	}
+
+	mu.Lock()
+	up = true
+	mu.Unlock()
+	rec, _ = newRecorder(t, mustConfig(t, hook), event.Options{CloseTimeout: 10 * time.Second})
+	testtool.WaitFor(t, "the persisted events delivered", 30*time.Second, 5*time.Millisecond, func() bool {
+		return statOf(t, rec, "webhook:").Delivered == n
+	})
+	must(rec.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	for i, a := range attempts {
+		if want, ok := idOf[a.body]; !ok || a.id != want {
+			t.Fatalf("request %d (of %d) has Event-Id %q for a body recorded with id %q (known body: %v)", i, len(attempts), a.id, want, ok)
+		}
+	}
+	if len(accepted) != n {
+		t.Fatalf("the receiver accepted %d distinct ids, want %d", len(accepted), n)
+	}
+	for id, k := range accepted {
+		if k != 1 {
+			t.Fatalf("id %s accepted %d times", id, k)
+		}
+	}
+}
+
+// statOf is the stats of the recorder's one output whose name starts with
+// prefix.
+func statOf(t *testing.T, rec event.Recorder, prefix string) event.OutputStats {
+	t.Helper()
+	for _, st := range rec.Stats() {
+		if strings.HasPrefix(st.Name, prefix) {
+			return st
+		}
+	}
+	t.Fatalf("no output named %s...", prefix)
+	return event.OutputStats{}
+}
