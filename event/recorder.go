@@ -164,7 +164,9 @@ func (r Recorder) ApplyConfig(cfg Config) { r.r.ApplyConfig(runtime.Config(cfg))
 // configuration is unchanged keeps running (no reconnect, nothing it
 // buffered is lost); removed outputs are drained and closed in the
 // background; new ones are started. If the configuration is invalid or any
-// new output fails to start, nothing changes and the error says which.
+// new output fails to start, nothing changes and the error says which
+// (but for a changed output that keeps its disk buffer directory: see the
+// README, "Output buffers").
 func (r Recorder) ApplyConfigErr(cfg Config) error { return r.r.ApplyConfigErr(runtime.Config(cfg)) }
 
 // Close stops accepting events, delivers what was already accepted, and

@@ -14,6 +14,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/internal/readlimit"
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/buffer"
 	"github.com/eventrecorder/eventrecorder/sink/file"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
 	"github.com/eventrecorder/eventrecorder/sink/stdout"
@@ -122,6 +123,9 @@ func (c *Config) appendOutput(kind string, cfg any) {
 // specs validates the configuration and lists its outputs in table order.
 // It is the one check of a configuration: Validate, Describe, New and
 // ApplyConfig all go through it, so whatever one accepts the others do.
+// Across outputs it checks that names and disk buffer directories are
+// distinct (decode checks the same, so that a shared directory fails at
+// load, not first at New).
 // All problems are reported (up to sink.MaxProblems), each prefixed with
 // its path.
 func (rt *Runtime[E, D]) specs(c Config) ([]outputSpec[E], error) {
@@ -153,13 +157,18 @@ func (rt *Runtime[E, D]) specs(c Config) ([]outputSpec[E], error) {
 			errs = append(errs, fmt.Errorf("%s_outputs: unknown output kind %q (registered: %s)", name, name, strings.Join(rt.kindNames(), ", ")))
 		}
 	}
-	var names []namedOutput
+	var (
+		names   []namedOutput
+		buffers []buffer.Output
+	)
 	for _, sp := range out {
 		if name, ok := rt.outputName(sp.kind, sp.config); ok {
 			names = append(names, namedOutput{path: sp.path(), name: name})
 		}
+		buffers = append(buffers, buffer.Output{Path: sp.path(), Config: sp.config})
 	}
 	errs = append(errs, distinctNames(names)...)
+	errs = append(errs, buffer.CheckDistinct(buffers)...)
 	return out, sink.JoinProblems(errs...)
 }
 
@@ -276,8 +285,9 @@ func (rt *Runtime[E, D]) decode(c *Config, top yamltree.Node) error {
 		return fmt.Errorf("the configuration must be a mapping of output lists (file_outputs: [...]), got %s", top.Describe())
 	}
 	var (
-		errs  []error
-		names []namedOutput
+		errs    []error
+		names   []namedOutput
+		buffers []buffer.Output
 	)
 	seen := map[string]bool{}
 	for _, item := range top.Pairs() {
@@ -317,11 +327,13 @@ func (rt *Runtime[E, D]) decode(c *Config, top yamltree.Node) error {
 			if name, ok := rt.outputName(k, cfg); ok {
 				names = append(names, namedOutput{path: path, name: name})
 			}
+			buffers = append(buffers, buffer.Output{Path: path, Config: cfg})
 		}
 	}
 	// What specs checks across outputs, so that a configuration that
 	// loads is one New accepts.
 	errs = append(errs, distinctNames(names)...)
+	errs = append(errs, buffer.CheckDistinct(buffers)...)
 	return sink.JoinProblems(errs...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/queue"
 	"github.com/eventrecorder/eventrecorder/sink"
+	"github.com/eventrecorder/eventrecorder/sink/buffer"
 )
 
 // Defaults for Options.
@@ -386,6 +388,11 @@ func (r *Recorder[E, D]) ApplyConfig(cfg Config) {
 // buffered is lost); removed outputs are drained and closed in the
 // background; new ones are started. If the configuration is invalid or any
 // new output fails to start, nothing changes and the error says which.
+// A changed output that keeps its disk buffer directory is the exception:
+// the old one must close (leaving what it holds on disk) before its
+// successor can open the directory and replay it, and if the successor
+// then fails to start, the old one is started again from its previous
+// configuration (see the README, "Output buffers").
 func (r *Recorder[E, D]) ApplyConfigErr(cfg Config) error {
 	if r == nil {
 		return nil
@@ -517,42 +524,83 @@ func (r *Recorder[E, D]) apply(cfg Config) error {
 	}
 	old := r.outputs.Load()
 	kept := make([]bool, len(old.outputs))
-	next := &outputSet[E]{}
+	outs := make([]*output[E], len(specs)) // per spec: kept or started
+	for j, sp := range specs {
+		if i := old.find(sp, kept); i >= 0 {
+			kept[i] = true
+			outs[j] = old.outputs[i]
+		}
+	}
+	takeover, closeFirst := handovers(old, kept, specs, outs)
 	var started []*output[E]
-	fail := func(err error) error {
+	closeStarted := func() {
 		for _, o := range started {
 			_ = o.close()
 		}
-		return err
+		started = nil
 	}
-	for _, sp := range specs {
-		if i := old.find(sp, kept); i >= 0 {
-			kept[i] = true
-			next.add(old.outputs[i])
+	// Outputs that take over no directory start while the old set still
+	// runs: if one fails, nothing has changed.
+	for j, sp := range specs {
+		if outs[j] != nil || takeover[j] {
 			continue
 		}
 		o, err := r.newOutput(sp)
 		if err != nil {
-			return fail(sink.AtPath(sp.path(), err))
+			closeStarted()
+			return sink.AtPath(sp.path(), err)
 		}
 		started = append(started, o)
-		next.add(o)
+		outs[j] = o
 	}
-	names := make([]namedOutput, len(next.outputs))
-	for i, o := range next.outputs {
+	handover := slices.Contains(closeFirst, true)
+	if handover {
+		// A replaced output holds its disk buffer directory until it has
+		// closed, so its successor can only start after. The consumer
+		// pauses meanwhile (events wait in the queue): nothing is handed
+		// to the old output once its Close begins, and nothing to the new
+		// one before what the old one held, which its Close leaves on
+		// disk (reported persisted) and the new one replays first.
+		r.deliverMu.Lock()
+		r.closeHandedOver(old, closeFirst)
+		for j, sp := range specs {
+			if !takeover[j] {
+				continue
+			}
+			o, err := r.newOutput(sp)
+			if err != nil {
+				closeStarted()
+				return r.restore(old, closeFirst, sink.AtPath(sp.path(), err))
+			}
+			started = append(started, o)
+			outs[j] = o
+		}
+	}
+	next := &outputSet[E]{}
+	names := make([]namedOutput, len(outs))
+	for i, o := range outs {
+		next.add(o)
 		names[i] = namedOutput{path: o.path, name: o.name}
 	}
 	if errs := distinctNames(names); len(errs) > 0 {
-		return fail(sink.JoinProblems(errs...))
+		closeStarted()
+		if handover {
+			return r.restore(old, closeFirst, sink.JoinProblems(errs...))
+		}
+		return sink.JoinProblems(errs...)
 	}
 	r.outputs.Store(next)
-	// Wait for a batch that may still hold the old set: an empty critical
-	// section is a barrier.
-	r.deliverMu.Lock()
-	//lint:ignore SA2001 the empty critical section is the point.
-	r.deliverMu.Unlock()
+	if handover {
+		r.deliverMu.Unlock()
+	} else {
+		// Wait for a batch that may still hold the old set: an empty
+		// critical section is a barrier.
+		r.deliverMu.Lock()
+		//lint:ignore SA2001 the empty critical section is the point.
+		r.deliverMu.Unlock()
+	}
 	for i, o := range old.outputs {
-		if !kept[i] {
+		if !kept[i] && !closeFirst[i] {
 			r.closing.Add(1)
 			go func() {
 				defer r.closing.Done()
@@ -566,6 +614,96 @@ func (r *Recorder[E, D]) apply(cfg Config) error {
 		r.log.Info("event recorder: outputs configured", "outputs", len(next.outputs), "started", len(started))
 	}
 	return nil
+}
+
+// diskDir is the directory of the disk buffer cfg configures, as buffers
+// lock it, if it configures one.
+func diskDir(cfg any) (string, bool) {
+	c, ok := cfg.(buffer.Configured)
+	if !ok {
+		return "", false
+	}
+	b := c.BufferConfig()
+	if b.Type != buffer.TypeDisk || b.Path == "" {
+		return "", false
+	}
+	return buffer.CanonicalDir(b.Path), true
+}
+
+// handovers pairs the outputs a reload removes with the new outputs that
+// use the same disk buffer directory: takeover marks the specs whose
+// output must start after an old one closes, closeFirst those old
+// outputs. outs holds the kept outputs by spec.
+func handovers[E any](old *outputSet[E], kept []bool, specs []outputSpec[E], outs []*output[E]) (takeover, closeFirst []bool) {
+	takeover, closeFirst = make([]bool, len(specs)), make([]bool, len(old.outputs))
+	held := map[string]int{}
+	for i, o := range old.outputs {
+		if d, ok := diskDir(o.spec.config); ok && !kept[i] {
+			held[d] = i
+		}
+	}
+	if len(held) == 0 {
+		return takeover, closeFirst
+	}
+	for j, sp := range specs {
+		if outs[j] != nil {
+			continue
+		}
+		if d, ok := diskDir(sp.config); ok {
+			if i, ok := held[d]; ok {
+				takeover[j], closeFirst[i] = true, true
+			}
+		}
+	}
+	return takeover, closeFirst
+}
+
+// closeHandedOver closes, together, the old outputs whose directories
+// new ones take over. The caller holds deliverMu.
+func (r *Recorder[E, D]) closeHandedOver(old *outputSet[E], closeFirst []bool) {
+	var wg sync.WaitGroup
+	for i, o := range old.outputs {
+		if !closeFirst[i] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := o.close(); err != nil {
+				r.log.Warn("event recorder: closing replaced output", "output", o.name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// restore undoes a reload that failed after it closed the outputs in
+// closeFirst: each is started again from its previous configuration and
+// replays what it left in its directory, the others keep running, and the
+// consumer resumes. The caller holds deliverMu; restore releases it. An
+// output that cannot be started again is left out, its events kept in
+// its directory for a later start, and the error says so.
+func (r *Recorder[E, D]) restore(old *outputSet[E], closeFirst []bool, cause error) error {
+	defer r.deliverMu.Unlock()
+	errs := []error{cause}
+	set := &outputSet[E]{}
+	restarted := 0
+	for i, o := range old.outputs {
+		if !closeFirst[i] {
+			set.add(o)
+			continue
+		}
+		again, err := r.newOutput(o.spec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: the output the reload was to replace could not be started again, so it is gone until a reload or restart adds it; what it held stays in its buffer directory: %w", o.path, err))
+			continue
+		}
+		set.add(again)
+		restarted++
+	}
+	r.outputs.Store(set)
+	r.log.Warn("event recorder: reload failed after closing outputs to hand their buffer directories over; they were started again from the previous configuration", "restarted", restarted, "lost", len(errs)-1)
+	return errors.Join(errs...)
 }
 
 // closeGrace is how long Close waits beyond CloseTimeout for outputs that

@@ -225,6 +225,42 @@ var suite = []group{
 		Views: []view{{}},
 	},
 	{
+		ID:    "buffer",
+		Title: "Output buffers: memory and disk (fsync none, batch) vs the output's own queue",
+		About: "Events/s from the first RecordEvent until the loopback receiver has acknowledged the last event " +
+			"and the recorder has closed, through a webhook output in batch mode (its defaults otherwise) with no " +
+			"buffer block (the output's own memory queue, the baseline), a memory buffer (64MiB), or a disk buffer " +
+			"under fsync none or batch. The webhook stands for the destination because the block exists only for " +
+			"webhook and Kafka outputs, and batch mode is the faster of the two, so the buffer's cost is least " +
+			"hidden behind the transport's. Paced as the webhook group (at most queue_size, 1024, events " +
+			"unresolved): nothing drops (checked, as are the receiver's count and that nothing is left " +
+			"persisted), and every event a buffer takes is written to it and removed once delivered. Package " +
+			"queue's BenchmarkDiskQueue and BenchmarkDiskReplay measure the disk queue alone.",
+		Pkg: "./internal/bench", Bench: "^BenchmarkBufferThroughput$/^buffer=(none|memory|disk-none|disk-batch)$", Benchtime: "50000x",
+		Views: []view{{Col: "/buffer@(none memory disk-none disk-batch)"}},
+	},
+	{
+		ID:    "buffer-always",
+		Title: "Output buffers: disk with fsync always vs the output's own queue",
+		About: "The buffer group's workload with a disk buffer under fsync always, one fsync(2) per event, " +
+			"beside the same baseline run again: a shorter run (2000 events), since it is bound by the " +
+			"device's sync latency.",
+		Pkg: "./internal/bench", Bench: "^BenchmarkBufferThroughput$/^buffer=(none|disk-always)$", Benchtime: "2000x",
+		Views: []view{{Col: "/buffer@(none disk-always)"}},
+	},
+	{
+		ID:    "buffer-replay",
+		Title: "Disk buffer replay after a restart vs live delivery",
+		About: "replay: a recorder whose receiver's port is closed records 100,000 events into a disk buffer " +
+			"(fsync batch) and closes, leaving them persisted (checked); the clock runs from the next recorder's " +
+			"New on that directory, which opens the buffer and checks every record's CRC, until the receiver has " +
+			"acknowledged the whole backlog and the recorder has closed (the replayed count is checked). live: " +
+			"the same 100,000 events recorded into the same configuration with the receiver up (the buffer " +
+			"group's disk-batch row).",
+		Pkg: "./internal/bench", Bench: "^BenchmarkBufferReplay$", Benchtime: "100000x",
+		Views: []view{{Col: "/impl@(live replay)"}},
+	},
+	{
 		ID:    "sink-file",
 		Title: "sink/file: Deliver of 64-event batches",
 		About: "The file sink alone: one write per batch, and with fsync=batch one fsync.",
@@ -533,5 +569,40 @@ var figures = []figure{
 		Title:   "sink/kafka alone vs bare sarama",
 		Subject: s("sink-kafka", "BenchmarkSink", "events/s"), Baseline: ps("sink-kafka", "BenchmarkSaramaFloor", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "sink ÷ sarama",
+	},
+	{
+		Title:   "Webhook throughput, memory buffer vs no buffer",
+		Subject: s("buffer", "BenchmarkBufferThroughput/buffer=memory", "events/s"), Baseline: ps("buffer", "BenchmarkBufferThroughput/buffer=none", "events/s"),
+		Ratio: subjectOverBaseline, RatioText: "memory ÷ none",
+	},
+	{
+		Title:   "Webhook throughput, disk buffer fsync none vs no buffer",
+		Subject: s("buffer", "BenchmarkBufferThroughput/buffer=disk-none", "events/s"), Baseline: ps("buffer", "BenchmarkBufferThroughput/buffer=none", "events/s"),
+		Ratio: subjectOverBaseline, RatioText: "disk ÷ none",
+	},
+	{
+		Title:   "Webhook throughput, disk buffer fsync batch vs no buffer",
+		Subject: s("buffer", "BenchmarkBufferThroughput/buffer=disk-batch", "events/s"), Baseline: ps("buffer", "BenchmarkBufferThroughput/buffer=none", "events/s"),
+		Ratio: subjectOverBaseline, RatioText: "disk ÷ none",
+	},
+	{
+		Title:   "Webhook throughput, disk buffer fsync batch vs memory buffer",
+		Subject: s("buffer", "BenchmarkBufferThroughput/buffer=disk-batch", "events/s"), Baseline: ps("buffer", "BenchmarkBufferThroughput/buffer=memory", "events/s"),
+		Ratio: subjectOverBaseline, RatioText: "disk ÷ memory",
+	},
+	{
+		Title:   "Webhook throughput, disk buffer fsync always vs no buffer",
+		Subject: s("buffer-always", "BenchmarkBufferThroughput/buffer=disk-always", "events/s"), Baseline: ps("buffer-always", "BenchmarkBufferThroughput/buffer=none", "events/s"),
+		Ratio: subjectOverBaseline, RatioText: "disk ÷ none",
+	},
+	{
+		Title:   "CPU per event, disk buffer fsync batch vs no buffer",
+		Subject: s("buffer", "BenchmarkBufferThroughput/buffer=disk-batch", "cpu-ns/event"), Baseline: ps("buffer", "BenchmarkBufferThroughput/buffer=none", "cpu-ns/event"),
+		Ratio: subjectOverBaseline, RatioText: "disk ÷ none",
+	},
+	{
+		Title:   "Disk buffer replay of a 100k backlog after restart vs live delivery",
+		Subject: s("buffer-replay", "BenchmarkBufferReplay/impl=replay", "events/s"), Baseline: ps("buffer-replay", "BenchmarkBufferReplay/impl=live", "events/s"),
+		Ratio: subjectOverBaseline, RatioText: "replay ÷ live",
 	},
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -80,6 +81,42 @@ func (r *rig) conservedDurable() event.OutputStats {
 		r.t.Errorf("metrics count %d persisted, Stats %d", persisted, st.Persisted)
 	}
 	return st
+}
+
+// run is one recorder process's life on a disk buffer: what it recorded
+// and its output's stats after Close.
+type run struct {
+	recorded int
+	st       event.OutputStats
+}
+
+// conservedAcrossRestarts checks the runs of one buffer directory, in
+// order, as one history: each run replays exactly what the one before
+// left persisted (a replayed event is counted once, by the run that
+// delivers it, never as recorded again), and over all of them recorded =
+// delivered + dropped + failed + what the last run left persisted.
+func conservedAcrossRestarts(t testing.TB, runs ...run) {
+	t.Helper()
+	var recorded, settled int
+	for i, r := range runs {
+		replayed := 0
+		if r.st.Buffer != nil {
+			replayed = int(r.st.Buffer.Replayed)
+		}
+		left := 0
+		if i > 0 {
+			left = int(runs[i-1].st.Persisted)
+		}
+		if replayed != left {
+			t.Errorf("run %d replayed %d records, the run before left %d persisted", i+1, replayed, left)
+		}
+		recorded += r.recorded
+		settled += int(r.st.Delivered + r.st.Unacknowledged + r.st.Dropped + r.st.Failed)
+	}
+	last := int(runs[len(runs)-1].st.Persisted)
+	if recorded != settled+last {
+		t.Errorf("across %d runs: recorded %d != delivered + dropped + failed %d + persisted by the last %d", len(runs), recorded, settled, last)
+	}
 }
 
 // missing lists (the first ten of) the sequence numbers from..to the
@@ -172,16 +209,26 @@ func TestDiskBufferGracefulCloseWhileDown(t *testing.T) {
 	if got := r2.output().Buffer.Replayed; got != n {
 		t.Fatalf("restart replayed %d records, want %d", got, n)
 	}
-	waitFor(t, "the persisted events delivered", func() bool { return r2.output().Delivered == n })
-	if m := rx.missing(1, n); len(m) > 0 {
+	// The second run records events of its own, numbered after the
+	// first run's, behind the replayed ones.
+	const more = 500
+	r2.recorded.Store(n)
+	r2.record(more)
+	waitFor(t, "the persisted and new events delivered", func() bool { return r2.output().Delivered == n+more })
+	if m := rx.missing(1, n+more); len(m) > 0 {
 		t.Fatalf("receiver is missing events %v", m)
 	}
 	if _, err := r2.close(); err != nil {
 		t.Fatal(err)
 	}
-	if st := r2.conservedDurable(); st.Delivered != n {
-		t.Errorf("after restart: %+v", st)
+	// conservedDurable counts what the rig recorded; this run recorded
+	// only the new events.
+	r2.recorded.Store(more)
+	st2 := r2.conservedDurable()
+	if st2.Delivered != n+more || st2.Persisted != 0 {
+		t.Errorf("after restart: %+v", st2)
 	}
+	conservedAcrossRestarts(t, run{n, st}, run{more, st2})
 	if d := rx.duplicates(); d != 0 {
 		t.Errorf("receiver got %d duplicates; a graceful Close leaves none", d)
 	}
@@ -201,7 +248,8 @@ func TestDiskBufferKafkaAbsentAcrossRestart(t *testing.T) {
 	if _, err := r.close(); err != nil {
 		t.Errorf("Close with no broker: %v; want none, every event is on disk", err)
 	}
-	if st := r.conservedDurable(); st.Persisted != n {
+	st := r.conservedDurable()
+	if st.Persisted != n {
 		t.Fatalf("after Close with no broker: %+v; want all %d persisted", st, n)
 	}
 
@@ -213,7 +261,7 @@ func TestDiskBufferKafkaAbsentAcrossRestart(t *testing.T) {
 	if _, err := r2.close(); err != nil {
 		t.Fatal(err)
 	}
-	r2.conservedDurable()
+	conservedAcrossRestarts(t, run{n, st}, run{0, r2.conservedDurable()})
 	got := f.topicSeqs()
 	for i := 1; i <= n; i++ {
 		if got[i] == 0 {
@@ -368,24 +416,152 @@ func TestDiskBufferSurvivesSIGKILL(t *testing.T) {
 }
 
 // TestTwoOutputsOneBufferDirectory: two outputs of one recorder on one
-// buffer directory are refused when the recorder starts, with an error
-// at the second output's buffer.path naming the directory and the first
-// output.
+// buffer directory. Written as one path, the configuration does not load
+// (see event's TestSharedBufferDirectoryRejectedAtLoad); reached through
+// a symbolic link, which loading does not resolve, they are refused when
+// the recorder starts, with an error at the second output's buffer.path
+// naming the directory and the first output.
 func TestTwoOutputsOneBufferDirectory(t *testing.T) {
-	dir := t.TempDir()
-	cfg := mustLoad(t, fmt.Sprintf(`webhook_outputs:
+	dir := filepath.Join(t.TempDir(), "buf")
+	link := dir + "-link"
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadConfig(t, fmt.Sprintf(`webhook_outputs:
   - {url: "http://127.0.0.1:9/a", buffer: {type: disk, path: %q}}
   - {url: "http://127.0.0.1:9/b", buffer: {type: disk, path: %q}}
 `, dir, dir))
-	_, err := tryRig(t, cfg, event.Options{})
+	if want := fmt.Sprintf("webhook_outputs[1].buffer.path: %q is also the buffer directory of webhook_outputs[0]", dir); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("loading two outputs on one directory: %v; want an error saying %q", err, want)
+	}
+	cfg := mustLoad(t, fmt.Sprintf(`webhook_outputs:
+  - {url: "http://127.0.0.1:9/a", buffer: {type: disk, path: %q}}
+  - {url: "http://127.0.0.1:9/b", buffer: {type: disk, path: %q}}
+`, dir, link))
+	_, err = tryRig(t, cfg, event.Options{})
 	if err == nil {
 		t.Fatal("event.New accepted two outputs on one buffer directory")
 	}
-	want := fmt.Sprintf("webhook_outputs[1].buffer.path: %q is the buffer directory of output webhook:http://127.0.0.1:9/a", dir)
+	want := fmt.Sprintf("webhook_outputs[1].buffer.path: %q: ", link)
 	if !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q, want it to say %q", err, want)
 	}
 	// The first output, built and then abandoned, released the directory.
 	r := newRig(t, mustLoad(t, fmt.Sprintf(`webhook_outputs: [{url: "http://127.0.0.1:9/a", buffer: {type: disk, path: %q}}]`, dir)), event.Options{})
 	r.close()
+}
+
+// durableTotals is what every output named name did over a recorder's
+// life, from the metrics, which keep counting across the outputs a
+// reload replaces (Stats lists only the current ones).
+type durableTotals struct {
+	Delivered, Failed, Dropped, Persisted, Replayed int
+}
+
+func (r *rig) durableTotals(name string) durableTotals {
+	r.t.Helper()
+	res := func(result string) int {
+		return int(metricSum(r.t, r.reg, "alertmanager_events_recorded_total", map[string]string{"output": name, "result": result}))
+	}
+	return durableTotals{
+		Delivered: res("success"),
+		Failed:    res("failure"),
+		Persisted: res("persisted"),
+		Dropped:   int(metricSum(r.t, r.reg, "alertmanager_event_output_drops_total", map[string]string{"output": name})),
+		Replayed:  int(metricSum(r.t, r.reg, "alertmanager_event_output_buffer_replayed_records_total", map[string]string{"output": name})),
+	}
+}
+
+// conservedAcrossReload checks, after Close, recorded + replayed =
+// delivered + dropped + failed + persisted over every output the
+// recorder ran under name, the ones a reload replaced included.
+func (r *rig) conservedAcrossReload(name string) durableTotals {
+	r.t.Helper()
+	tt := r.durableTotals(name)
+	recorded := int(r.recorded.Load())
+	if in, out := recorded+tt.Replayed, tt.Delivered+tt.Dropped+tt.Failed+tt.Persisted+r.queueDrops(); in != out {
+		r.t.Errorf("conservation across the reload broken: recorded %d + replayed %d != %d accounted (%+v, queue drops %d)",
+			recorded, tt.Replayed, out, tt, r.queueDrops())
+	}
+	return tt
+}
+
+// TestReloadKeepsDiskBufferPath: a reload changes a disk-buffered webhook
+// output (its timeout) and keeps its buffer path while the receiver is
+// down. The old output closes first, leaving what it holds on disk
+// (persisted); the new one takes the directory over and replays it
+// before the events recorded since. When the receiver comes up it gets
+// every event once.
+func TestReloadKeepsDiskBufferPath(t *testing.T) {
+	const n, after = 2000, 300
+	rx := newReceiver(t, answerOK, true)
+	dir := t.TempDir()
+	r := newRig(t, mustLoad(t, durableHook(rx.url(), dir, "")), event.Options{CloseTimeout: 2 * time.Second})
+	name := r.output().Name
+	r.recordInto(n)
+	if err := r.rec.ApplyConfigErr(mustLoad(t, durableHook(rx.url(), dir, ", timeout: 3s"))); err != nil {
+		t.Fatalf("reload keeping the buffer path: %v", err)
+	}
+	st := r.output()
+	if st.Buffer == nil || st.Buffer.Replayed != n {
+		t.Fatalf("the new output replayed %+v, want the %d records the old one left", st.Buffer, n)
+	}
+	if tt := r.durableTotals(name); tt.Persisted != n || tt.Delivered != 0 || tt.Failed != 0 || tt.Dropped != 0 {
+		t.Fatalf("the replaced output's outcomes: %+v; want all %d persisted", tt, n)
+	}
+	r.recordInto(after)
+	rx.start()
+	waitFor(t, "every event delivered", func() bool { return r.output().Delivered == n+after })
+	if m := rx.missing(1, n+after); len(m) > 0 {
+		t.Fatalf("receiver is missing events %v", m)
+	}
+	if _, err := r.close(); err != nil {
+		t.Fatal(err)
+	}
+	tt := r.conservedAcrossReload(name)
+	if want := (durableTotals{Delivered: n + after, Persisted: n, Replayed: n}); tt != want || r.queueDrops() != 0 {
+		t.Errorf("totals %+v, queue drops %d; want %+v", tt, r.queueDrops(), want)
+	}
+	if d := rx.duplicates(); d != 0 {
+		t.Errorf("receiver got %d duplicates; a reload leaves none", d)
+	}
+}
+
+// TestReloadKeepingDiskBufferPathFailsToStart: the changed output cannot
+// be built (its url_file is missing) after the old one has closed to
+// hand its directory over. The reload is refused with an error naming
+// the output, and the old output is started again from the previous
+// configuration, replaying what it left on disk: nothing is lost.
+func TestReloadKeepingDiskBufferPathFailsToStart(t *testing.T) {
+	const n = 1000
+	rx := newReceiver(t, answerOK, true)
+	dir := t.TempDir()
+	cfg := mustLoad(t, durableHook(rx.url(), dir, ""))
+	r := newRig(t, cfg, event.Options{CloseTimeout: 2 * time.Second})
+	name := r.output().Name
+	r.recordInto(n)
+	missing := filepath.Join(t.TempDir(), "no-such-url")
+	bad := mustLoad(t, fmt.Sprintf("webhook_outputs: [{url_file: %q, max_retries: 1, queue_size: 256, buffer: {type: disk, path: %q, max_bytes: 1GiB}}]", missing, dir))
+	err := r.rec.ApplyConfigErr(bad)
+	if err == nil || !strings.Contains(err.Error(), "webhook_outputs[0].url_file:") || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("reload with a missing url_file: %v; want an error at webhook_outputs[0].url_file naming the file", err)
+	}
+	st := r.output()
+	if st.Name != name || st.Buffer == nil || st.Buffer.Replayed != n {
+		t.Fatalf("after the failed reload: %+v (buffer %+v); want the previous output, replaying %d", st, st.Buffer, n)
+	}
+	rx.start()
+	waitFor(t, "every event delivered", func() bool { return r.output().Delivered == n })
+	if m := rx.missing(1, n); len(m) > 0 {
+		t.Fatalf("receiver is missing events %v", m)
+	}
+	if _, err := r.close(); err != nil {
+		t.Fatal(err)
+	}
+	if tt := r.conservedAcrossReload(name); tt.Delivered != n || tt.Persisted != n {
+		t.Errorf("totals %+v", tt)
+	}
 }

@@ -180,28 +180,3 @@ func (rc *receiver) distinct() int {
 	defer rc.mu.Unlock()
 	return len(rc.got)
 }
-
-func (rc *receiver) times(body string) int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return rc.got[body]
-}
-
-func (rc *receiver) wait(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(waitTimeout)
-	defer deadline.Stop()
-	for {
-		rc.mu.Lock()
-		ch := rc.changed
-		rc.mu.Unlock()
-		if cond() {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s; receiver has %d distinct bodies", what, rc.distinct())
-		}
-	}
-}

@@ -520,6 +520,8 @@ unknown_outputs: []
 		{"syntax.yaml", "file_outputs:\n  - path: [\n", "syntax.yaml: yaml: line "},
 		{"scalar.yaml", "file_outputs: 3\n", "scalar.yaml: file_outputs: must be a list of outputs, got a number"},
 		{"type.yaml", "webhook_outputs:\n  - url: https://a.example/x\n    timeout: soon\n", `type.yaml: webhook_outputs[0].timeout: not a valid duration string: "soon"`},
+		{"shared-buffer.yaml", "webhook_outputs:\n  - {url: https://a.example/x, buffer: {type: disk, path: buf}}\n  - {url: https://b.example/x, buffer: {type: disk, path: ./buf}}\n",
+			`shared-buffer.yaml: webhook_outputs[1].buffer.path: "./buf" is also the buffer directory of webhook_outputs[0]; two outputs cannot share one`},
 	} {
 		r := run(t, dir, "", "check-config", writeFile(t, filepath.Join(dir, tc.name), tc.content))
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
