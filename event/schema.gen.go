@@ -15,7 +15,7 @@ import (
 // The schema description below is generated for the runtime it names; an
 // older runtime lacks this constant, and the build fails here rather than at
 // run time.
-const _ = runtime.IsAtLeastVersion1
+const _ = runtime.IsAtLeastVersion2
 
 // schema describes the eventrecorder.v1 schema to the recorder runtime: its
 // event types, its envelope Event and its encoders. The package's facade
@@ -27,8 +27,10 @@ var schema = runtime.Schema[*eventrecorderpb.Event, *eventrecorderpb.EventData]{
 	Data:            (*eventrecorderpb.Event).GetData,
 	Envelope:        newEnvelope,
 	EventTypes:      eventTypeNames,
+	ID:              (*eventrecorderpb.Event).GetId,
 	Instance:        (*eventrecorderpb.Event).GetInstance,
 	Name:            "eventrecorder.v1",
+	SetID:           setEnvelopeID,
 	Time:            envelopeTime,
 	TypeName:        EventTypeName,
 }
@@ -56,6 +58,12 @@ func newEnvelope(d *eventrecorderpb.EventData, sec int64, nsec int32, instance s
 // envelopeTime is when e was recorded.
 func envelopeTime(e *eventrecorderpb.Event) time.Time {
 	return e.GetTimestamp().AsTime()
+}
+
+// setEnvelopeID sets e's event id, which the runtime sets only to encode for
+// outputs that include it.
+func setEnvelopeID(e *eventrecorderpb.Event, id string) {
+	e.Id = id
 }
 
 // appendProtojson appends e's protojson (reference JSON) encoding to dst.

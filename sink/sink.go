@@ -71,6 +71,11 @@ type Message[T any] struct {
 	Value []byte
 	// Time is when the event was recorded, for end-to-end latency.
 	Time time.Time
+	// ID identifies the event (see EventID): the same on every output
+	// and every retry. Outputs that can carry it beside the body (a
+	// Kafka record header, a webhook request header) send it, so that
+	// consumers can deduplicate. Zero when the message has none.
+	ID EventID
 }
 
 // Outcome is what became of a message.

@@ -169,8 +169,14 @@ type Event struct {
 	Data *EventData `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
 	// Position among HA cluster peers; 0 without clustering.
 	ClusterPosition uint32 `protobuf:"varint,4,opt,name=cluster_position,json=clusterPosition,proto3" json:"cluster_position,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The event's id, the canonical text of a UUIDv7 (RFC 9562), the same
+	// on every output and every redelivery, for consumers to deduplicate.
+	// Set only for outputs with include_id: true; empty (and so absent from
+	// JSON) otherwise, as in the reference schema, which lacks the field.
+	// 15, the last one-byte tag, leaves 5 to 14 to the reference schema.
+	Id            string `protobuf:"bytes,15,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Event) Reset() {
@@ -229,6 +235,13 @@ func (x *Event) GetClusterPosition() uint32 {
 		return x.ClusterPosition
 	}
 	return 0
+}
+
+func (x *Event) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
 }
 
 // EventData holds exactly one event. The arm's field name is the event-type
@@ -1738,13 +1751,14 @@ var File_eventrecorderpb_eventrecorder_proto protoreflect.FileDescriptor
 
 const file_eventrecorderpb_eventrecorder_proto_rawDesc = "" +
 	"\n" +
-	"#eventrecorderpb/eventrecorder.proto\x12\x10eventrecorder.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n" +
+	"#eventrecorderpb/eventrecorder.proto\x12\x10eventrecorder.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x01\n" +
 	"\x05Event\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"@timestamp\x12\x1a\n" +
 	"\binstance\x18\x02 \x01(\tR\binstance\x12/\n" +
 	"\x04data\x18\x03 \x01(\v2\x1b.eventrecorder.v1.EventDataR\x04data\x12)\n" +
-	"\x10cluster_position\x18\x04 \x01(\rR\x0fclusterPosition\"\x8b\a\n" +
+	"\x10cluster_position\x18\x04 \x01(\rR\x0fclusterPosition\x12\x0e\n" +
+	"\x02id\x18\x0f \x01(\tR\x02id\"\x8b\a\n" +
 	"\tEventData\x12j\n" +
 	"\x1aalertmanager_startup_event\x18\x01 \x01(\v2*.eventrecorder.v1.AlertmanagerStartupEventH\x00R\x18alertmanagerStartupEvent\x12m\n" +
 	"\x1balertmanager_shutdown_event\x18\x02 \x01(\v2+.eventrecorder.v1.AlertmanagerShutdownEventH\x00R\x19alertmanagerShutdownEvent\x12J\n" +

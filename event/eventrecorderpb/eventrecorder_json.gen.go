@@ -56,6 +56,13 @@ func (x *Event) appendJSON(b []byte) ([]byte, error) {
 		b = strconv.AppendUint(b, uint64(x.ClusterPosition), 10)
 		b = append(b, ',')
 	}
+	if x.Id != "" {
+		b = append(b, `"id":`...)
+		if b, err = jsonencString(b, x.Id, "eventrecorder.v1.Event.id"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
 	if b[len(b)-1] == ',' {
 		b[len(b)-1] = '}'
 		return b, nil

@@ -152,3 +152,64 @@ func TestKindTablesArePerSchema(t *testing.T) {
 		}
 	}
 }
+
+// A schema whose envelope has no id field still gives every event an id
+// (sink.Message.ID, for headers), but an output cannot include it in the
+// body: include_id is refused, naming the output, the field and the
+// schema.
+func TestIncludeIDNeedsAnIDField(t *testing.T) {
+	rt := runtime.Bind(toySchema)
+	var c runtime.Config
+	doc := "stdout_outputs: [{include_id: true}]"
+	err := rt.DecodeConfig(&c, func(v any) error { return yaml.UnmarshalStrict([]byte(doc), v) })
+	if err == nil || !strings.Contains(err.Error(), `stdout_outputs[0].include_id: true: the envelope of schema "toy.v1" has no id field`) {
+		t.Fatalf("include_id on the toy schema: error %v", err)
+	}
+	got := make(chan sink.EventID, 3)
+	if err := rt.RegisterKind(sink.KindOf[*toyEvent, nopConfig]{
+		Name: "ids",
+		New: func(_ nopConfig, env sink.Env[*toyEvent]) (sink.Sink[*toyEvent], error) {
+			return idSink{env: env, got: got}, nil
+		},
+	}.Kind()); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := rt.New(runtime.Config{Outputs: map[string][]any{"ids": {nopConfig{}}}}, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := runtime.WithEventRecording(context.Background())
+	for range 3 {
+		rec.RecordEvent(ctx, &toyData{Kind: "a"})
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(got)
+	var prev sink.EventID
+	n := 0
+	for id := range got {
+		if id.IsZero() || id[6]>>4 != 7 || string(id[:]) <= string(prev[:]) {
+			t.Fatalf("message %d has id %s after %s, want a growing UUIDv7", n, id, prev)
+		}
+		prev = id
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("%d messages, want 3", n)
+	}
+}
+
+type idSink struct {
+	env sink.Env[*toyEvent]
+	got chan sink.EventID
+}
+
+func (idSink) Name() string { return "ids" }
+func (s idSink) Deliver(batch []sink.Message[*toyEvent]) {
+	for _, m := range batch {
+		s.got <- m.ID
+	}
+	s.env.Reporter.Report(batch, sink.Delivered, nil)
+}
+func (idSink) Close() error { return nil }

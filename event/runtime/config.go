@@ -204,9 +204,13 @@ func (rt *Runtime[E, D]) Validate(c Config) error {
 }
 
 // checkCommon checks the settings the recorder applies to outputs of
-// every kind: the event-type filter and the name.
+// every kind: the event-type filter, the name and include_id.
 func (rt *Runtime[E, D]) checkCommon(k sink.Kind[E], cfg any) error {
-	return errors.Join(rt.checkFilter(cfg), sink.CheckName(cfg), rt.checkNaming(k, cfg))
+	var idErr error
+	if sink.IncludesID(cfg) && rt.schema.SetID == nil {
+		idErr = sink.Errorf("include_id", "true: the envelope of schema %q has no id field", rt.schema.Name)
+	}
+	return errors.Join(rt.checkFilter(cfg), sink.CheckName(cfg), rt.checkNaming(k, cfg), idErr)
 }
 
 func (rt *Runtime[E, D]) checkFilter(cfg any) error {

@@ -7,21 +7,21 @@ import (
 )
 
 // deliverer is the consumer's per-batch state: it encodes each event once
-// per format that some output wants it in, and hands every output its
-// share of the batch.
+// per encoding (format, and whether the id is included) that some output
+// wants it in, and hands every output its share of the batch.
 type deliverer[E comparable, D any] struct {
 	types  []string
 	times  []time.Time
 	events []E // zero where no output wants the event
-	// For each format: whether event i is needed, its encoding, and why
-	// it failed to encode.
-	need   [numFormats][]bool
-	values [numFormats][][]byte
-	errs   [numFormats][]error
+	// For each encoding: whether event i is needed, its encoding, and
+	// why it failed to encode.
+	need   [numEncodings][]bool
+	values [numEncodings][][]byte
+	errs   [numEncodings][]error
 	// scratch is reused to encode into. Values are copies out of it when
 	// some output may keep them, and slices of it when every output of
-	// the format is synchronous (done with them when Deliver returns).
-	scratch [numFormats][]byte
+	// the encoding is synchronous (done with them when Deliver returns).
+	scratch [numEncodings][]byte
 }
 
 func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped []pending[E, D]) {
@@ -42,7 +42,7 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 	}
 	for _, o := range set.outputs {
 		o.filter(d.types)
-		need := d.need[o.format]
+		need := d.need[o.enc]
 		for i, ok := range o.takes {
 			if ok {
 				need[i] = true
@@ -67,9 +67,23 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 		d.times = append(d.times, at)
 	}
 	batch := d.events
-	for f := range d.need {
-		if set.formats[f] {
-			d.encode(r, sink.Format(f), batch, set.copies[f])
+	// The envelopes have no id yet: the encodings without it first, then
+	// those that include it, once the ids are set.
+	for e := range encoding(numEncodings) {
+		if set.encodings[e] && !e.withID() {
+			d.encode(r, e, batch, set.copies[e])
+		}
+	}
+	if set.withID && r.schema.SetID != nil {
+		for i, ev := range batch {
+			if d.need[encodingOf(sink.JSON, true)][i] || d.need[encodingOf(sink.Protobuf, true)][i] {
+				r.schema.SetID(ev, popped[i].id.String())
+			}
+		}
+		for e := range encoding(numEncodings) {
+			if set.encodings[e] && e.withID() {
+				d.encode(r, e, batch, set.copies[e])
+			}
 		}
 	}
 	var failed []sink.Message[E]
@@ -81,18 +95,18 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 			if !o.takes[i] {
 				continue
 			}
-			msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i]}
+			msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i], ID: popped[i].id}
 			if popped[i].isReplay() {
 				if inst := r.schema.Instance(ev); inst != r.opts.Instance {
 					msg.Key = []byte(inst) // a replayed event keeps its own instance
 				}
 			}
-			if err := d.errs[o.format][i]; err != nil {
+			if err := d.errs[o.enc][i]; err != nil {
 				failed = append(failed, msg)
 				firstErr = err
 				continue
 			}
-			msg.Value = d.value(o.format, i)
+			msg.Value = d.value(o.enc, i)
 			o.batch = append(o.batch, msg)
 		}
 		if len(failed) > 0 {
@@ -123,16 +137,17 @@ func resize(b []bool, n int) []bool {
 	return b
 }
 
-func (d *deliverer[E, D]) encode(r *Recorder[E, D], f sink.Format, batch []E, copies bool) {
-	values := d.values[f][:0]
-	errs := d.errs[f][:0]
-	buf := d.scratch[f][:0]
+func (d *deliverer[E, D]) encode(r *Recorder[E, D], enc encoding, batch []E, copies bool) {
+	f := enc.format()
+	values := d.values[enc][:0]
+	errs := d.errs[enc][:0]
+	buf := d.scratch[enc][:0]
 	for i, ev := range batch {
 		var (
 			value []byte
 			err   error
 		)
-		if d.need[f][i] {
+		if d.need[enc][i] {
 			if copies {
 				buf = buf[:0]
 			}
@@ -160,12 +175,12 @@ func (d *deliverer[E, D]) encode(r *Recorder[E, D], f sink.Format, batch []E, co
 	if cap(buf) > maxScratch {
 		buf = nil
 	}
-	d.scratch[f] = buf
-	d.values[f], d.errs[f] = values, errs
+	d.scratch[enc] = buf
+	d.values[enc], d.errs[enc] = values, errs
 }
 
 // maxScratch bounds the encoding buffer kept between batches, so that one
 // huge event does not pin its size for the life of the recorder.
 const maxScratch = 1 << 20
 
-func (d *deliverer[E, D]) value(f sink.Format, i int) []byte { return d.values[f][i] }
+func (d *deliverer[E, D]) value(e encoding, i int) []byte { return d.values[e][i] }

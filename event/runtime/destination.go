@@ -106,6 +106,11 @@ func (d *Destination[E, D]) SendEvent(ev E) (int, error) {
 		Value: b,
 		Time:  s.Time(ev),
 	}
+	if s.ID != nil {
+		// The caller built the envelope: its id, if it is a UUID, goes in
+		// the headers too.
+		msg.ID, _ = sink.ParseEventID(s.ID(ev))
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.current, d.syncErr = ev, nil

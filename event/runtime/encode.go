@@ -9,6 +9,25 @@ import (
 // numFormats sizes arrays indexed by sink.Format.
 const numFormats = int(sink.Protobuf) + 1
 
+// An encoding is what an output's values are: the format, and whether the
+// envelope carries the event id (include_id). The consumer encodes each
+// event once per encoding that some output wants, and outputs of one
+// encoding share the bytes.
+type encoding int
+
+// numEncodings sizes arrays indexed by encoding.
+const numEncodings = 2 * numFormats
+
+func encodingOf(f sink.Format, withID bool) encoding {
+	if withID {
+		return encoding(numFormats + int(f))
+	}
+	return encoding(f)
+}
+
+func (e encoding) format() sink.Format { return sink.Format(int(e) % numFormats) }
+func (e encoding) withID() bool        { return int(e) >= numFormats }
+
 // encodeFunc appends one event's encoding to dst.
 type encodeFunc[E any] func(ev E, dst []byte) ([]byte, error)
 

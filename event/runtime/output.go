@@ -22,6 +22,7 @@ type output[E any] struct {
 	// before which Report waits.
 	ready  chan struct{}
 	format sink.Format
+	enc    encoding        // format and include_id
 	accept map[string]bool // nil: every event type
 
 	// Consumer-owned scratch: the messages handed to the sink, and which
@@ -59,6 +60,7 @@ func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
 	// need the name New gives it: Report waits for the output to be
 	// complete, whichever way this returns.
 	defer close(o.ready)
+	o.enc = encodingOf(o.format, sink.IncludesID(sp.config))
 	if f, ok := sp.config.(sink.Filtered); ok && len(f.EventTypeFilter()) > 0 {
 		o.accept = map[string]bool{}
 		for _, t := range f.EventTypeFilter() {
@@ -208,21 +210,23 @@ func (o *output[E]) stats() OutputStats {
 
 // outputSet is an immutable list of outputs, swapped whole on reload.
 type outputSet[E any] struct {
-	outputs []*output[E]
-	formats [numFormats]bool // which encodings the set needs
-	// copies says, per format, whether some output of that format may
+	outputs   []*output[E]
+	encodings [numEncodings]bool // which encodings the set needs
+	withID    bool               // some output includes the id
+	// copies says, per encoding, whether some output of that encoding may
 	// keep values after Deliver returns, so that each value needs a copy
 	// of its own rather than a slice of the consumer's reused buffer.
-	copies [numFormats]bool
+	copies [numEncodings]bool
 }
 
 func (s *outputSet[E]) empty() bool { return s == nil || len(s.outputs) == 0 }
 
 func (s *outputSet[E]) add(o *output[E]) {
 	s.outputs = append(s.outputs, o)
-	s.formats[o.format] = true
+	s.encodings[o.enc] = true
+	s.withID = s.withID || o.enc.withID()
 	if !o.spec.kind.Synchronous() {
-		s.copies[o.format] = true
+		s.copies[o.enc] = true
 	}
 }
 

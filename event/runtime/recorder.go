@@ -28,9 +28,9 @@ const (
 // Upper bounds of Options, checked by New, so that a mistyped number is an
 // error rather than a queue or batch that exhausts memory.
 const (
-	// QueueSizeLimit: the queue's slots are allocated up front, 32 bytes
+	// QueueSizeLimit: the queue's slots are allocated up front, 48 bytes
 	// each (for a schema whose envelope and data are pointers, as
-	// generated ones are), so 1Mi slots is 32 MiB, and minutes of events at any rate
+	// generated ones are), so 1Mi slots is 48 MiB, and minutes of events at any rate
 	// Alertmanager records them.
 	QueueSizeLimit = 1 << 20
 	// MaxBatchLimit: the consumer keeps buffers of this many events per
@@ -150,6 +150,7 @@ type Recorder[E comparable, D any] struct {
 	instanceKey []byte
 	peer        atomic.Pointer[ClusterPeer]
 	clock       wallClock
+	ids         idSource
 
 	// outputs is the set the consumer delivers to. apply swaps it under
 	// applyMu, then takes deliverMu once so that no batch still uses the
@@ -228,8 +229,8 @@ func (rt *Runtime[E, D]) New(cfg Config, opts Options) (*Recorder[E, D], error) 
 	return r, nil
 }
 
-// pending is what the hot path queues: the caller's data and when it was
-// recorded. The queue's ring holds it by value (32 bytes for pointer
+// pending is what the hot path queues: the caller's data, when it was
+// recorded and its id. The queue's ring holds it by value (48 bytes for pointer
 // types), so recording copies a few words into memory allocated up front
 // and allocates nothing; the consumer builds the envelope (see event) off
 // the caller's path.
@@ -241,6 +242,9 @@ type pending[E comparable, D any] struct {
 	// at is the time recorded, Unix nanoseconds (until 2262).
 	at      int64
 	cluster uint64
+	// id is the event's id, made when it is recorded (or read from a
+	// replayed envelope), for every replay too.
+	id sink.EventID
 }
 
 // isReplay reports whether p holds a whole event from Replay.
@@ -258,9 +262,14 @@ func (r *Recorder[E, D]) eventData(p *pending[E, D]) D {
 }
 
 // event returns the event p stands for, building its envelope with the
-// recorder's instance name, and its time.
+// recorder's instance name, and its time. The envelope's id field is
+// empty (the runtime carries the id in p, and deliver sets the field for
+// the outputs that include it), a replayed one's included.
 func (r *Recorder[E, D]) event(p *pending[E, D]) (E, time.Time) {
 	if p.isReplay() {
+		if r.schema.SetID != nil {
+			r.schema.SetID(p.replay, "")
+		}
 		return p.replay, r.schema.Time(p.replay)
 	}
 	sec, nsec := p.at/1e9, int32(p.at%1e9)
@@ -293,7 +302,8 @@ func (r *Recorder[E, D]) record(data D) {
 	if r.outputs.Load().empty() {
 		return
 	}
-	p := pending[E, D]{data: data, at: r.clock.now()}
+	at := r.clock.now()
+	p := pending[E, D]{data: data, at: at, id: r.ids.next(at)}
 	if peer := r.peer.Load(); peer != nil {
 		p.cluster = uint64((*peer).Position())
 	}
@@ -304,9 +314,13 @@ func (r *Recorder[E, D]) record(data D) {
 
 // Replay queues an event that already has its envelope (read back from a
 // JSONL file, say) exactly as it is, keeping its timestamp, instance and
-// cluster position. Unlike RecordEvent it waits for room in the queue
-// rather than dropping, until ctx ends; it is meant for tools that backfill
-// outputs, not for hot paths. It ignores WithEventRecording.
+// cluster position, and its id if it has one (an envelope without one
+// gets a new id, as a recorded event does; one whose id is not a UUID is
+// an error). Unlike RecordEvent it waits for room in the queue rather
+// than dropping, until ctx ends; it is meant for tools that backfill
+// outputs, not for hot paths. It ignores WithEventRecording. The
+// envelope is the recorder's once queued: it clears and sets its id field
+// as outputs need.
 func (r *Recorder[E, D]) Replay(ctx context.Context, ev E) error {
 	if r == nil {
 		return nil
@@ -315,12 +329,23 @@ func (r *Recorder[E, D]) Replay(ctx context.Context, ev E) error {
 	if ev == zero {
 		return errors.New("event recorder: replay of a nil event")
 	}
+	p := pending[E, D]{replay: ev}
+	if r.schema.ID != nil {
+		id, err := sink.ParseEventID(r.schema.ID(ev))
+		if err != nil {
+			return fmt.Errorf("event recorder: replay: id: %w", err)
+		}
+		p.id = id
+	}
+	if p.id.IsZero() {
+		p.id = r.ids.next(r.clock.now())
+	}
 	wait := 50 * time.Microsecond
 	for {
 		if r.closed.Load() {
 			return ErrClosed
 		}
-		if r.q.Push(pending[E, D]{replay: ev}) {
+		if r.q.Push(p) {
 			return nil
 		}
 		t := time.NewTimer(wait)

@@ -17,6 +17,10 @@ import (
 // still accepts descriptions generated for it.
 const IsAtLeastVersion1 = true
 
+// IsAtLeastVersion2 is referenced by descriptions that set the event-id
+// fields of Schema (ID, SetID).
+const IsAtLeastVersion2 = true
+
 // EventTypeUnknown is the event-type name of data that holds no event (nil,
 // or no arm set). Schemas return it from TypeName; the runtime creates its
 // series up front beside the schema's own names.
@@ -28,7 +32,8 @@ const EventTypeUnknown = "unknown"
 // such as *eventrecorderpb.Event) and D the event-data type callers record
 // (such as *eventrecorderpb.EventData); the envelope type must be
 // comparable, which pointer types are. Every function field is required
-// except AppendProtojson, and each must be safe for concurrent use.
+// except AppendProtojson, ID and SetID, and each must be safe for
+// concurrent use.
 type Schema[E comparable, D any] struct {
 	// Name identifies the schema in messages, such as "eventrecorder.v1"
 	// (its protobuf package).
@@ -52,6 +57,15 @@ type Schema[E comparable, D any] struct {
 	Data     func(e E) D
 	Instance func(e E) string
 	Time     func(e E) time.Time
+	// ID and SetID read and set the envelope's event id, as the canonical
+	// text of a UUID ("" for none), for a schema whose envelope has an
+	// id field; both are nil for one that has not, whose outputs then
+	// cannot set include_id (ids still go in Kafka and webhook headers).
+	// The runtime carries each event's id beside its envelope and sets
+	// the field only to encode for outputs with include_id; a replayed
+	// envelope's id is read once and kept.
+	ID    func(e E) string
+	SetID func(e E, id string)
 	// AppendJSON appends e's JSON encoding to dst (sink.JSON); it is the
 	// schema's generated append-style encoder.
 	AppendJSON func(e E, dst []byte) ([]byte, error)
@@ -78,6 +92,9 @@ func (s Schema[E, D]) check() error {
 		}
 	}
 	var errs []error
+	if (s.ID == nil) != (s.SetID == nil) {
+		errs = append(errs, errors.New("ID and SetID must be set together"))
+	}
 	if len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("missing %s", strings.Join(missing, ", ")))
 	}

@@ -33,13 +33,14 @@ func TestBindRejectsAnIncompleteSchema(t *testing.T) {
 		EventTypes: []string{"a", "a", EventTypeUnknown},
 		TypeName:   func(*string) string { return "a" },
 		Time:       func(*int) time.Time { return time.Time{} },
+		ID:         func(*int) string { return "" }, // without SetID
 	}
 	defer func() {
 		msg, _ := recover().(error)
 		if msg == nil {
 			t.Fatal("Bind accepted an incomplete schema")
 		}
-		for _, want := range []string{`schema "test.v1"`, "missing Envelope, Data, Instance, AppendJSON, AppendProtobuf", `event type "a"`, `event type "unknown"`} {
+		for _, want := range []string{`schema "test.v1"`, "missing Envelope, Data, Instance, AppendJSON, AppendProtobuf", `event type "a"`, `event type "unknown"`, "ID and SetID must be set together"} {
 			if !strings.Contains(msg.Error(), want) {
 				t.Errorf("Bind's panic %q lacks %q", msg, want)
 			}

@@ -15,7 +15,7 @@ import (
 // The schema description below is generated for the runtime it names; an
 // older runtime lacks this constant, and the build fails here rather than at
 // run time.
-const _ = runtime.IsAtLeastVersion1
+const _ = runtime.IsAtLeastVersion2
 
 // schema describes the eventrecorder.events.v2 schema to the recorder
 // runtime: its event types, its envelope Event and its encoders. The
@@ -27,8 +27,10 @@ var schema = runtime.Schema[*eventsv2pb.Event, *eventsv2pb.EventData]{
 	Data:            (*eventsv2pb.Event).GetData,
 	Envelope:        newEnvelope,
 	EventTypes:      allEventTypeNames,
+	ID:              (*eventsv2pb.Event).GetId,
 	Instance:        (*eventsv2pb.Event).GetInstance,
 	Name:            "eventrecorder.events.v2",
+	SetID:           setEnvelopeID,
 	Time:            envelopeTime,
 	TypeName:        eventTypeName,
 }
@@ -55,6 +57,12 @@ func newEnvelope(d *eventsv2pb.EventData, sec int64, nsec int32, instance string
 // envelopeTime is when e was recorded.
 func envelopeTime(e *eventsv2pb.Event) time.Time {
 	return e.GetTimestamp().AsTime()
+}
+
+// setEnvelopeID sets e's event id, which the runtime sets only to encode for
+// outputs that include it.
+func setEnvelopeID(e *eventsv2pb.Event, id string) {
+	e.Id = id
 }
 
 // appendProtojson appends e's protojson (reference JSON) encoding to dst.

@@ -241,7 +241,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	s.enc, s.ends = s.enc[:0], s.ends[:0]
 	for i := range batch {
 		m := &batch[i]
-		s.enc = appendRecord(s.enc, nil, m.Type, m.Key, m.Value, m.Time)
+		s.enc = appendRecord(s.enc, m.ID, m.Type, m.Key, m.Value, m.Time)
 		s.ends = append(s.ends, len(s.enc))
 	}
 	s.recs, s.evs = s.recs[:0], s.evs[:0]
@@ -423,7 +423,7 @@ func (s *Sink[T]) pump() {
 				s.corrupt++
 				bad++
 			} else {
-				e.msg = sink.Message[T]{Event: r.event, Type: d.typ, Key: d.key, Value: d.value, Time: d.time}
+				e.msg = sink.Message[T]{Event: r.event, Type: d.typ, Key: d.key, Value: d.value, Time: d.time, ID: d.id}
 				s.flight[key(d.value)] = e
 				batch = append(batch, e.msg)
 			}
@@ -668,7 +668,7 @@ func (s *Sink[T]) close() error {
 				s.mu.Unlock()
 				continue
 			}
-			msgs = append(msgs, sink.Message[T]{Event: recs[i].event, Type: d.typ, Key: d.key, Value: d.value, Time: d.time})
+			msgs = append(msgs, sink.Message[T]{Event: recs[i].event, Type: d.typ, Key: d.key, Value: d.value, Time: d.time, ID: d.id})
 		}
 		clear(recs)
 		s.env.Reporter.Report(msgs, outcome, cause)

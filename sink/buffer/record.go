@@ -5,21 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/eventrecorder/eventrecorder/sink"
 )
 
 // A record is one sink.Message as the buffer stores it. Layout, version 1:
 //
 //	version   1 byte (recordVersion)
 //	flags     1 byte (flagKey: Key is set, even if empty; flagTime: Time is set)
-//	id        uvarint length + bytes (empty until events carry an id)
+//	id        uvarint length + bytes: 16 (sink.EventID) or 0 (no id)
 //	time      varint Unix nanoseconds, present with flagTime
 //	type      uvarint length + bytes
 //	key       uvarint length + bytes, present with flagKey
 //	value     the rest
 //
 // The version byte lets a later release change the layout and still read
-// what an earlier one left on disk; the id slot is where an event id will
-// go without a new version. Integrity is the queue's business (each
+// what an earlier one left on disk. The id slot held nothing before
+// events had ids, so records of that release read back without one.
+// Integrity is the queue's business (each
 // record is framed with its CRC there).
 const recordVersion = 1
 
@@ -35,14 +38,14 @@ const maxTypeLen = 1 << 10
 var errRecord = errors.New("malformed buffer record")
 
 type decoded struct {
-	id    []byte
+	id    sink.EventID
 	typ   string
 	key   []byte
 	value []byte
 	time  time.Time
 }
 
-func appendRecord(dst []byte, id []byte, typ string, key, value []byte, t time.Time) []byte {
+func appendRecord(dst []byte, id sink.EventID, typ string, key, value []byte, t time.Time) []byte {
 	var flags byte
 	if key != nil {
 		flags |= flagKey
@@ -51,8 +54,12 @@ func appendRecord(dst []byte, id []byte, typ string, key, value []byte, t time.T
 		flags |= flagTime
 	}
 	dst = append(dst, recordVersion, flags)
-	dst = binary.AppendUvarint(dst, uint64(len(id)))
-	dst = append(dst, id...)
+	if id.IsZero() {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, byte(len(id)))
+		dst = append(dst, id[:]...)
+	}
 	if !t.IsZero() {
 		dst = binary.AppendVarint(dst, t.UnixNano())
 	}
@@ -86,10 +93,11 @@ func decodeRecord(rec []byte) (decoded, error) {
 		b = b[w+int(n):]
 		return f, true
 	}
-	id, ok := field(len(b))
-	if !ok {
+	id, ok := field(len(d.id))
+	if !ok || (len(id) != 0 && len(id) != len(d.id)) {
 		return d, fmt.Errorf("%w: bad id", errRecord)
 	}
+	copy(d.id[:], id)
 	if flags&flagTime != 0 {
 		ns, w := binary.Varint(b)
 		if w <= 0 {
@@ -114,9 +122,6 @@ func decodeRecord(rec []byte) (decoded, error) {
 	d.value = append(make([]byte, 0, len(b)+1), b...)
 	if flags&flagKey != 0 {
 		d.key = append(make([]byte, 0, len(key)), key...)
-	}
-	if len(id) > 0 {
-		d.id = append([]byte(nil), id...)
 	}
 	d.typ = string(typ)
 	return d, nil

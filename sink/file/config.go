@@ -140,10 +140,16 @@ type Config struct {
 	// sink.Naming); a facade may require it (event/v2 does, as
 	// Alertmanager v0.35 does).
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// IncludeID puts each event's id in the envelope the output gets
+	// (include_id; see sink.Identity).
+	IncludeID bool `yaml:"include_id,omitempty" json:"include_id,omitempty"`
 }
 
 // ConfiguredName implements sink.Named.
 func (c Config) ConfiguredName() string { return c.Name }
+
+// IncludesID implements sink.IDIncluder.
+func (c Config) IncludesID() bool { return c.IncludeID }
 
 // UnmarshalYAML decodes strictly (whether or not the caller's decoder is
 // strict, and under either yaml.v2 driver: see internal/yamltree), applies
@@ -199,7 +205,7 @@ func (c Config) normalized() Config {
 // open file.
 func Equal(a, b Config) bool {
 	a, b = a.normalized(), b.normalized()
-	if a.Path != b.Path || a.Mode != b.Mode || a.Fsync != b.Fsync || a.Name != b.Name || len(a.EventTypes) != len(b.EventTypes) {
+	if a.Path != b.Path || a.Mode != b.Mode || a.Fsync != b.Fsync || a.Name != b.Name || a.IncludeID != b.IncludeID || len(a.EventTypes) != len(b.EventTypes) {
 		return false
 	}
 	for i := range a.EventTypes {

@@ -122,10 +122,16 @@ type Config struct {
 	// sink.Naming); a facade may require it (event/v2 does, as
 	// Alertmanager v0.35 does).
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// IncludeID puts each event's id in the envelope the output gets
+	// (include_id; see sink.Identity).
+	IncludeID bool `yaml:"include_id,omitempty" json:"include_id,omitempty"`
 }
 
 // ConfiguredName implements sink.Named.
 func (c Config) ConfiguredName() string { return c.Name }
+
+// IncludesID implements sink.IDIncluder.
+func (c Config) IncludesID() bool { return c.IncludeID }
 
 // SASLConfig authenticates the producer with a user name and password.
 type SASLConfig struct {
@@ -168,6 +174,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 
 		sink.Filter `yaml:",inline"`
 		Name        string `yaml:"name,omitempty"`
+		IncludeID   bool   `yaml:"include_id,omitempty"`
 	}
 	var raw Config
 	return yamltree.UnmarshalAndCheck(unmarshal, &raw, yamltree.DeepestKey, func() error {
@@ -185,6 +192,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 			Buffer:      raw.Buffer,
 			Filter:      raw.Filter,
 			Name:        raw.Name,
+			IncludeID:   raw.IncludeID,
 		}
 		return c.Validate()
 	})

@@ -146,6 +146,7 @@ key: event_type
 buffer: {type: disk, path: /var/lib/eventrecorder/kafka, max_bytes: 512MiB, when_full: block, fsync: always}
 event_types: [alert_created]
 name: audit-kafka
+include_id: true
 `
 	c, err := decode(t, doc)
 	if err != nil {
@@ -165,6 +166,7 @@ name: audit-kafka
 		Buffer:      buffer.Config{Type: buffer.TypeDisk, Path: "/var/lib/eventrecorder/kafka", MaxBytes: 512 << 20, WhenFull: buffer.Block, Fsync: buffer.FsyncAlways},
 		Filter:      sink.Filter{EventTypes: []string{"alert_created"}},
 		Name:        "audit-kafka",
+		IncludeID:   true,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)

@@ -36,6 +36,11 @@ func Kind[T any]() sink.Kind[T] {
 const (
 	HeaderEventType   = "event_type"
 	HeaderContentType = "content_type"
+	// HeaderEventID is the event's id (sink.EventID) as the canonical
+	// text of a UUIDv7: the same on every output and every retry, so a
+	// consumer that has seen it has seen the event. Absent only on a
+	// message without an id.
+	HeaderEventID = "event_id"
 )
 
 // ProduceErrorsMetric counts the records an output failed to produce, by
@@ -133,7 +138,8 @@ var _ sink.Sink[int] = (*Sink[int])(nil)
 type record[T any] struct {
 	pm         sarama.ProducerMessage
 	value      sarama.ByteEncoder
-	headers    [2]sarama.RecordHeader
+	headers    [3]sarama.RecordHeader
+	id         [36]byte // HeaderEventID's value
 	msg        sink.Message[T]
 	prev, next *record[T]
 	alone      bool // sent (or to be sent) on its own after a batch was too large
@@ -343,7 +349,12 @@ func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 	r.pm.Metadata = r
 	r.headers[0] = sarama.RecordHeader{Key: []byte(HeaderEventType), Value: s.typeHeader(m.Type)}
 	r.headers[1] = sarama.RecordHeader{Key: []byte(HeaderContentType), Value: s.contentType}
-	r.pm.Headers = r.headers[:]
+	r.pm.Headers = r.headers[:2]
+	if !m.ID.IsZero() {
+		id, _ := m.ID.AppendText(r.id[:0])
+		r.headers[2] = sarama.RecordHeader{Key: headerEventID, Value: id}
+		r.pm.Headers = r.headers[:]
+	}
 	switch s.cfg.Key {
 	case KeyInstance:
 		// The message's own key is the instance that recorded it (a
@@ -380,6 +391,10 @@ func (s *Sink[T]) admit(c *conn[T], m sink.Message[T]) *record[T] {
 // recordVersion is the record format sarama sizes messages for: v2, the
 // only one that has headers.
 const recordVersion = 2
+
+// headerEventID is HeaderEventID as a header key, shared by every record
+// (sarama only reads it).
+var headerEventID = []byte(HeaderEventID)
 
 // maxCachedTypes bounds the per-type caches; event types come from a
 // schema, so the bound is only a guard against a caller inventing types.

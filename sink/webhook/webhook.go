@@ -39,6 +39,13 @@ const KindName = "webhook"
 // userAgent identifies the recorder to receivers.
 const userAgent = "eventrecorder-webhook"
 
+// HeaderEventID is the request header that carries the event's id
+// (sink.EventID, the canonical text of a UUIDv7) when the body is one
+// event (batch: false): the same on every retry and every output, so a
+// receiver that has seen it has seen the event. A batch body has events
+// of many ids and no such header; include_id puts each id in its event.
+const HeaderEventID = "Event-Id"
+
 // ErrClosed is the cause of every failure reported because the output was
 // closing: events still queued or in flight when Close's budget ran out,
 // and events handed to Deliver after Close.
@@ -527,6 +534,9 @@ func (s *Sink[T]) send(msgs []sink.Message[T], value []byte, size int) {
 	req.Header.Set("User-Agent", userAgent)
 	if s.cfg.Compression == CompressionGzip {
 		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if !s.cfg.Batch && len(msgs) == 1 && !msgs[0].ID.IsZero() {
+		req.Header.Set(HeaderEventID, msgs[0].ID.String())
 	}
 
 	resp, err := s.client.Do(req)

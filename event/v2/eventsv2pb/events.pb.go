@@ -172,8 +172,15 @@ type Event struct {
 	// Position among HA cluster peers; 0 without clustering. 64-bit, so
 	// protojson writes it as a JSON string.
 	ClusterPosition uint64 `protobuf:"varint,4,opt,name=cluster_position,json=clusterPosition,proto3" json:"cluster_position,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The event's id, the canonical text of a UUIDv7 (RFC 9562), the same
+	// on every output and every redelivery, for consumers to deduplicate.
+	// Set only for outputs with include_id: true; empty (and so absent from
+	// JSON and protobuf) otherwise. Not in Alertmanager v0.35's events.v2:
+	// its consumers skip the field as unknown, and 15, the last one-byte
+	// tag, leaves 5 to 14 to upstream's next fields.
+	Id            string `protobuf:"bytes,15,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Event) Reset() {
@@ -232,6 +239,13 @@ func (x *Event) GetClusterPosition() uint64 {
 		return x.ClusterPosition
 	}
 	return 0
+}
+
+func (x *Event) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
 }
 
 // EventData holds exactly one event. The arm's field name is the event-type
@@ -1657,13 +1671,14 @@ var File_eventsv2pb_events_proto protoreflect.FileDescriptor
 
 const file_eventsv2pb_events_proto_rawDesc = "" +
 	"\n" +
-	"\x17eventsv2pb/events.proto\x12\x17eventrecorder.events.v2\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x01\n" +
+	"\x17eventsv2pb/events.proto\x12\x17eventrecorder.events.v2\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x01\n" +
 	"\x05Event\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"@timestamp\x12\x1a\n" +
 	"\binstance\x18\x02 \x01(\tR\binstance\x126\n" +
 	"\x04data\x18\x03 \x01(\v2\".eventrecorder.events.v2.EventDataR\x04data\x12)\n" +
-	"\x10cluster_position\x18\x04 \x01(\x04R\x0fclusterPosition\"\xd1\a\n" +
+	"\x10cluster_position\x18\x04 \x01(\x04R\x0fclusterPosition\x12\x0e\n" +
+	"\x02id\x18\x0f \x01(\tR\x02id\"\xd1\a\n" +
 	"\tEventData\x12q\n" +
 	"\x1aalertmanager_startup_event\x18\x01 \x01(\v21.eventrecorder.events.v2.AlertmanagerStartupEventH\x00R\x18alertmanagerStartupEvent\x12t\n" +
 	"\x1balertmanager_shutdown_event\x18\x02 \x01(\v22.eventrecorder.events.v2.AlertmanagerShutdownEventH\x00R\x19alertmanagerShutdownEvent\x12Q\n" +

@@ -58,6 +58,13 @@ func (x *Event) appendJSON(b []byte) ([]byte, error) {
 		b = strconv.AppendUint(b, x.ClusterPosition, 10)
 		b = append(b, `",`...)
 	}
+	if x.Id != "" {
+		b = append(b, `"id":`...)
+		if b, err = jsonencString(b, x.Id, "eventrecorder.events.v2.Event.id"); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
 	if b[len(b)-1] == ',' {
 		b[len(b)-1] = '}'
 		return b, nil

@@ -17,10 +17,11 @@ import (
 // that protoc-gen-eventrecorder-json generates on the envelope
 // (AppendJSON), protojson for comparison, and protobuf.
 
-// envelopeFields are the envelope message's fields, by name.
+// envelopeFields are the envelope message's fields, by name. id is
+// optional: nil for an envelope without an event-id field.
 type envelopeFields struct {
-	msg                                 *protogen.Message
-	timestamp, instance, data, position *protogen.Field
+	msg                                     *protogen.Message
+	timestamp, instance, data, position, id *protogen.Field
 }
 
 // envelope finds the envelope message and checks its fields: what the
@@ -55,6 +56,11 @@ func (g *generator) envelope() (*envelopeFields, error) {
 		k := f.Desc.Kind()
 		return k == protoreflect.Uint32Kind || k == protoreflect.Uint64Kind
 	}, "uint32 or uint64")
+	for _, f := range msg.Fields {
+		if f.Desc.Name() == "id" {
+			env.id = field("id", func(f *protogen.Field) bool { return f.Desc.Kind() == protoreflect.StringKind }, "string when present")
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("envelope %s: %s", msg.Desc.FullName(), strings.Join(problems, "; "))
 	}
@@ -79,8 +85,14 @@ func (g *generator) schema(f *jen.File) error {
 		)
 	}
 
+	// The event-id fields are the runtime's second version; a schema
+	// without an id field still binds to the first.
+	version := "IsAtLeastVersion1"
+	if env.id != nil {
+		version = "IsAtLeastVersion2"
+	}
 	f.Add(doc("The schema description below is generated for the runtime it names; an older runtime lacks this constant, and the build fails here rather than at run time."))
-	f.Const().Id("_").Op("=").Add(rt("IsAtLeastVersion1"))
+	f.Const().Id("_").Op("=").Add(rt(version))
 
 	pkg := string(g.file.Desc.Package())
 	f.Add(doc(fmt.Sprintf("schema describes the %s schema to the recorder runtime: its event types, its envelope %s and its encoders. The package's facade binds the runtime to it (runtime.Bind).", pkg, env.msg.GoIdent.GoName)))
@@ -92,6 +104,10 @@ func (g *generator) schema(f *jen.File) error {
 		d[jen.Id("Data")] = method("Get" + env.data.GoName)
 		d[jen.Id("Instance")] = method("Get" + env.instance.GoName)
 		d[jen.Id("Time")] = jen.Id("envelopeTime")
+		if env.id != nil {
+			d[jen.Id("ID")] = method("Get" + env.id.GoName)
+			d[jen.Id("SetID")] = jen.Id("setEnvelopeID")
+		}
 		d[jen.Id("AppendJSON")] = method("AppendJSON")
 		d[jen.Id("AppendProtojson")] = jen.Id("appendProtojson")
 		d[jen.Id("AppendProtobuf")] = jen.Id("appendProtobuf")
@@ -127,6 +143,12 @@ func (g *generator) schema(f *jen.File) error {
 	f.Func().Id("envelopeTime").Params(jen.Id("e").Add(ev())).Qual("time", "Time").Block(
 		jen.Return(jen.Id("e").Dot("Get" + env.timestamp.GoName).Call().Dot("AsTime").Call()),
 	)
+	if env.id != nil {
+		f.Add(doc("setEnvelopeID sets e's event id, which the runtime sets only to encode for outputs that include it."))
+		f.Func().Id("setEnvelopeID").Params(jen.Id("e").Add(ev()), jen.Id("id").String()).Block(
+			jen.Id("e").Dot(env.id.GoName).Op("=").Id("id"),
+		)
+	}
 	encoder("appendProtojson", "protojson (reference JSON)", jen.Qual("google.golang.org/protobuf/encoding/protojson", "MarshalOptions"))
 	encoder("appendProtobuf", "protobuf", jen.Qual("google.golang.org/protobuf/proto", "MarshalOptions"))
 	return nil

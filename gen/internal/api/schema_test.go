@@ -27,7 +27,7 @@ func TestSchemaDescriptionStampsThePositionWidth(t *testing.T) {
 			t.Errorf("%s position: %s lacks %q", c.name, SchemaFile, c.want)
 		}
 		for _, want := range []string{
-			"const _ = runtime.IsAtLeastVersion1",
+			"const _ = runtime.IsAtLeastVersion2",
 			"var schema = runtime.Schema[*eventrecorderpb.Event, *eventrecorderpb.EventData]{",
 			`Name:            "eventrecorder.v1",`,
 			"AppendJSON:      (*eventrecorderpb.Event).AppendJSON,",
@@ -56,5 +56,42 @@ func TestSchemaDescriptionChecksTheEnvelope(t *testing.T) {
 	}
 	if _, err := run(t, schematest.Schema(t), realMapping(t)+"\nenvelope: Envelope\n"); err == nil || !strings.Contains(err.Error(), `envelope: no message "Envelope"`) {
 		t.Errorf("a missing envelope message gives %v", err)
+	}
+}
+
+const idField = "  string id = 15;\n"
+
+// An envelope with a string id field gets the runtime's event-id fields
+// (ID, SetID, runtime version 2); one without keeps to version 1 and sets
+// neither, so that it still binds to a runtime without ids; an id of
+// another type fails generation, naming the field.
+func TestSchemaDescriptionEventID(t *testing.T) {
+	schema := schematest.Schema(t)
+	if !strings.Contains(schema, idField) {
+		t.Fatal("the schema's envelope changed shape; update idField")
+	}
+	with := string(mustRun(t, schema, realMapping(t))[SchemaFile])
+	for _, want := range []string{
+		"const _ = runtime.IsAtLeastVersion2",
+		"ID:              (*eventrecorderpb.Event).GetId,",
+		"SetID:           setEnvelopeID,",
+		"func setEnvelopeID(e *eventrecorderpb.Event, id string) {\n\te.Id = id\n}",
+	} {
+		if !strings.Contains(with, want) {
+			t.Errorf("with an id field, %s lacks %q", SchemaFile, want)
+		}
+	}
+	without := string(mustRun(t, strings.Replace(schema, idField, "", 1), realMapping(t))[SchemaFile])
+	if !strings.Contains(without, "const _ = runtime.IsAtLeastVersion1") {
+		t.Errorf("without an id field, %s does not ask for runtime version 1:\n%s", SchemaFile, without)
+	}
+	for _, absent := range []string{"IsAtLeastVersion2", "SetID", "GetId"} {
+		if strings.Contains(without, absent) {
+			t.Errorf("without an id field, %s has %q", SchemaFile, absent)
+		}
+	}
+	_, err := run(t, strings.Replace(schema, idField, "  bytes id = 15;\n", 1), realMapping(t))
+	if err == nil || !strings.Contains(err.Error(), "id must be a singular string when present") {
+		t.Errorf("a bytes id gives %v", err)
 	}
 }
