@@ -93,6 +93,14 @@ var suite = []group{
 		Views: []view{{Col: "/impl@(protojson generated)"}},
 	},
 	{
+		ID:    "encode-v2",
+		Title: "JSON encoding, v2 schema: generated encoder vs protojson.Marshal",
+		About: "The v2 reference event (eventsv2pb: AlertCreated, 10 labels and 3 annotations as maps, issue 14) " +
+			"in its envelope, encoded by the generated AppendJSON into a reused buffer and by protojson.Marshal.",
+		Pkg: "./event/v2/eventsv2pb", Bench: "^BenchmarkEncode$", Benchtime: "0.5s",
+		Views: []view{{Col: "/impl@(protojson generated)"}},
+	},
+	{
 		ID:    "record",
 		Title: "RecordEvent hot path vs a buffered-channel send",
 		About: "What the caller pays per accepted RecordEvent with recording enabled, on one goroutine " +
@@ -335,6 +343,16 @@ var figures = []figure{
 	{
 		Title:   "Encode allocations: generated vs protojson.Marshal",
 		Subject: s("encode", "BenchmarkEncode/impl=generated", "allocs/op"), Baseline: ps("encode", "BenchmarkEncode/impl=protojson", "allocs/op"),
+		Ratio: baselineOverSubject, RatioText: "protojson ÷ generated", Target: atLeast(5),
+	},
+	{
+		Title:   "v2 encode time: generated vs protojson.Marshal",
+		Subject: s("encode-v2", "BenchmarkEncode/impl=generated", "ns/op"), Baseline: ps("encode-v2", "BenchmarkEncode/impl=protojson", "ns/op"),
+		Ratio: baselineOverSubject, RatioText: "protojson ÷ generated", Target: atLeast(5),
+	},
+	{
+		Title:   "v2 encode allocations: generated vs protojson.Marshal",
+		Subject: s("encode-v2", "BenchmarkEncode/impl=generated", "allocs/op"), Baseline: ps("encode-v2", "BenchmarkEncode/impl=protojson", "allocs/op"),
 		Ratio: baselineOverSubject, RatioText: "protojson ÷ generated", Target: atLeast(5),
 	},
 	{

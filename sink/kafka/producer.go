@@ -32,6 +32,9 @@ type conn[T any] struct {
 	// brokers tell it); larger ones are refused before they join a batch.
 	maxBytes int
 	alone    int // records in flight on their own (see errored); 0 or 1
+	// reported is succeeded's batch, reused: one goroutine at a time
+	// reads a connection's successes, and a Reporter keeps no msgs.
+	reported []sink.Message[T]
 }
 
 func (c *conn[T]) empty() bool { return c.inflight.next == &c.inflight }
@@ -531,7 +534,7 @@ func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *
 	}
 	r := m.Metadata.(*record[T])
 	c.answered(r)
-	batch := []sink.Message[T]{r.msg}
+	batch := append(c.reported[:0], r.msg)
 gather:
 	for len(batch) < maxReportBatch {
 		select {
@@ -547,6 +550,8 @@ gather:
 		}
 	}
 	s.env.Reporter.Report(batch, s.sent, nil)
+	clear(batch) // holds no event past its report
+	c.reported = batch
 }
 
 // answered takes r, which the producer has answered for, off c's list.

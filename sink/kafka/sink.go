@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -101,6 +102,7 @@ type Sink[T any] struct {
 
 	contentType []byte
 	key         sarama.Encoder // the record key when it is the same for all
+	keyBytes    []byte         // key's bytes: a message with this key shares key rather than boxing its own
 	sent        sink.Outcome   // what a success from sarama means: Delivered or Unacknowledged
 
 	mu     sync.RWMutex // Deliver holds it shared, Close exclusive
@@ -181,7 +183,8 @@ func New[T any](cfg Config, env sink.Env[T]) (*Sink[T], error) {
 		s.sent = sink.Unacknowledged
 	}
 	if cfg.Key == KeyInstance && env.Instance != "" {
-		s.key = sarama.ByteEncoder(env.Instance)
+		s.keyBytes = []byte(env.Instance)
+		s.key = sarama.ByteEncoder(s.keyBytes)
 	}
 	if cfg.SASL != nil && cfg.SASL.Mechanism == SASLPlain && cfg.TLSConfig == nil {
 		env.Logger.Warn("kafka output sends its SASL PLAIN password without TLS", "output", s.name)
@@ -342,13 +345,20 @@ func (s *Sink[T]) Close() error {
 	return s.closeErr
 }
 
+// The header keys every record carries, shared rather than converted per
+// record (sarama only reads them).
+var (
+	headerEventType   = []byte(HeaderEventType)
+	headerContentType = []byte(HeaderContentType)
+)
+
 func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 	r := &record[T]{msg: m, value: m.Value}
 	r.pm.Topic = s.cfg.Topic
 	r.pm.Value = &r.value
 	r.pm.Metadata = r
-	r.headers[0] = sarama.RecordHeader{Key: []byte(HeaderEventType), Value: s.typeHeader(m.Type)}
-	r.headers[1] = sarama.RecordHeader{Key: []byte(HeaderContentType), Value: s.contentType}
+	r.headers[0] = sarama.RecordHeader{Key: headerEventType, Value: s.typeHeader(m.Type)}
+	r.headers[1] = sarama.RecordHeader{Key: headerContentType, Value: s.contentType}
 	r.pm.Headers = r.headers[:2]
 	if !m.ID.IsZero() {
 		id, _ := m.ID.AppendText(r.id[:0])
@@ -360,7 +370,7 @@ func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 		// The message's own key is the instance that recorded it (a
 		// replayed event keeps its original one); the output's
 		// instance is the fallback.
-		if len(m.Key) > 0 {
+		if len(m.Key) > 0 && (s.key == nil || !bytes.Equal(m.Key, s.keyBytes)) {
 			r.pm.Key = sarama.ByteEncoder(m.Key)
 		} else if s.key != nil {
 			r.pm.Key = s.key
