@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 )
 
 // TestExtensionProof makes "add an event type = edit the schema + go
@@ -29,9 +29,9 @@ func TestExtensionProof(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
-	root := repoRoot(t)
+	root := testtool.RepoRoot(t)
 	work := filepath.Join(t.TempDir(), "repo")
-	copyRepo(t, root, work)
+	testtool.CopyRepo(t, root, work)
 
 	// 1. Edit the schema: a payload message and an arm with the next number.
 	protoPath := filepath.Join(work, "event", "eventrecorderpb", "eventrecorder.proto")
@@ -156,80 +156,5 @@ func main() {
 	want := map[string]any{"configReloaded": map[string]any{"configHash": "abc", "success": true}}
 	if !reflect.DeepEqual(line["data"], want) || line["instance"] != "proof" || line["@timestamp"] == nil {
 		t.Errorf("JSONL line = %s, want data %v from instance proof with a timestamp", out[2], want)
-	}
-}
-
-// repoRoot walks up from the package directory to go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
-// copyRepo copies the files git would check out (tracked and untracked but
-// not ignored), or, without git, everything but .git.
-func copyRepo(t *testing.T, from, to string) {
-	t.Helper()
-	var files []string
-	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-	cmd.Dir = from
-	if out, err := cmd.Output(); err == nil {
-		for _, f := range strings.Split(string(out), "\x00") {
-			if f != "" {
-				files = append(files, filepath.FromSlash(f))
-			}
-		}
-	} else {
-		err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() {
-				rel, err := filepath.Rel(from, p)
-				if err != nil {
-					return err
-				}
-				files = append(files, rel)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, rel := range files {
-		data, err := os.ReadFile(filepath.Join(from, rel))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // deleted in the working tree
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := os.Stat(filepath.Join(from, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := filepath.Join(to, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, data, info.Mode().Perm()); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
