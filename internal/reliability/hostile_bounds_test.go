@@ -229,6 +229,17 @@ func openFIFOReader(t *testing.T, path string) *os.File {
 // pipeNearlyFull reports whether the pipe r reads from holds all but at
 // most a page of what it can: a writer with more to write is then, or
 // is about to be, blocked.
+// writeBlocked tells when the output's write into the pipe read ends is
+// blocked: the pipe is nearly full, or the output has logged that a write
+// did not return. Both are needed: a pipe whose pages hold partial writes
+// blocks a writer before its byte count nears the capacity (seen in CI
+// with a stdout pipe that had 2388 events fail behind a blocked write and
+// never looked full).
+func writeBlocked(t testing.TB, r *rig, read *os.File) bool {
+	t.Helper()
+	return pipeNearlyFull(t, read) || strings.Contains(r.logs.String(), "did not return within")
+}
+
 func pipeNearlyFull(t testing.TB, r *os.File) bool {
 	t.Helper()
 	rc, err := r.SyscallConn()
@@ -332,7 +343,7 @@ func hostileStalledFIFO(t *testing.T, _ string) {
 	cfg := event.Config{FileOutputs: []file.Config{{Path: path}}}
 	r := newBoundedRig(t, cfg, event.Options{CloseTimeout: time.Second}, func() {})
 	r.record(3000)
-	waitFor(t, "the FIFO to fill up", func() bool { return pipeNearlyFull(t, read) })
+	waitFor(t, "the FIFO to fill up", func() bool { return writeBlocked(t, r, read) })
 	checkStuckClose(t, r, "file:"+path, read)
 }
 
@@ -368,7 +379,7 @@ func hostileStalledStdout(t *testing.T, _ string) {
 		t.Fatal(err)
 	}
 	r.record(3000)
-	waitFor(t, "the pipe to fill up", func() bool { return pipeNearlyFull(t, read) })
+	waitFor(t, "the pipe to fill up", func() bool { return writeBlocked(t, r, read) })
 	checkStuckClose(t, r, "stdout", read)
 }
 
