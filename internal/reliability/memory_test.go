@@ -3,6 +3,7 @@ package reliability_test
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,8 +89,19 @@ kafka_outputs: [{brokers: [%q], topic: events, buffer_size: %d}]
 			closeTook, err := r.close()
 			for _, out := range []string{"webhook:" + rx.url(), "kafka:" + kafkaAddr + "/events"} {
 				c := r.conserved(out)
-				if c.Delivered != 0 || c.OutDrops+c.QueueDrops < events-queueSize-maxBatch-webhookQ-kafkaBuffer-5*workers {
-					t.Errorf("%s: %v; want nothing delivered and nearly everything dropped", out, c)
+				// Nothing is delivered and every event is dropped or
+				// failed. Nearly all are dropped, except where the webhook
+				// fails at once: its workers then fail events as fast as
+				// the consumer hands them over, and how many that is
+				// depends on how the two cores are shared (CI saw 10577
+				// where a loaded machine saw under 5 per worker).
+				dropsAtLeast := events - queueSize - maxBatch - webhookQ - kafkaBuffer - 5*workers
+				failsAtOnce := row.webhookExtra != "" && strings.HasPrefix(out, "webhook:")
+				switch {
+				case c.Delivered != 0 || c.Unacked != 0 || c.accounted() != events:
+					t.Errorf("%s: %v; want nothing delivered, every event dropped or failed", out, c)
+				case !failsAtOnce && c.OutDrops+c.QueueDrops < dropsAtLeast:
+					t.Errorf("%s: %v; want nearly everything dropped", out, c)
 				}
 				t.Logf("FIGURES memory %q %s: %v", row.name, out, c)
 			}
