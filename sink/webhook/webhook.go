@@ -355,6 +355,21 @@ func (s *Sink[T]) batcher(out chan<- pending[T]) {
 			flush()
 		}
 	}
+	// take handles one receive from the queue; false means the batcher is
+	// done: the queue is closed (what is batched is flushed) or the sink
+	// is closing (what is batched fails).
+	take := func(m sink.Message[T], ok bool) bool {
+		switch {
+		case !ok:
+			flush()
+			return false
+		case s.ctx.Err() != nil:
+			s.failRest(append(cur.msgs, m))
+			return false
+		}
+		add(m)
+		return true
+	}
 	for {
 		var tick <-chan time.Time
 		if len(cur.msgs) > 0 {
@@ -362,30 +377,18 @@ func (s *Sink[T]) batcher(out chan<- pending[T]) {
 		}
 		select {
 		case m, ok := <-s.queue:
-			if !ok {
-				flush()
+			if !take(m, ok) {
 				return
 			}
-			if s.ctx.Err() != nil {
-				s.failRest(append(cur.msgs, m))
-				return
-			}
-			add(m)
 			// Take what else is queued without going back to the
 			// select: one pass through it per event, with a timer
 			// case, costs more than the event's own bookkeeping.
 			for more := true; more && len(cur.msgs) > 0; {
 				select {
 				case m, ok := <-s.queue:
-					if !ok {
-						flush()
+					if !take(m, ok) {
 						return
 					}
-					if s.ctx.Err() != nil {
-						s.failRest(append(cur.msgs, m))
-						return
-					}
-					add(m)
 				default:
 					more = false
 				}
