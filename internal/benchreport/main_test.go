@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"regexp"
 	"strings"
@@ -233,5 +234,31 @@ func TestFormatValue(t *testing.T) {
 		if got := formatValue(tc.v, tc.unit); got != tc.want {
 			t.Errorf("formatValue(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.want)
 		}
+	}
+}
+
+// A figure that misses its target is listed with its reason under the
+// summary; one without a reason says so; one that passes is not listed.
+func TestMissesAreExplained(t *testing.T) {
+	explained := figure{Title: "explained", Subject: s("g", "B", "ns/op"), Target: atMost(1), Why: "because of X."}
+	silent := figure{Title: "silent", Subject: s("g", "B", "ns/op"), Target: atMost(1)}
+	passed := figure{Title: "passed", Subject: s("g", "B", "ns/op"), Target: atMost(10)}
+	var b bytes.Buffer
+	writeMisses(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, []evaluation{
+		{figure: explained, Subject: 2}, {figure: silent, Subject: 2}, {figure: passed, Subject: 2},
+	})
+	md := b.String()
+	for _, want := range []string{"## Why the misses miss", "- **explained**: because of X.", "- **silent**: No reason is recorded"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("misses section lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "passed") {
+		t.Errorf("a passing figure is listed as a miss:\n%s", md)
+	}
+	b.Reset()
+	writeMisses(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, []evaluation{{figure: passed, Subject: 2}})
+	if b.Len() != 0 {
+		t.Errorf("a run with no miss has a misses section: %q", b.String())
 	}
 }

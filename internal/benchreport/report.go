@@ -46,6 +46,7 @@ func writeMarkdown(w io.Writer, r *report) {
 		p("| %s | %s | %s | %s | %s | %s |\n", e.Title, formatValue(e.Subject, e.figure.Subject.Unit), base, ratio, formatTarget(e.figure), e.Result())
 	}
 	p("\n")
+	writeMisses(p, r.Figures)
 	if len(r.Failures) > 0 {
 		p("## Failures\n\n")
 		for _, f := range r.Failures {
@@ -189,4 +190,28 @@ func formatTarget(f figure) string {
 		return "= 0 " + f.Subject.Unit
 	}
 	return op + " " + v + " " + f.Subject.Unit
+}
+
+// writeMisses explains each figure that missed its target, with the
+// reason its definition gives; a MISS without one says so, so that a new
+// target cannot miss silently.
+func writeMisses(p func(string, ...any), figs []evaluation) {
+	var missed []evaluation
+	for _, e := range figs {
+		if e.figure.Target != nil && e.Result() == "MISS" {
+			missed = append(missed, e)
+		}
+	}
+	if len(missed) == 0 {
+		return
+	}
+	p("## Why the misses miss\n\n")
+	for _, e := range missed {
+		why := e.figure.Why
+		if why == "" {
+			why = "No reason is recorded for this figure: profile it before relying on it."
+		}
+		p("- **%s**: %s\n", e.Title, why)
+	}
+	p("\n")
 }

@@ -50,6 +50,11 @@ type figure struct {
 	// RatioUnit, when set, is what the ratio counts (allocs/alert), and it
 	// is written with that unit instead of as a multiple.
 	RatioUnit string
+	// Why, for a figure with a target, says where the time goes when it
+	// misses, and which rows and profile of the same run show it: the
+	// issue asks for the reason with every MISS, and the reason belongs
+	// beside the figure, not in a note that goes stale.
+	Why string
 }
 
 type target struct {
