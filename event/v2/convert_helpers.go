@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/eventrecorder/eventrecorder/event/v2/eventsv2pb"
+	"github.com/eventrecorder/eventrecorder/internal/amrender"
 )
 
 // The helpers below hold the little logic the generated converters need
@@ -19,17 +20,7 @@ import (
 
 // sortedLabelNameSet returns the names of a label-name set as sorted
 // strings, nil for an empty set.
-func sortedLabelNameSet(set map[model.LabelName]struct{}) []string {
-	if len(set) == 0 {
-		return nil
-	}
-	names := make([]string, 0, len(set))
-	for name := range set {
-		names = append(names, string(name))
-	}
-	slices.Sort(names)
-	return names
-}
+func sortedLabelNameSet(set map[model.LabelName]struct{}) []string { return amrender.SortedNames(set) }
 
 // matcherString is m.String() for the match types the schema knows.
 // String panics on any other, and recording an event must never crash the
@@ -41,20 +32,14 @@ func matcherString(m *labels.Matcher) string {
 	return m.String()
 }
 
-// renderMatcher renders a matcher the way Alertmanager would, by building
-// the labels.Matcher: quoting and escaping rules then stay Alertmanager's.
-// It returns "" when no matcher can be built (unknown type, invalid regular
-// expression), since such a matcher has no rendering.
+// renderMatcher renders a matcher as Alertmanager would (see
+// amrender.Matcher); "" for a type the schema does not know.
 func renderMatcher(t eventsv2pb.Matcher_Type, name, pattern string) string {
 	mt, ok := labelsMatchType(t)
 	if !ok {
 		return ""
 	}
-	m, err := labels.NewMatcher(mt, name, pattern)
-	if err != nil {
-		return ""
-	}
-	return m.String()
+	return amrender.Matcher(mt, name, pattern)
 }
 
 // silenceMatchers is what v0.35 records as a silence's matchers: its own
