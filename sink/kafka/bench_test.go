@@ -26,6 +26,10 @@ const (
 	benchBatch  = 64
 )
 
+// benchEventID is every benchmark message's id: both benchmarks send the
+// same three headers as the output does for an event with an id.
+const benchEventID = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
+
 func benchValue() []byte {
 	v := fmt.Sprintf(`{"type":"alert_created","time":"2026-01-02T15:04:05.999999999Z","instance":"host-a:9093","alert":{"labels":{"alertname":"HighLatency","severity":"page","service":"checkout","cluster":"eu-west-1"},"annotations":{"summary":"p99 latency above 2s for 10m"},"fingerprint":"8f3c2a1b9d7e6f50"},"pad":"%s"}`, strings.Repeat("x", 160))
 	return []byte(v)
@@ -68,9 +72,13 @@ func BenchmarkSink(b *testing.B) {
 	defer s.WaitStopped(b, wait)
 	defer s.Close()
 	value := benchValue()
+	id, err := sink.ParseEventID(benchEventID)
+	if err != nil {
+		b.Fatal(err)
+	}
 	batch := make([]sink.Message[int], benchBatch)
 	for i := range batch {
-		batch[i] = sink.Message[int]{Type: "alert_created", Key: []byte("host-a:9093"), Value: value}
+		batch[i] = sink.Message[int]{Type: "alert_created", Key: []byte("host-a:9093"), Value: value, ID: id}
 	}
 	// Warm up: connect and fill the metadata caches.
 	s.Deliver(batch[:1])
@@ -121,6 +129,7 @@ func BenchmarkSaramaFloor(b *testing.B) {
 	headers := []sarama.RecordHeader{
 		{Key: []byte("event_type"), Value: []byte("alert_created")},
 		{Key: []byte("content_type"), Value: []byte("application/json")},
+		{Key: []byte("event_id"), Value: []byte(benchEventID)},
 	}
 	var delivered, failed atomic.Int64
 	wake := make(chan struct{}, 1)
