@@ -1,8 +1,11 @@
 package bench_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
 	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
+	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
 )
 
@@ -77,8 +81,14 @@ func (p *kafkaRecorder) run(n int, data *eventrecorderpb.EventData) error {
 // partitioner); configured by saramaDefaults it is what sarama does out
 // of the box.
 type bareSarama struct {
-	p         sarama.AsyncProducer
-	value     sarama.ByteEncoder
+	p     sarama.AsyncProducer
+	value sarama.ByteEncoder
+	// encode, when set, makes each message's value as the recorder's
+	// consumer does: the event wrapped in an envelope stamped with the
+	// time and instance, then JSON-encoded by the generated encoder (the
+	// floor row). Unset, every message shares value (the sarama rows).
+	encode    *eventrecorderpb.EventData
+	slab      []byte // encode's values are appended here
 	key       sarama.ByteEncoder
 	headers   []sarama.RecordHeader
 	sent      int
@@ -106,18 +116,30 @@ func saramaDefaults() *sarama.Config {
 	return sc
 }
 
-func newBareSarama(tb testing.TB, brokers []string, sc *sarama.Config, key string, payload []byte) *bareSarama {
+// benchEventID is the event_id header value of the bare producers: a
+// UUIDv7 in its canonical 36-character text, as long as the ids the
+// output sends (the recorder makes a new one per event; its cost is the
+// recorder's, so the bare producers share one).
+const benchEventID = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
+
+// floorSlab is the floor's slab size: many values a slab, as in the
+// recorder's consumer.
+const floorSlab = 64 << 10
+
+func newBareSarama(tb testing.TB, brokers []string, sc *sarama.Config, key string, payload []byte, encode *eventrecorderpb.EventData) *bareSarama {
 	tb.Helper()
 	p, err := sarama.NewAsyncProducer(brokers, sc)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s := &bareSarama{
-		p:     p,
-		value: payload,
+		p:      p,
+		value:  payload,
+		encode: encode,
 		headers: []sarama.RecordHeader{
 			{Key: []byte(kafka.HeaderEventType), Value: []byte(event.EventTypeAlertCreated)},
 			{Key: []byte(kafka.HeaderContentType), Value: []byte("application/json")},
+			{Key: []byte(kafka.HeaderEventID), Value: []byte(benchEventID)},
 		},
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
@@ -174,6 +196,21 @@ func (s *bareSarama) send(n int) error {
 			return err
 		}
 		m := &sarama.ProducerMessage{Topic: kafkaTopic, Value: s.value, Headers: s.headers}
+		if s.encode != nil {
+			// Values are appended to a slab, as the recorder's consumer
+			// does, so that the floor pays no growing buffer per value.
+			tail := s.slab[len(s.slab):]
+			v, err := bench.Envelope(s.encode, time.Now()).AppendJSON(tail)
+			if err != nil {
+				return err
+			}
+			if len(v) <= cap(tail) {
+				s.slab = s.slab[:len(s.slab)+len(v)]
+			} else {
+				s.slab = make([]byte, 0, floorSlab) // v outgrew the slab's rest: a fresh one for the next
+			}
+			m.Value = sarama.ByteEncoder(v[:len(v):len(v)])
+		}
 		if s.key != nil {
 			m.Key = s.key
 		}
@@ -250,9 +287,11 @@ func brokerRecords(tb testing.TB, brokers []string, partitions int32) int64 {
 // BenchmarkKafkaThroughput is sustained lossless throughput into an
 // in-process kfake broker, in events/s, from the first RecordEvent until
 // the broker has acknowledged the last record: the recorder against a bare
-// sarama AsyncProducer sending pre-encoded values. key=none spreads the
-// records over 1, 4 or 16 partitions, the bare producer configured exactly
-// as the output's (kafka.ProducerConfig); defaults is the output as
+// sarama AsyncProducer sending pre-encoded values (sarama) and against the
+// same producer encoding each value as the recorder does (floor: the least
+// any output that must encode pays). key=none spreads the records over 1,
+// 4 or 16 partitions, the bare producers configured exactly as the
+// output's (kafka.ProducerConfig); defaults is the output as
 // configured out of the box (keyed by instance) against sarama's own
 // defaults with the same key, on 4 partitions.
 func BenchmarkKafkaThroughput(b *testing.B) {
@@ -290,10 +329,10 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 			reportRate(b)
 			cpu.report(b)
 		})
-		b.Run(r.name+"/impl=sarama", func(b *testing.B) {
+		bare := func(b *testing.B, encode *eventrecorderpb.EventData) {
 			brokers := startKafka(b, true, r.partitions)
 			out := kafkaOutput(brokers, r.key)
-			p := newBareSarama(b, brokers, r.bare(b, out), out.Key, payload)
+			p := newBareSarama(b, brokers, r.bare(b, out), out.Key, payload, encode)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU(b)
@@ -311,16 +350,26 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 			}
 			reportRate(b)
 			cpu.report(b)
-		})
+		}
+		b.Run(r.name+"/impl=sarama", func(b *testing.B) { bare(b, nil) })
+		if r.key == kafka.KeyNone {
+			b.Run(r.name+"/impl=floor", func(b *testing.B) { bare(b, data) })
+		}
 	}
 }
 
-// TestKafkaPipelines runs both Kafka pipelines of the benchmark into a
-// broker that keeps the records and reads them back with franz-go: every
-// record must be the reference event with the output's key and headers.
+// TestKafkaPipelines runs the three Kafka pipelines of the benchmark
+// into a broker that keeps the records and reads them back with franz-go:
+// every record must be the reference event with the output's key and
+// headers, and the bare producers must put on the wire what the recorder
+// does (the same key, the same headers in the same order with values of
+// the same length, event_type and content_type byte for byte, and the
+// same value but for the time it was stamped with), so that the benchmark
+// compares like with like.
 func TestKafkaPipelines(t *testing.T) {
 	const n = 1500
 	data := bench.ReferenceEvent()
+	shapes := map[string]wireShape{}
 	t.Run("recorder", func(t *testing.T) {
 		brokers := startKafka(t, false, 3)
 		p := newKafkaRecorder(t, kafkaOutput(brokers, ""), data)
@@ -328,23 +377,65 @@ func TestKafkaPipelines(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkStats(t, p.rec, 1, n+1)
-		checkRecords(t, brokers, n+1)
+		shapes["recorder"] = checkRecords(t, brokers, n+1)
 	})
-	t.Run("sarama", func(t *testing.T) {
-		brokers := startKafka(t, false, 3)
-		out := kafkaOutput(brokers, "")
-		p := newBareSarama(t, brokers, identicalProducer(t, out), out.Key, bench.EncodedReference())
-		if err := p.send(n); err != nil {
-			t.Fatal(err)
+	for _, impl := range []string{"sarama", "floor"} {
+		t.Run(impl, func(t *testing.T) {
+			brokers := startKafka(t, false, 3)
+			out := kafkaOutput(brokers, "")
+			var encode *eventrecorderpb.EventData
+			if impl == "floor" {
+				encode = data
+			}
+			p := newBareSarama(t, brokers, identicalProducer(t, out), out.Key, bench.EncodedReference(), encode)
+			if err := p.send(n); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.wait(); err != nil {
+				t.Fatal(err)
+			}
+			shapes[impl] = checkRecords(t, brokers, n+1)
+		})
+	}
+	want, ok := shapes["recorder"]
+	if !ok {
+		t.Fatal("the recorder's pipeline failed")
+	}
+	for _, impl := range []string{"sarama", "floor"} {
+		if got, ok := shapes[impl]; ok && got != want {
+			t.Errorf("%s puts on the wire\n%+v\nthe recorder\n%+v", impl, got, want)
 		}
-		if err := p.wait(); err != nil {
-			t.Fatal(err)
-		}
-		checkRecords(t, brokers, n+1)
-	})
+	}
 }
 
-func checkRecords(t *testing.T, brokers []string, n int) {
+// wireShape is what a pipeline's records carry, with what must differ
+// between events (the time in the value, the id's digits) masked.
+type wireShape struct {
+	key, value, headers string
+}
+
+// timestampField is the envelope's time in the JSON value.
+var timestampField = regexp.MustCompile(`"@timestamp":"[^"]*"`)
+
+func shapeOf(r *kgo.Record) wireShape {
+	var h strings.Builder
+	for _, x := range r.Headers {
+		v := x.Value
+		if x.Key == kafka.HeaderEventID {
+			v = bytes.Repeat([]byte{'x'}, len(v))
+		}
+		fmt.Fprintf(&h, "%s=%s;", x.Key, v)
+	}
+	return wireShape{
+		key:     string(r.Key),
+		value:   timestampField.ReplaceAllString(string(r.Value), `"@timestamp":"T"`),
+		headers: h.String(),
+	}
+}
+
+// checkRecords checks every record in the topic and returns the first
+// one's shape.
+func checkRecords(t *testing.T, brokers []string, n int) wireShape {
 	t.Helper()
 	if got := brokerRecords(t, brokers, 3); got != int64(n) {
 		t.Fatalf("the broker took %d records, want %d", got, n)
@@ -364,8 +455,16 @@ func checkRecords(t *testing.T, brokers []string, n int) {
 		}
 		typ, _ := kafkatest.Header(r, kafka.HeaderEventType)
 		ct, _ := kafkatest.Header(r, kafka.HeaderContentType)
+		id, _ := kafkatest.Header(r, kafka.HeaderEventID)
+		if _, err := sink.ParseEventID(id); err != nil || len(id) != 36 {
+			t.Fatalf("record %d: event_id %q: %v", i, id, err)
+		}
 		if string(r.Key) != bench.Instance || typ != event.EventTypeAlertCreated || ct != "application/json" {
 			t.Fatalf("record %d: key %q, headers event_type=%q content_type=%q", i, r.Key, typ, ct)
 		}
+		if s := shapeOf(r); s != shapeOf(recs[0]) {
+			t.Fatalf("record %d is %+v, record 0 %+v", i, s, shapeOf(recs[0]))
+		}
 	}
+	return shapeOf(recs[0])
 }

@@ -535,6 +535,9 @@ func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *
 	r := m.Metadata.(*record[T])
 	c.answered(r)
 	batch := append(c.reported[:0], r.msg)
+	// sarama is done with a message once it returns it: nothing of its
+	// own refers to it after, and the record's message is in batch now.
+	s.recycle(r)
 gather:
 	for len(batch) < maxReportBatch {
 		select {
@@ -545,6 +548,7 @@ gather:
 			r := m.Metadata.(*record[T])
 			c.answered(r)
 			batch = append(batch, r.msg)
+			s.recycle(r)
 		default:
 			break gather
 		}
