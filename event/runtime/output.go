@@ -22,7 +22,10 @@ type output[E any] struct {
 	// before which Report waits.
 	ready  chan struct{}
 	format sink.Format
-	enc    encoding        // format and include_id
+	enc    encoding // format and include_id
+	// lines is the sink, if it can write a batch laid out as lines
+	// already (see sink.Lines).
+	lines  sink.LinesDeliverer[E]
 	accept map[string]bool // nil: every event type
 
 	// Consumer-owned scratch: the messages handed to the sink, and which
@@ -79,6 +82,7 @@ func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
 		return nil, err
 	}
 	o.sink = s
+	o.lines, _ = s.(sink.LinesDeliverer[E])
 	o.name = s.Name()
 	// The metrics count every failure; the log says why, once per
 	// interval per output, however many events an outage fails.
@@ -217,6 +221,9 @@ type outputSet[E any] struct {
 	// keep values after Deliver returns, so that each value needs a copy
 	// of its own rather than a slice of the consumer's reused buffer.
 	copies [numEncodings]bool
+	// lines says, per encoding, whether some output of it writes lines
+	// (see sink.Lines), so that the consumer encodes the batch as lines.
+	lines [numEncodings]bool
 }
 
 func (s *outputSet[E]) empty() bool { return s == nil || len(s.outputs) == 0 }
@@ -227,6 +234,9 @@ func (s *outputSet[E]) add(o *output[E]) {
 	s.withID = s.withID || o.enc.withID()
 	if !o.spec.kind.Synchronous() {
 		s.copies[o.enc] = true
+	}
+	if o.lines != nil {
+		s.lines[o.enc] = true
 	}
 }
 
