@@ -34,6 +34,10 @@ type deliverer[E comparable, D any] struct {
 	// again only when no output's write still holds it.
 	lines [numEncodings]*sink.Lines
 	taken [numEncodings]int
+	// shared is, per encoding, the messages of every event its lines
+	// hold, built for the first line output that takes them all and
+	// handed to each of them.
+	shared [numEncodings][]sink.Message[E]
 }
 
 func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped []pending[E, D]) {
@@ -99,50 +103,86 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 		}
 	}
 	var failed []sink.Message[E]
+	for e := range d.shared {
+		d.shared[e] = d.shared[e][:0]
+	}
 	for _, o := range set.outputs {
-		o.batch = o.batch[:0]
 		failed = failed[:0]
 		var firstErr error
-		for i, ev := range batch {
-			if !o.takes[i] {
-				continue
-			}
-			msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i], ID: popped[i].id}
-			if popped[i].isReplay() {
-				if inst := r.schema.Instance(ev); inst != r.opts.Instance {
-					msg.Key = []byte(inst) // a replayed event keeps its own instance
+		errs := d.errs[o.enc]
+		// A line output that takes every event its encoding's lines hold
+		// gets them and one batch of messages shared with every other
+		// such output, built once: the line sinks only read it.
+		lines := d.lines[o.enc]
+		if o.lines != nil && lines != nil {
+			n := 0
+			for i, ok := range o.takes {
+				if ok && errs[i] == nil {
+					n++
 				}
 			}
-			if err := d.errs[o.enc][i]; err != nil {
+			if n != d.taken[o.enc] {
+				lines = nil
+			}
+		} else {
+			lines = nil
+		}
+		msgs := &o.batch
+		if lines != nil {
+			msgs = &d.shared[o.enc]
+		}
+		build := len(*msgs) == 0
+		for i, ev := range batch {
+			if !o.takes[i] || (!build && errs[i] == nil) {
+				continue
+			}
+			msg := d.message(r, popped, i, ev)
+			if err := errs[i]; err != nil {
 				failed = append(failed, msg)
 				firstErr = err
 				continue
 			}
 			msg.Value = d.value(o.enc, i)
-			o.batch = append(o.batch, msg)
+			*msgs = append(*msgs, msg)
 		}
 		if len(failed) > 0 {
 			o.Report(failed, sink.Failed, firstErr)
 		}
 		switch {
-		case len(o.batch) == 0:
+		case len(*msgs) == 0:
 		case !r.startDeliver(o):
-			o.Report(o.batch, sink.Failed, errAbandoned)
-		case o.lines != nil && d.lines[o.enc] != nil && len(o.batch) == d.taken[o.enc]:
-			// The output's batch is every event the lines hold (it is
-			// a subset of them, and as many).
-			o.lines.DeliverLines(o.batch, d.lines[o.enc])
+			o.Report(*msgs, sink.Failed, errAbandoned)
+		case lines != nil:
+			o.lines.DeliverLines(*msgs, lines)
 			r.delivering.Store(nil)
 		default:
-			o.sink.Deliver(o.batch)
+			o.sink.Deliver(*msgs)
 			r.delivering.Store(nil)
 		}
-		clear(o.batch)
+		if lines == nil {
+			clear(o.batch)
+			o.batch = o.batch[:0]
+		}
+	}
+	for e := range d.shared {
+		clear(d.shared[e])
 	}
 	for f := range d.values {
 		clear(d.values[f]) // the outputs own the values now
 	}
 	clear(d.events)
+}
+
+// message is event i of the batch on its way to an output, without its
+// value.
+func (d *deliverer[E, D]) message(r *Recorder[E, D], popped []pending[E, D], i int, ev E) sink.Message[E] {
+	msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i], ID: popped[i].id}
+	if popped[i].isReplay() {
+		if inst := r.schema.Instance(ev); inst != r.opts.Instance {
+			msg.Key = []byte(inst) // a replayed event keeps its own instance
+		}
+	}
+	return msg
 }
 
 func resize(b []bool, n int) []bool {
