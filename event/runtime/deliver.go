@@ -25,7 +25,19 @@ type deliverer[E comparable, D any] struct {
 	// it (see keep).
 	scratch [numEncodings][]byte
 	recent  [numEncodings]int
-	ends    []int // where each event's encoding ends in scratch
+	starts  []int // where each event's encoding begins in scratch
+	ends    []int // and where it ends
+	// lines is, per encoding that some line output (file, stdout) uses,
+	// the batch's scratch laid out as lines (see sink.Lines), and taken
+	// how many events it holds. An output that takes every one of them
+	// writes it as it is, copying nothing. Once handed out it is scratch
+	// again only when no output's write still holds it.
+	lines [numEncodings]*sink.Lines
+	taken [numEncodings]int
+	// shared is, per encoding, the messages of every event its lines
+	// hold, built for the first line output that takes them all and
+	// handed to each of them.
+	shared [numEncodings][]sink.Message[E]
 }
 
 func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped []pending[E, D]) {
@@ -75,7 +87,7 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 	// those that include it, once the ids are set.
 	for e := range encoding(numEncodings) {
 		if set.encodings[e] && !e.withID() {
-			d.encode(r, e, batch, set.copies[e])
+			d.encode(r, e, batch, set)
 		}
 	}
 	if set.withID && r.schema.SetID != nil {
@@ -86,50 +98,91 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 		}
 		for e := range encoding(numEncodings) {
 			if set.encodings[e] && e.withID() {
-				d.encode(r, e, batch, set.copies[e])
+				d.encode(r, e, batch, set)
 			}
 		}
 	}
 	var failed []sink.Message[E]
+	for e := range d.shared {
+		d.shared[e] = d.shared[e][:0]
+	}
 	for _, o := range set.outputs {
-		o.batch = o.batch[:0]
 		failed = failed[:0]
 		var firstErr error
-		for i, ev := range batch {
-			if !o.takes[i] {
-				continue
-			}
-			msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i], ID: popped[i].id}
-			if popped[i].isReplay() {
-				if inst := r.schema.Instance(ev); inst != r.opts.Instance {
-					msg.Key = []byte(inst) // a replayed event keeps its own instance
+		errs := d.errs[o.enc]
+		// A line output that takes every event its encoding's lines hold
+		// gets them and one batch of messages shared with every other
+		// such output, built once: the line sinks only read it.
+		lines := d.lines[o.enc]
+		if o.lines != nil && lines != nil {
+			n := 0
+			for i, ok := range o.takes {
+				if ok && errs[i] == nil {
+					n++
 				}
 			}
-			if err := d.errs[o.enc][i]; err != nil {
+			if n != d.taken[o.enc] {
+				lines = nil
+			}
+		} else {
+			lines = nil
+		}
+		msgs := &o.batch
+		if lines != nil {
+			msgs = &d.shared[o.enc]
+		}
+		build := len(*msgs) == 0
+		for i, ev := range batch {
+			if !o.takes[i] || (!build && errs[i] == nil) {
+				continue
+			}
+			msg := d.message(r, popped, i, ev)
+			if err := errs[i]; err != nil {
 				failed = append(failed, msg)
 				firstErr = err
 				continue
 			}
 			msg.Value = d.value(o.enc, i)
-			o.batch = append(o.batch, msg)
+			*msgs = append(*msgs, msg)
 		}
 		if len(failed) > 0 {
 			o.Report(failed, sink.Failed, firstErr)
 		}
 		switch {
-		case len(o.batch) == 0:
+		case len(*msgs) == 0:
 		case !r.startDeliver(o):
-			o.Report(o.batch, sink.Failed, errAbandoned)
+			o.Report(*msgs, sink.Failed, errAbandoned)
+		case lines != nil:
+			o.lines.DeliverLines(*msgs, lines)
+			r.delivering.Store(nil)
 		default:
-			o.sink.Deliver(o.batch)
+			o.sink.Deliver(*msgs)
 			r.delivering.Store(nil)
 		}
-		clear(o.batch)
+		if lines == nil {
+			clear(o.batch)
+			o.batch = o.batch[:0]
+		}
+	}
+	for e := range d.shared {
+		clear(d.shared[e])
 	}
 	for f := range d.values {
 		clear(d.values[f]) // the outputs own the values now
 	}
 	clear(d.events)
+}
+
+// message is event i of the batch on its way to an output, without its
+// value.
+func (d *deliverer[E, D]) message(r *Recorder[E, D], popped []pending[E, D], i int, ev E) sink.Message[E] {
+	msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i], ID: popped[i].id}
+	if popped[i].isReplay() {
+		if inst := r.schema.Instance(ev); inst != r.opts.Instance {
+			msg.Key = []byte(inst) // a replayed event keeps its own instance
+		}
+	}
+	return msg
 }
 
 func resize(b []bool, n int) []bool {
@@ -141,49 +194,72 @@ func resize(b []bool, n int) []bool {
 	return b
 }
 
-func (d *deliverer[E, D]) encode(r *Recorder[E, D], enc encoding, batch []E, copies bool) {
+func (d *deliverer[E, D]) encode(r *Recorder[E, D], enc encoding, batch []E, set *outputSet[E]) {
 	f := enc.format()
 	values := d.values[enc][:0]
 	errs := d.errs[enc][:0]
+	asLines := set.lines[enc]
+	if l := d.lines[enc]; l != nil && l.Held() {
+		// A write that has not returned yet still reads the last batch's
+		// bytes: leave them to it.
+		d.scratch[enc] = nil
+	}
+	d.lines[enc], d.taken[enc] = nil, 0
 	buf := d.scratch[enc][:0]
+	if asLines {
+		buf = append(buf, '\n')
+	}
 	// Values are recorded as offsets while the batch is encoded, and
 	// sliced once it is: buf may move to a larger array as it grows.
-	ends := d.ends[:0]
+	starts, ends := d.starts[:0], d.ends[:0]
+	taken := 0
 	for i, ev := range batch {
 		var err error
+		start := len(buf)
 		if d.need[enc][i] {
 			var out []byte
 			if out, err = r.encode[f](ev, buf); err != nil {
 				r.metrics.serializeErrors.WithLabelValues(d.types[i]).Inc()
 				r.log.Warn("event recorder: cannot encode event", "event_type", d.types[i], "format", f.String(), "err", err)
+				// An encoder may have appended part of the event.
+				buf = buf[:start]
 			} else {
 				buf = out
 			}
 		}
+		starts = append(starts, start)
 		ends = append(ends, len(buf))
 		errs = append(errs, err)
+		if asLines && d.need[enc][i] && err == nil {
+			buf = append(buf, '\n')
+			taken++
+		}
 	}
-	values = slice(values, buf, ends, errs, d.need[enc], copies)
-	d.ends = ends
+	values = slice(values, buf, starts, ends, errs, d.need[enc], set.copies[enc])
+	d.starts, d.ends = starts, ends
+	if asLines && taken > 0 {
+		d.lines[enc], d.taken[enc] = sink.NewLines(buf), taken
+	}
 	d.keep(enc, buf)
 	d.values[enc], d.errs[enc] = values, errs
 }
 
-// slice cuts the batch's values out of buf, each capped so that nothing
-// appends into the next one. Where some output may keep values after
-// Deliver returns (copies), they are cut from slabs of their own instead
-// of buf, which the next batch reuses: one allocation per slab rather
-// than one per event. A slab holds events until it reaches slabSize (an
-// event larger than that gets a slab of its own), and stays alive while
-// any output holds one of its values, so an output that keeps a single
-// event pins at most slabSize bytes beside it.
-func slice(values [][]byte, buf []byte, ends []int, errs []error, need []bool, copies bool) [][]byte {
+// slice cuts the batch's values out of buf (event i's is
+// buf[starts[i]:ends[i]]), each capped so that nothing appends into the
+// next one. Where some output may keep values after Deliver returns
+// (copies), they are cut from slabs of their own instead of buf, which
+// the next batch reuses: one allocation per slab rather than one per
+// event. A slab holds events until it reaches slabSize (an event larger
+// than that gets a slab of its own), and stays alive while any output
+// holds one of its values, so an output that keeps a single event pins
+// at most slabSize bytes beside it.
+func slice(values [][]byte, buf []byte, starts, ends []int, errs []error, need []bool, copies bool) [][]byte {
 	var (
 		slab      []byte
 		slabStart int // where slab begins in buf
 	)
-	start := 0
 	for i, end := range ends {
+		start := starts[i]
 		var value []byte
 		if need[i] && errs[i] == nil {
 			switch {
@@ -205,7 +281,6 @@ func slice(values [][]byte, buf []byte, ends []int, errs []error, need []bool, c
 			}
 		}
 		values = append(values, value)
-		start = end
 	}
 	return values
 }

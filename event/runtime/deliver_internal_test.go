@@ -16,16 +16,22 @@ func TestSliceSlabs(t *testing.T) {
 	need := []bool{true, false, true, true, true, true, true, true}
 	errs := make([]error, len(sizes))
 	errs[6] = fmt.Errorf("cannot encode")
-	var buf []byte
-	var ends []int
+	// Laid out as lines (see sink.Lines): a newline after each value,
+	// which no value may include.
+	buf := []byte{'\n'}
+	var starts, ends []int
 	for i, n := range sizes {
+		starts = append(starts, len(buf))
 		if need[i] && errs[i] == nil {
 			buf = append(buf, bytes.Repeat([]byte{byte('a' + i)}, n)...)
 		}
 		ends = append(ends, len(buf))
+		if need[i] && errs[i] == nil {
+			buf = append(buf, '\n')
+		}
 	}
 	for _, copies := range []bool{false, true} {
-		values := slice(nil, buf, ends, errs, need, copies)
+		values := slice(nil, buf, starts, ends, errs, need, copies)
 		slabs := map[uintptr]int{} // slab (first value's address) → bytes in it
 		var slabOf uintptr
 		for i, v := range values {
@@ -49,11 +55,11 @@ func TestSliceSlabs(t *testing.T) {
 			}
 			if copies {
 				// A value starts a new slab unless it directly follows
-				// the previous one's bytes.
+				// the previous one's bytes and newline.
 				if slabOf == 0 || p != slabOf+uintptr(slabs[slabOf]) {
 					slabOf = p
 				}
-				slabs[slabOf] += len(v)
+				slabs[slabOf] += len(v) + 1
 			}
 		}
 		if !copies {
@@ -63,7 +69,7 @@ func TestSliceSlabs(t *testing.T) {
 		var got []int
 		for _, n := range slabs {
 			got = append(got, n)
-			if n > slabSize && n != slabSize+5 {
+			if n > slabSize+1 && n != slabSize+5+1 {
 				t.Errorf("a slab of %d bytes, more than %d", n, slabSize)
 			}
 		}

@@ -22,7 +22,10 @@ type output[E any] struct {
 	// before which Report waits.
 	ready  chan struct{}
 	format sink.Format
-	enc    encoding        // format and include_id
+	enc    encoding // format and include_id
+	// lines is the sink, if it can write a batch laid out as lines
+	// already (see sink.Lines).
+	lines  sink.LinesDeliverer[E]
 	accept map[string]bool // nil: every event type
 
 	// Consumer-owned scratch: the messages handed to the sink, and which
@@ -79,6 +82,7 @@ func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
 		return nil, err
 	}
 	o.sink = s
+	o.lines, _ = s.(sink.LinesDeliverer[E])
 	o.name = s.Name()
 	// The metrics count every failure; the log says why, once per
 	// interval per output, however many events an outage fails.
@@ -127,7 +131,11 @@ func (o *output[E]) Report(msgs []sink.Message[E], outcome sink.Outcome, err err
 	switch outcome {
 	case sink.Delivered, sink.Unacknowledged:
 		acked := outcome == sink.Delivered
-		now := time.Now()
+		// Latency in nanoseconds of wall clock: the messages' times
+		// carry no monotonic reading, so time.Time.Sub would compare
+		// wall clocks too, at several times the cost, once per event
+		// and output.
+		now := time.Now().UnixNano()
 		var total uint64
 		// Counters are added once per run of one event type (batches
 		// are mostly runs), not once per event: each add is an atomic
@@ -141,7 +149,7 @@ func (o *output[E]) Report(msgs []sink.Message[E], outcome sink.Outcome, err err
 				if acked {
 					// Latency is to the destination's acknowledgement;
 					// an unacknowledged send has none.
-					o.latency.Observe(now.Sub(msgs[i].Time).Seconds())
+					o.latency.Observe(time.Duration(now - msgs[i].Time.UnixNano()).Seconds())
 				}
 			}
 			s := o.series(t)
@@ -217,6 +225,9 @@ type outputSet[E any] struct {
 	// keep values after Deliver returns, so that each value needs a copy
 	// of its own rather than a slice of the consumer's reused buffer.
 	copies [numEncodings]bool
+	// lines says, per encoding, whether some output of it writes lines
+	// (see sink.Lines), so that the consumer encodes the batch as lines.
+	lines [numEncodings]bool
 }
 
 func (s *outputSet[E]) empty() bool { return s == nil || len(s.outputs) == 0 }
@@ -227,6 +238,9 @@ func (s *outputSet[E]) add(o *output[E]) {
 	s.withID = s.withID || o.enc.withID()
 	if !o.spec.kind.Synchronous() {
 		s.copies[o.enc] = true
+	}
+	if o.lines != nil {
+		s.lines[o.enc] = true
 	}
 }
 

@@ -22,19 +22,38 @@ import (
 // backlogEvents is how many events the backlog benchmark records.
 const backlogEvents = 1_000_000
 
-// Memory held per slot of a bounded buffer, and what does not scale with
-// the buffers, as internal/reliability's TestBoundedMemoryWhenEverythingIsDown
-// budgets them: the documented bound is
-// (queue_size + max_batch + webhook queue_size + workers + kafka buffer_size)
-// × perSlot + fixedMargin, 18.3 MiB with every default.
+// The documented memory bound (README, "Memory is bounded by the
+// buffers"), as internal/reliability's TestBoundedMemoryWhenEverythingIsDown
+// budgets it:
+//
+//	queue_size × 48 B
+//	+ (max_batch + webhook queue_size + workers + Kafka buffer_size) × (3 × E + 1 KiB)
+//	+ 8 MiB
+//
+// where E is an event's encoded size in JSON (its protobuf is smaller). A
+// slot of the recorder's queue is a 48-byte pending event allocated up
+// front; the queue has drained when the bound applies (while an event
+// waits there it also holds the caller's data). An output's slot holds
+// the event's data and envelope through its sink.Message (the reference
+// alert's, built fresh: 1.5 KiB, 1.33 × E; up to 2 × E for events of
+// many short labels), its encoding (E, or its share of a 4 KiB slab) and
+// the Message and queue entry (about 0.3 KiB). Measured, an output slot
+// of the reference event costs 2.6 KiB (Kafka) to 2.75 KiB (webhook) of
+// resident set (the ×8 rows' growth over the default row, per slot);
+// 3 × E + 1 KiB is 4.4 KiB for it. With every default and the reference
+// event (E = 1151 B) the bound is 18.2 MiB.
 const (
-	backlogPerSlot = 1 << 10
-	backlogFixed   = 8 << 20
+	backlogQueueSlot  = 48
+	backlogSlotFixed  = 1 << 10
+	backlogSlotPerEnc = 3
+	backlogFixed      = 8 << 20
 )
 
-// backlogBound is the documented bound for the given sizes.
-func backlogBound(queue, webhookQueue, kafkaBuffer int) int {
-	return (queue+event.DefaultMaxBatch+webhookQueue+4+kafkaBuffer)*backlogPerSlot + backlogFixed
+// backlogBound is the documented bound for the given sizes and encoded
+// event size.
+func backlogBound(queue, webhookQ, kafkaBuf, encoded int) int {
+	outputSlots := event.DefaultMaxBatch + webhookQ + 4 + kafkaBuf
+	return queue*backlogQueueSlot + outputSlots*(backlogSlotPerEnc*encoded+backlogSlotFixed) + backlogFixed
 }
 
 // BenchmarkBacklog records a million events, each built fresh by the
@@ -65,7 +84,8 @@ func BenchmarkBacklog(b *testing.B) {
 			}
 			b.ReportMetric(rss/float64(b.N)/(1<<20), "rss-MiB")
 			b.ReportMetric(heap/float64(b.N)/(1<<20), "heap-MiB")
-			b.ReportMetric(float64(backlogBound(row.queue, row.webhookQ, row.kafkaBuf))/(1<<20), "bound-MiB")
+			encoded := len(bench.EncodedReference())
+			b.ReportMetric(float64(backlogBound(row.queue, row.webhookQ, row.kafkaBuf, encoded))/(1<<20), "bound-MiB")
 		})
 	}
 }

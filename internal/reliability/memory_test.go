@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/internal/bench"
 	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
 )
 
@@ -19,18 +20,25 @@ func heapAlloc() uint64 {
 	return m.HeapAlloc
 }
 
-// Memory budget of TestBoundedMemoryWhenEverythingIsDown. An event held
-// in a bounded buffer costs its envelope and data (about 0.5 KiB), its
-// encoding (about 170 bytes) and its sink.Message (about 100 bytes):
-// perSlot is 1 KiB per slot of every buffer, the recorder's queue
-// included although it is empty when the heap is measured, which leaves
-// over 8 MiB of slack there. fixedMargin covers what does not scale with
-// the buffers: goroutines, the HTTP client, sarama, metric series and GC
-// noise. Without the bounds, a million events would need at least 160 MiB
-// for their data alone; with each held event pinning its batch's
-// encodings, as before the recorder copied values out, 22.9 MiB.
+// Memory budget of TestBoundedMemoryWhenEverythingIsDown: the documented
+// bound (README, "Memory is bounded by the buffers"; the same formula as
+// internal/bench's backlogBound), queue_size × queueSlot + (max_batch +
+// webhook queue_size + workers + Kafka buffer_size) × (slotPerEnc × E +
+// slotFixed) + fixedMargin, E being the event's JSON encoding's size. A
+// slot of the recorder's queue is its 48-byte pending event, allocated up
+// front (the queue is empty when the heap is measured). An event held in
+// an output's slot costs its data and envelope (about 0.5 KiB for this
+// test's small event, up to 2 × E for large ones), its encoding (E) and
+// its sink.Message and queue entry (about 0.3 KiB). fixedMargin covers
+// what does not scale with the buffers: goroutines, the HTTP client,
+// sarama, metric series and GC noise. Without the bounds, a million
+// events would need at least 160 MiB for their data alone; with each held
+// event pinning its batch's encodings, as before the recorder copied
+// values out, 22.9 MiB.
 const (
-	perSlot     = 1 << 10
+	queueSlot   = 48
+	slotPerEnc  = 3
+	slotFixed   = 1 << 10
 	fixedMargin = 8 << 20
 )
 
@@ -55,8 +63,12 @@ func TestBoundedMemoryWhenEverythingIsDown(t *testing.T) {
 		webhookQ    = 1024
 		workers     = 4
 		kafkaBuffer = 1024
-		bound       = (queueSize+maxBatch+webhookQ+workers+kafkaBuffer)*perSlot + fixedMargin
 	)
+	encoded, err := bench.Envelope(seqEvent(events), time.Now()).AppendJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := int64(queueSize*queueSlot + (maxBatch+webhookQ+workers+kafkaBuffer)*(slotPerEnc*len(encoded)+slotFixed) + fixedMargin)
 	for _, row := range []struct{ name, webhookExtra string }{
 		{"webhook retries slowly", ""},
 		{"webhook fails at once", ", max_retries: 1"},

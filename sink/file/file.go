@@ -193,6 +193,10 @@ func (s *Sink[T]) Name() string { return s.name }
 // lines.StallTimeout.
 func (s *Sink[T]) Deliver(batch []sink.Message[T]) { s.w.Deliver(batch) }
 
+// DeliverLines is Deliver for a batch laid out as lines already (see
+// sink.Lines): the output writes the recorder's bytes, copying nothing.
+func (s *Sink[T]) DeliverLines(batch []sink.Message[T], l *sink.Lines) { s.w.DeliverLines(batch, l) }
+
 // deliver writes one job (see lines.Writer) and returns how many of its
 // bytes made it into the file, the length of the lead-in they start with,
 // and the error that stopped the rest.

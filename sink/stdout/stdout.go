@@ -124,6 +124,10 @@ func (s *Sink[T]) Name() string { return s.name }
 // does not return within lines.StallTimeout fails the batch.
 func (s *Sink[T]) Deliver(batch []sink.Message[T]) { s.lw.Deliver(batch) }
 
+// DeliverLines is Deliver for a batch laid out as lines already (see
+// sink.Lines): the output writes the recorder's bytes, copying nothing.
+func (s *Sink[T]) DeliverLines(batch []sink.Message[T], l *sink.Lines) { s.lw.DeliverLines(batch, l) }
+
 func (s *Sink[T]) write(job []byte) (n, prefix int, err error) {
 	buf, prefix := lines.Lead(job, s.torn)
 	writeMu.Lock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/sink"
@@ -45,6 +46,10 @@ type Writer[T any] struct {
 	results chan result
 	stop    chan struct{}
 	once    sync.Once
+	// shared is the recorder's buffer the job in flight writes from, if
+	// it is one (see DeliverLines): held until Finish, so that a write
+	// that outlives Deliver keeps it from being reused.
+	shared atomic.Pointer[sink.Lines]
 
 	mu      sync.Mutex // serialises Deliver; guards the fields below
 	buf     []byte
@@ -78,6 +83,9 @@ func (w *Writer[T]) Jobs() <-chan []byte { return w.jobs }
 // Finish answers the last job: n bytes of the buffer Lead returned, with
 // that prefix, were written, and err stopped the rest.
 func (w *Writer[T]) Finish(n, prefix int, err error) {
+	if l := w.shared.Swap(nil); l != nil {
+		l.Release()
+	}
 	w.results <- result{n: n, prefix: prefix, err: err}
 }
 
@@ -125,7 +133,14 @@ func (w *Writer[T]) stopped() bool {
 
 // Deliver writes the batch through the goroutine and reports it: the
 // lines that were written whole delivered, the rest failed.
-func (w *Writer[T]) Deliver(batch []sink.Message[T]) {
+func (w *Writer[T]) Deliver(batch []sink.Message[T]) { w.deliver(batch, nil) }
+
+// DeliverLines is Deliver for a batch the recorder has laid out as lines
+// already (see sink.Lines): it writes those bytes rather than joining the
+// values into its own buffer.
+func (w *Writer[T]) DeliverLines(batch []sink.Message[T], l *sink.Lines) { w.deliver(batch, l) }
+
+func (w *Writer[T]) deliver(batch []sink.Message[T], shared *sink.Lines) {
 	if len(batch) == 0 {
 		return
 	}
@@ -147,7 +162,14 @@ func (w *Writer[T]) Deliver(batch []sink.Message[T]) {
 			return
 		}
 	}
-	buf := join(&w.buf, batch)
+	var buf []byte
+	if shared != nil {
+		buf = shared.Bytes()
+		shared.Hold()
+		w.shared.Store(shared)
+	} else {
+		buf = join(&w.buf, batch)
+	}
 	w.jobs <- buf // never blocks: the goroutine has taken every earlier job
 	w.pending, w.since = "the previous write", time.Now()
 	if w.timer == nil {

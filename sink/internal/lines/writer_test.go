@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 )
 
@@ -74,5 +75,49 @@ func TestWriterRecoversAfterAStall(t *testing.T) {
 	w.Deliver(batchOf(`{"e":5}`))
 	if errs := rep.Errors(); errs[len(errs)-1].Error() != "closed" {
 		t.Errorf("after Stop: %v", errs[len(errs)-1])
+	}
+}
+
+// TestDeliverLinesHoldsUntilWritten: a batch handed over as sink.Lines is
+// written from those bytes, and a write that outlives its Deliver (a
+// stall) keeps them held until it returns, so the recorder does not
+// encode the next batch into memory the kernel may still be reading.
+func TestDeliverLinesHoldsUntilWritten(t *testing.T) {
+	rep := sinktest.NewReporter[int]()
+	w := NewWriter[int](rep, "test", errors.New("closed"))
+	w.Stall = 50 * time.Millisecond
+	gate := make(chan struct{})
+	wrote := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-w.Stopping():
+				return
+			case job := <-w.Jobs():
+				buf, prefix := Lead(job, false)
+				<-gate
+				wrote <- string(buf)
+				w.Finish(len(buf), prefix, nil)
+			}
+		}
+	}()
+	l := sink.NewLines([]byte("\n{\"a\":1}\n{\"b\":2}\n"))
+	w.DeliverLines(batchOf(`{"a":1}`, `{"b":2}`), l)
+	if _, _, f := rep.Counts(); f != 2 {
+		t.Fatalf("stalled batch: failed %d, want 2", f)
+	}
+	if !l.Held() {
+		t.Fatal("the stalled write's bytes are not held")
+	}
+	close(gate)
+	if got := <-wrote; got != "{\"a\":1}\n{\"b\":2}\n" {
+		t.Errorf("wrote %q, want the shared lines", got)
+	}
+	w.Stop()
+	<-done
+	if l.Held() {
+		t.Error("still held after the write returned")
 	}
 }
