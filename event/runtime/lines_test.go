@@ -88,5 +88,12 @@ func TestLineOutputsShareTheBatch(t *testing.T) {
 		if st.Delivered != uint64(len(want[o])) || st.Failed != failed[o] || st.Accounted() != uint64(len(want[o]))+failed[o] {
 			t.Errorf("output %d: %+v, want %d delivered and %d failed", o, st, len(want[o]), failed[o])
 		}
+		// Bytes written count each line's newline, as Alertmanager's
+		// file output does: they are the file's size.
+		if fi, err := os.Stat(cfg.FileOutputs[o].Path); err != nil {
+			t.Fatal(err)
+		} else if st.Bytes != uint64(fi.Size()) {
+			t.Errorf("output %d: %d bytes written, but the file holds %d", o, st.Bytes, fi.Size())
+		}
 	}
 }

@@ -55,7 +55,7 @@ func newMetrics(namespace string, reg prometheus.Registerer, queueLen func() flo
 		}, []string{"event_type", "output", "result"}),
 		bytesWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "event_recorder_bytes_written_total",
-			Help: "Encoded bytes of the events an output delivered or sent unacknowledged.",
+			Help: "Encoded bytes of the events an output delivered or sent unacknowledged, with each line's newline for file and stdout outputs.",
 		}, []string{"event_type", "output"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "events_dropped_total",

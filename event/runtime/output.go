@@ -25,8 +25,12 @@ type output[E any] struct {
 	enc    encoding // format and include_id
 	// lines is the sink, if it can write a batch laid out as lines
 	// already (see sink.Lines).
-	lines  sink.LinesDeliverer[E]
-	accept map[string]bool // nil: every event type
+	lines sink.LinesDeliverer[E]
+	// framing is what the output writes per event beside its encoding
+	// (a line sink's newline), counted in bytes written as Alertmanager's
+	// file and stdout outputs count it.
+	framing int
+	accept  map[string]bool // nil: every event type
 
 	// Consumer-owned scratch: the messages handed to the sink, and which
 	// events of the current batch the filter takes.
@@ -83,6 +87,9 @@ func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
 	}
 	o.sink = s
 	o.lines, _ = s.(sink.LinesDeliverer[E])
+	if o.lines != nil {
+		o.framing = 1
+	}
 	o.name = s.Name()
 	// The metrics count every failure; the log says why, once per
 	// interval per output, however many events an outage fails.
@@ -145,7 +152,7 @@ func (o *output[E]) Report(msgs []sink.Message[E], outcome sink.Outcome, err err
 			var n, size int
 			for ; i < len(msgs) && msgs[i].Type == t; i++ {
 				n++
-				size += len(msgs[i].Value)
+				size += len(msgs[i].Value) + o.framing
 				if acked {
 					// Latency is to the destination's acknowledgement;
 					// an unacknowledged send has none.

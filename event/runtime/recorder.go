@@ -433,7 +433,8 @@ type OutputStats struct {
 	// closed: not delivered, not lost; the next start delivers them.
 	Persisted uint64
 	// Bytes is the encoded size of the events delivered or sent
-	// unacknowledged.
+	// unacknowledged, with the newline that ends each line of a file or
+	// stdout output (as Alertmanager counts them).
 	Bytes uint64
 	// Buffer is what the output's own buffer holds and did, for outputs
 	// that report one (sink.Buffered); nil otherwise.
