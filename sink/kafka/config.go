@@ -14,6 +14,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/buffer"
+	"github.com/eventrecorder/eventrecorder/sink/internal/credfiles"
 )
 
 // Format is the wire format of record values.
@@ -289,6 +290,8 @@ func (c *Config) validateTLS() error {
 	}
 	if err := t.Validate(); err != nil {
 		errs = append(errs, sink.AtPath("tls_config", err))
+	} else if err := credfiles.TLS("tls_config", t); err != nil {
+		errs = append(errs, err)
 	}
 	if t.MinVersion != 0 && t.MaxVersion != 0 && t.MaxVersion < t.MinVersion {
 		errs = append(errs, sink.Errorf("tls_config.max_version", "%q is lower than min_version %q", tlsVersionName(t.MaxVersion), tlsVersionName(t.MinVersion)))

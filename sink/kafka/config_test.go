@@ -62,6 +62,7 @@ func TestConfigBadValues(t *testing.T) {
 		{"tls cert without key", ok + "tls_config: {cert_file: c.pem}", `tls_config: exactly one of key or key_file must be configured when a client certificate is configured`},
 		{"tls ref", ok + "tls_config: {ca_ref: vault}", `tls_config.ca_ref: secret references are not supported (got "vault"); use the file or inline field`},
 		{"tls versions", ok + "tls_config: {min_version: TLS13, max_version: TLS12}", `tls_config.max_version: "TLS12" is lower than min_version "TLS13"`},
+		{"tls ca_file not a regular file", ok + "tls_config: {ca_file: /dev/zero}", `tls_config.ca_file: "/dev/zero" is not a regular file but a character device`},
 		{"unknown field", ok + "bootstrap: x", "bootstrap: unknown field"},
 		{"unknown sasl field", ok + "sasl: {mechanism: PLAIN, username: u, password: p, token: t}", "sasl.token: unknown field"},
 		{"two unknown fields", ok + "bootstrap: x\nsasl: {mechanism: PLAIN, username: u, password: p, token: t}", "bootstrap: unknown field\nsasl.token: unknown field"},

@@ -15,6 +15,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/internal/yamltree"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/buffer"
+	"github.com/eventrecorder/eventrecorder/sink/internal/credfiles"
 )
 
 // Defaults for unset (zero) configuration fields.
@@ -176,6 +177,8 @@ func (c *Config) Validate() error {
 			add(sink.AtPath("http_config", err))
 		} else if err := hc.TLSConfig.Validate(); err != nil {
 			add(sink.AtPath("http_config.tls_config", err))
+		} else {
+			add(credfiles.HTTP("http_config", &hc))
 		}
 		c.HTTPConfig = &hc
 		if c.URL != nil && c.URL.u != nil {

@@ -110,6 +110,8 @@ func TestYAMLInvalidFieldsNameTheField(t *testing.T) {
 		{"http_config conflict", u + "http_config: {basic_auth: {username: a}, bearer_token: b}\n", "http_config", "at most one"},
 		{"http_config unknown key", u + "http_config: {nope: 1}\n", "http_config.nope", "nope"},
 		{"http_config tls", u + "http_config: {tls_config: {cert_file: /x}}\n", "http_config", "key_file"},
+		{"http_config ca_file not a regular file", u + "http_config: {tls_config: {ca_file: /dev/zero}}\n", "http_config.tls_config.ca_file", "/dev/zero"},
+		{"http_config password_file not a regular file", u + "http_config: {basic_auth: {username: a, password_file: /dev/zero}}\n", "http_config.basic_auth.password_file", "/dev/zero"},
 		{"timeout syntax", u + "timeout: soon\n", "timeout", "soon"},
 		{"timeout negative", u + "timeout: -1s\n", "timeout", "-1s"},
 		{"workers type", u + "workers: many\n", "workers", "many"},
