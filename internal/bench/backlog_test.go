@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
 	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
 	"github.com/eventrecorder/eventrecorder/internal/metrictest"
@@ -27,33 +28,33 @@ const backlogEvents = 1_000_000
 // budgets it:
 //
 //	queue_size × 48 B
-//	+ (max_batch + webhook queue_size + workers + Kafka buffer_size) × (3 × E + 1 KiB)
+//	+ (max_batch + webhook queue_size + workers + Kafka buffer_size) × (max(4 KiB, E) + M + 512 B)
 //	+ 8 MiB
 //
-// where E is an event's encoded size in JSON (its protobuf is smaller). A
-// slot of the recorder's queue is a 48-byte pending event allocated up
+// A slot of the recorder's queue is a 48-byte pending event allocated up
 // front; the queue has drained when the bound applies (while an event
 // waits there it also holds the caller's data). An output's slot holds
-// the event's data and envelope through its sink.Message (the reference
-// alert's, built fresh: 1.5 KiB, 1.33 × E; up to 2 × E for events of
-// many short labels), its encoding (E, or its share of a 4 KiB slab) and
-// the Message and queue entry (about 0.3 KiB). Measured, an output slot
-// of the reference event costs 2.6 KiB (Kafka) to 2.75 KiB (webhook) of
-// resident set (the ×8 rows' growth over the default row, per slot);
-// 3 × E + 1 KiB is 4.4 KiB for it. With every default and the reference
-// event (E = 1151 B) the bound is 18.2 MiB.
+// the event's encoding, which keeps alive the slab it was cut from: at
+// most 4 KiB, or E, the encoded size, for an event larger than a slab (a
+// slab shared by several events is counted once per event holding it,
+// the worst case when an output keeps one event of each); the event's
+// data and envelope through its sink.Message, M (bench.Footprint: 1.7 KiB
+// for the reference alert, built fresh); and the Message and queue entry
+// (512 B). Measured, an output slot of the reference event costs 2.6 KiB
+// (Kafka) to 2.75 KiB (webhook) of resident set (the ×8 rows' growth over
+// the default row, per slot), below the 6.2 KiB the worst case allows.
 const (
-	backlogQueueSlot  = 48
-	backlogSlotFixed  = 1 << 10
-	backlogSlotPerEnc = 3
-	backlogFixed      = 8 << 20
+	backlogQueueSlot = 48
+	backlogSlab      = 4 << 10
+	backlogSlotFixed = 512
+	backlogFixed     = 8 << 20
 )
 
-// backlogBound is the documented bound for the given sizes and encoded
-// event size.
-func backlogBound(queue, webhookQ, kafkaBuf, encoded int) int {
+// backlogBound is the documented bound for the given sizes, encoded
+// event size and footprint.
+func backlogBound(queue, webhookQ, kafkaBuf, encoded, footprint int) int {
 	outputSlots := event.DefaultMaxBatch + webhookQ + 4 + kafkaBuf
-	return queue*backlogQueueSlot + outputSlots*(backlogSlotPerEnc*encoded+backlogSlotFixed) + backlogFixed
+	return queue*backlogQueueSlot + outputSlots*(max(backlogSlab, encoded)+footprint+backlogSlotFixed) + backlogFixed
 }
 
 // BenchmarkBacklog records a million events, each built fresh by the
@@ -85,7 +86,9 @@ func BenchmarkBacklog(b *testing.B) {
 			b.ReportMetric(rss/float64(b.N)/(1<<20), "rss-MiB")
 			b.ReportMetric(heap/float64(b.N)/(1<<20), "heap-MiB")
 			encoded := len(bench.EncodedReference())
-			b.ReportMetric(float64(backlogBound(row.queue, row.webhookQ, row.kafkaBuf, encoded))/(1<<20), "bound-MiB")
+			alert := bench.ReferenceAlert()
+			footprint := bench.Footprint(func() *eventrecorderpb.EventData { return event.NewAlertCreatedEvent(alert) })
+			b.ReportMetric(float64(backlogBound(row.queue, row.webhookQ, row.kafkaBuf, encoded, footprint))/(1<<20), "bound-MiB")
 		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -161,4 +162,22 @@ func EachLine(path string, fn func(line []byte) error) error {
 		}
 	}
 	return sc.Err()
+}
+
+// Footprint is the heap an event takes while an output holds it, beside
+// its encoding: what build allocates (the caller's data) plus its
+// envelope, averaged over many builds. It is the M of the documented
+// memory bound (README, "Memory is bounded by the buffers").
+func Footprint(build func() *eventrecorderpb.EventData) int {
+	const n = 1000
+	keep := make([]*eventrecorderpb.Event, n)
+	now := time.Now()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		keep[i] = Envelope(build(), now)
+	}
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return int((after.TotalAlloc - before.TotalAlloc) / n)
 }

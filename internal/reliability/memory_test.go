@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventrecorder/eventrecorder/event"
+	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
 	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
 )
@@ -23,22 +24,23 @@ func heapAlloc() uint64 {
 // Memory budget of TestBoundedMemoryWhenEverythingIsDown: the documented
 // bound (README, "Memory is bounded by the buffers"; the same formula as
 // internal/bench's backlogBound), queue_size × queueSlot + (max_batch +
-// webhook queue_size + workers + Kafka buffer_size) × (slotPerEnc × E +
-// slotFixed) + fixedMargin, E being the event's JSON encoding's size. A
-// slot of the recorder's queue is its 48-byte pending event, allocated up
-// front (the queue is empty when the heap is measured). An event held in
-// an output's slot costs its data and envelope (about 0.5 KiB for this
-// test's small event, up to 2 × E for large ones), its encoding (E) and
-// its sink.Message and queue entry (about 0.3 KiB). fixedMargin covers
-// what does not scale with the buffers: goroutines, the HTTP client,
-// sarama, metric series and GC noise. Without the bounds, a million
-// events would need at least 160 MiB for their data alone; with each held
-// event pinning its batch's encodings, as before the recorder copied
-// values out, 22.9 MiB.
+// webhook queue_size + workers + Kafka buffer_size) × (max(slab, E) + M +
+// slotFixed) + fixedMargin, E being the event's JSON encoding's size and
+// M its data and envelope in memory (bench.Footprint). A slot of the
+// recorder's queue is its 48-byte pending event, allocated up front (the
+// queue is empty when the heap is measured). An event held in an output's
+// slot keeps alive the slab its encoding was cut from (at most 4 KiB, or
+// E for a larger event; counted in full per held event, the worst case,
+// which the "fails at once" row's churn comes near: this test's events
+// are small, so a slab holds many of them), its data and envelope, and
+// its sink.Message and queue entry. fixedMargin covers what does not
+// scale with the buffers: goroutines, the HTTP client, sarama, metric
+// series and GC noise. Without the bounds, a million events would need at
+// least 160 MiB for their data alone.
 const (
 	queueSlot   = 48
-	slotPerEnc  = 3
-	slotFixed   = 1 << 10
+	slab        = 4 << 10
+	slotFixed   = 512
 	fixedMargin = 8 << 20
 )
 
@@ -68,7 +70,8 @@ func TestBoundedMemoryWhenEverythingIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bound := int64(queueSize*queueSlot + (maxBatch+webhookQ+workers+kafkaBuffer)*(slotPerEnc*len(encoded)+slotFixed) + fixedMargin)
+	footprint := bench.Footprint(func() *eventrecorderpb.EventData { return seqEvent(events) })
+	bound := int64(queueSize*queueSlot + (maxBatch+webhookQ+workers+kafkaBuffer)*(max(slab, len(encoded))+footprint+slotFixed) + fixedMargin)
 	for _, row := range []struct{ name, webhookExtra string }{
 		{"webhook retries slowly", ""},
 		{"webhook fails at once", ", max_retries: 1"},
