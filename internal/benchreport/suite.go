@@ -654,6 +654,14 @@ var figures = []figure{
 		Ratio: subjectOverBaseline, RatioText: "RSS ÷ bound", Target: atMost(1),
 	},
 	{
+		// The issue's figure: the bound it stated, which the resident
+		// set must keep to even though the documented worst case (slab
+		// pinning counted) is now higher.
+		Title:   "Backlog: RSS growth after 1M events, default sizes, vs the 18.3 MiB the issue asks to keep",
+		Subject: s("backlog", "BenchmarkBacklog/sizes=default", "rss-MiB"), Target: atMost(18.3),
+		Why: "Profile the heap under backlog: something an output holds is no longer bounded by its slots.",
+	},
+	{
 		Title:   "Backlog: heap growth, default sizes, vs the documented bound",
 		Subject: s("backlog", "BenchmarkBacklog/sizes=default", "heap-MiB"), Baseline: ps("backlog", "BenchmarkBacklog/sizes=default", "bound-MiB"),
 		Ratio: subjectOverBaseline, RatioText: "heap ÷ bound", Target: atMost(1),
