@@ -87,6 +87,7 @@ func BenchmarkConstruct(b *testing.B) {
 			b.ReportMetric(float64(dropped)/float64(b.N), "drops/op")
 		})
 	}
+	benchmarkConstructFloor(b)
 	for _, n := range []int{1, 100} {
 		alerts := groupOfAlerts(n)
 		group := benchGroupInfo()

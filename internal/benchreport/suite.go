@@ -140,11 +140,15 @@ var suite = []group{
 			"whose file output writes to /dev/null, the caller waiting with the timer stopped while the queue is " +
 			"over half full, so that the time is the caller's and not how fast the consumer drains (allocs/op " +
 			"counts the consumer's envelopes made while the timer ran); notification is NewNotificationEvent of " +
-			"1 or 100 alerts of the reference shape, each converted by GroupedAlertAsProto. cpu-ns/op is the CPU " +
+			"1 or 100 alerts of the reference shape, each converted by GroupedAlertAsProto. impl=floor is the least " +
+			"any constructor must do, with no protobuf message at all: copy the caller's two label maps out, sort " +
+			"the pairs, compute model's fingerprint and make one allocation of plain Go structs, plus, for " +
+			"+record, a send on a buffered channel another goroutine drains (TestConstructFloorIsTheEvent checks " +
+			"it captures what the event carries). cpu-ns/op is the CPU " +
 			"time of the benchmark goroutine's own thread, to which it is locked: the caller's cost without the " +
 			"time it waited for a core other processes held, which moves ns/op on a shared machine.",
 		Pkg: "./event", Bench: "^BenchmarkConstruct$", Benchtime: "0.5s",
-		Views: []view{{Col: "/impl@(literal generated)"}},
+		Views: []view{{Col: "/impl@(literal generated floor)"}},
 	},
 	{
 		ID:    "queue",
@@ -321,6 +325,13 @@ type profileSpec struct {
 // enough to split a pipeline into its stages.
 const cumNodes = 30
 
+// callerWhy is why the caller's cost misses its target, for both the
+// wall-clock and the CPU row.
+const callerWhy = "The floor (row \"Caller's cost floor, CPU\") is at the target on this machine, 0.94 to 1.16 µs in this project's runs of 2026-12-02: copying the reference alert's 13 pairs out of the caller's two maps, sorting them, model's FNV-1a fingerprint over them (one multiply per byte, each waiting for the last; about a third of the floor), one allocation and a channel send, with no protobuf message at all. That leaves no room for the protobuf message tree the reference API returns (*EventData), so the target cannot be met while the output stays identical (the golden tests). Above the floor, the generated code pays for protobuf-go's structs (1.5 KiB in its one allocation against the floor's 640 B, 72 B per label pair with its message state, their zeroing, the collector's share: background marking, write barriers) and RecordEvent's clock, event id and queue (profile \"the caller's cost\"). Against protobuf's own literal it makes one allocation for 26 and costs about half the CPU (the Ratio column); the issue's 1 µs was set against a literal of 2.3–2.6 µs on its machine, which this machine matches."
+
+// callerWaitWhy is what the wall-clock row adds to callerWhy.
+const callerWaitWhy = " ns/op also counts the time the caller waited for a core the consumer held; the CPU row does not."
+
 // profileRuns are the benchmarks profiled: the file pipeline, and the
 // network outputs whose targets the transport's floor makes hard to meet,
 // so that a MISS comes with where the time goes.
@@ -416,14 +427,14 @@ var figures = []figure{
 		Subject:  s("construct", "BenchmarkConstruct/event=alert_created+record/impl=generated", "ns/op"),
 		Baseline: ps("construct", "BenchmarkConstruct/event=alert_created+record/impl=literal", "ns/op"),
 		Ratio:    baselineOverSubject, RatioText: "literal ÷ generated", Target: atMost(1000), TargetSubject: true,
-		Why: "The constructor alone (row \"NewAlertCreatedEvent alone\") costs more than the target on this machine. Profile \"the caller's cost\" splits it into: allocating and zeroing the one 1.5 KiB message tree (protobuf-go's structs, 72 B per label pair), walking the caller's two label maps, sorting the pairs, model's FNV-1a fingerprint (one multiply per byte, each depending on the last), and the collector's share of the tree (background marking, write barriers). Each is the floor of its step: the labels must be copied out of maps the caller may change once RecordEvent returns, and the fingerprint must be model's. The generated code already makes one allocation against protobuf's 26 and costs about half the literal's CPU (the Ratio column). The issue's 1 µs was set against a literal of 2.3–2.6 µs on its machine, so it is 2.5× in the Ratio column; this machine runs the same literal at the Baseline column. ns/op also counts the time the caller waited for a core the consumer held; the CPU row does not.",
+		Why: callerWhy + callerWaitWhy,
 	},
 	{
 		Title:    "Caller's cost, CPU of the caller's thread",
 		Subject:  s("construct", "BenchmarkConstruct/event=alert_created+record/impl=generated", "cpu-ns/op"),
 		Baseline: ps("construct", "BenchmarkConstruct/event=alert_created+record/impl=literal", "cpu-ns/op"),
 		Ratio:    baselineOverSubject, RatioText: "literal ÷ generated", Target: atMost(1000), TargetSubject: true,
-		Why: "The constructor alone (row \"NewAlertCreatedEvent alone\") costs more than the target on this machine. Profile \"the caller's cost\" splits it into: allocating and zeroing the one 1.5 KiB message tree (protobuf-go's structs, 72 B per label pair), walking the caller's two label maps, sorting the pairs, model's FNV-1a fingerprint (one multiply per byte, each depending on the last), and the collector's share of the tree (background marking, write barriers). Each is the floor of its step: the labels must be copied out of maps the caller may change once RecordEvent returns, and the fingerprint must be model's. The generated code already makes one allocation against protobuf's 26 and costs about half the literal's CPU (the Ratio column). The issue's 1 µs was set against a literal of 2.3–2.6 µs on its machine, so it is 2.5× in the Ratio column; this machine runs the same literal at the Baseline column.",
+		Why: callerWhy,
 	},
 	{
 		Title:    "Caller's allocations: NewAlertCreatedEvent + RecordEvent, file output",
@@ -442,6 +453,22 @@ var figures = []figure{
 		Subject:  s("construct", "BenchmarkConstruct/event=alert_created/impl=generated", "allocs/op"),
 		Baseline: ps("construct", "BenchmarkConstruct/event=alert_created/impl=literal", "allocs/op"),
 		Ratio:    baselineOverSubject, RatioText: "literal ÷ generated",
+	},
+	{
+		Title:   "Caller's cost floor, CPU: copy the two maps out, sort, model's fingerprint, one allocation, a channel send (the least any constructor and queue pay; no target: the ceiling)",
+		Subject: s("construct", "BenchmarkConstruct/event=alert_created+record/impl=floor", "cpu-ns/op"),
+	},
+	{
+		Title:    "Caller's cost, CPU: generated constructor + RecordEvent vs the floor",
+		Subject:  s("construct", "BenchmarkConstruct/event=alert_created+record/impl=generated", "cpu-ns/op"),
+		Baseline: ps("construct", "BenchmarkConstruct/event=alert_created+record/impl=floor", "cpu-ns/op"),
+		Ratio:    subjectOverBaseline, RatioText: "generated ÷ floor",
+	},
+	{
+		Title:    "NewAlertCreatedEvent alone vs the floor's constructor, CPU",
+		Subject:  s("construct", "BenchmarkConstruct/event=alert_created/impl=generated", "cpu-ns/op"),
+		Baseline: ps("construct", "BenchmarkConstruct/event=alert_created/impl=floor", "cpu-ns/op"),
+		Ratio:    subjectOverBaseline, RatioText: "generated ÷ floor",
 	},
 	{
 		Title:    "Notification of 100 alerts",
