@@ -474,3 +474,47 @@ func statOf(t *testing.T, rec event.Recorder, prefix string) event.OutputStats {
 	t.Fatalf("no output named %s...", prefix)
 	return event.OutputStats{}
 }
+
+// TestEventIDsIncreaseInDeliveryOrder records from many goroutines at
+// once and requires every id in the include_id file to be greater than
+// the line's before it, and unique. The consumer makes the ids in queue
+// order; made on the callers' goroutines, two callers could take ids in
+// one order and queue their events in the other, and the file would hold
+// them out of order.
+func TestEventIDsIncreaseInDeliveryOrder(t *testing.T) {
+	const producers, each = 8, 2000
+	path := filepath.Join(t.TempDir(), "ids.jsonl")
+	cfg := mustConfig(t, fmt.Sprintf("file_outputs: [{path: %s, include_id: true}]", path))
+	rec, _ := newRecorder(t, cfg, event.Options{QueueSize: producers * each})
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range each {
+				rec.RecordEvent(ctxOn, seqEvent(p*each+i))
+			}
+		})
+	}
+	wg.Wait()
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := rec.Stats()[0]; st.Delivered != producers*each {
+		t.Fatalf("delivered %d of %d (dropped %d)", st.Delivered, producers*each, rec.Dropped())
+	}
+	lines := readLines(t, path)
+	if len(lines) != producers*each {
+		t.Fatalf("%d lines, want %d", len(lines), producers*each)
+	}
+	var last sink.EventID
+	for i, line := range lines {
+		var v struct{ ID string }
+		if err := json.Unmarshal(line, &v); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		id := parseV7(t, v.ID)
+		if i > 0 && bytes.Compare(id[:], last[:]) <= 0 {
+			t.Fatalf("line %d: id %s is not greater than line %d's %s", i+1, id, i, last)
+		}
+		last = id
+	}
+}

@@ -12,6 +12,7 @@ import (
 type deliverer[E comparable, D any] struct {
 	types  []string
 	times  []time.Time
+	ids    []sink.EventID
 	events []E // zero where no output wants the event
 	// For each encoding: whether event i is needed, its encoding, and
 	// why it failed to encode.
@@ -67,20 +68,23 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 	}
 	// Build envelopes only for events some output takes: an event every
 	// output filters out costs the consumer a type switch and no more.
-	d.events, d.times = d.events[:0], d.times[:0]
+	d.events, d.times, d.ids = d.events[:0], d.times[:0], d.ids[:0]
 	for i := range popped {
 		var (
 			ev E
 			at time.Time
+			id sink.EventID
 		)
 		for f := range d.need {
 			if d.need[f][i] {
+				id = r.eventID(&popped[i])
 				ev, at = r.event(&popped[i])
 				break
 			}
 		}
 		d.events = append(d.events, ev)
 		d.times = append(d.times, at)
+		d.ids = append(d.ids, id)
 	}
 	batch := d.events
 	// The envelopes have no id yet: the encodings without it first, then
@@ -93,7 +97,7 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 	if set.withID && r.schema.SetID != nil {
 		for i, ev := range batch {
 			if d.need[encodingOf(sink.JSON, true)][i] || d.need[encodingOf(sink.Protobuf, true)][i] {
-				r.schema.SetID(ev, popped[i].id.String())
+				r.schema.SetID(ev, d.ids[i].String())
 			}
 		}
 		for e := range encoding(numEncodings) {
@@ -176,7 +180,7 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 // message is event i of the batch on its way to an output, without its
 // value.
 func (d *deliverer[E, D]) message(r *Recorder[E, D], popped []pending[E, D], i int, ev E) sink.Message[E] {
-	msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i], ID: popped[i].id}
+	msg := sink.Message[E]{Event: ev, Type: d.types[i], Key: r.instanceKey, Time: d.times[i], ID: d.ids[i]}
 	if popped[i].isReplay() {
 		if inst := r.schema.Instance(ev); inst != r.opts.Instance {
 			msg.Key = []byte(inst) // a replayed event keeps its own instance

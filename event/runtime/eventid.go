@@ -8,9 +8,9 @@ import (
 	"github.com/eventrecorder/eventrecorder/sink"
 )
 
-// idSource hands out event ids: UUIDv7 (RFC 9562 §5.7), made on the
-// caller's path when an event is recorded, with no lock, allocation or
-// system call.
+// idSource hands out event ids: UUIDv7 (RFC 9562 §5.7), dated when an
+// event was recorded and made by the recorder's consumer (see eventID),
+// with no lock, allocation or system call.
 //
 // Layout: unix_ts_ms (48 bits) | ver 0b0111 | rand_a (12 bits) | var 0b10 |
 // rand_b (62 bits). A 16-bit counter fills rand_a and the first 4 bits of

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/eventrecorder/eventrecorder/sink"
 )
@@ -186,4 +187,13 @@ func BenchmarkEventID(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestQueueSlotIsFourWords pins the size of a queue slot for pointer
+// types, which README's memory bound and QueueSizeLimit's doc count: the
+// id is made by the consumer (see eventID) and does not ride in the slot.
+func TestQueueSlotIsFourWords(t *testing.T) {
+	if got := unsafe.Sizeof(pending[*int, *string]{}); got != 32 {
+		t.Fatalf("a queue slot is %d bytes, the documented bound counts 32", got)
+	}
 }

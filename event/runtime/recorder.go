@@ -28,9 +28,9 @@ const (
 // Upper bounds of Options, checked by New, so that a mistyped number is an
 // error rather than a queue or batch that exhausts memory.
 const (
-	// QueueSizeLimit: the queue's slots are allocated up front, 48 bytes
+	// QueueSizeLimit: the queue's slots are allocated up front, 32 bytes
 	// each (for a schema whose envelope and data are pointers, as
-	// generated ones are), so 1Mi slots is 48 MiB, and minutes of events at any rate
+	// generated ones are), so 1Mi slots is 32 MiB, and minutes of events at any rate
 	// Alertmanager records them.
 	QueueSizeLimit = 1 << 20
 	// MaxBatchLimit: the consumer keeps buffers of this many events per
@@ -229,8 +229,8 @@ func (rt *Runtime[E, D]) New(cfg Config, opts Options) (*Recorder[E, D], error) 
 	return r, nil
 }
 
-// pending is what the hot path queues: the caller's data, when it was
-// recorded and its id. The queue's ring holds it by value (48 bytes for pointer
+// pending is what the hot path queues: the caller's data and when it was
+// recorded. The queue's ring holds it by value (32 bytes for pointer
 // types), so recording copies a few words into memory allocated up front
 // and allocates nothing; the consumer builds the envelope (see event) off
 // the caller's path.
@@ -239,12 +239,11 @@ type pending[E comparable, D any] struct {
 	// replay is a whole event from Replay, delivered as it is; the other
 	// fields are then unused.
 	replay E
-	// at is the time recorded, Unix nanoseconds (until 2262).
+	// at is the time recorded, Unix nanoseconds (until 2262); for a
+	// replay, when Replay queued it, which dates the id of an envelope
+	// that has none.
 	at      int64
 	cluster uint64
-	// id is the event's id, made when it is recorded (or read from a
-	// replayed envelope), for every replay too.
-	id sink.EventID
 }
 
 // isReplay reports whether p holds a whole event from Replay.
@@ -265,6 +264,21 @@ func (r *Recorder[E, D]) eventData(p *pending[E, D]) D {
 // recorder's instance name, and its time. The envelope's id field is
 // empty (the runtime carries the id in p, and deliver sets the field for
 // the outputs that include it), a replayed one's included.
+// eventID is the id of a queued event: a replayed envelope's own, or a
+// new one dated when the event was recorded. The consumer makes ids, one
+// goroutine in queue order, so that they strictly increase without the
+// callers of RecordEvent sharing a word or the queue's slots carrying 16
+// bytes more; it calls eventID before event, which clears a replayed
+// envelope's id.
+func (r *Recorder[E, D]) eventID(p *pending[E, D]) sink.EventID {
+	if p.isReplay() && r.schema.ID != nil {
+		if id, err := sink.ParseEventID(r.schema.ID(p.replay)); err == nil && !id.IsZero() {
+			return id
+		}
+	}
+	return r.ids.next(p.at)
+}
+
 func (r *Recorder[E, D]) event(p *pending[E, D]) (E, time.Time) {
 	if p.isReplay() {
 		if r.schema.SetID != nil {
@@ -303,7 +317,7 @@ func (r *Recorder[E, D]) record(data D) {
 		return
 	}
 	at := r.clock.now()
-	p := pending[E, D]{data: data, at: at, id: r.ids.next(at)}
+	p := pending[E, D]{data: data, at: at}
 	if peer := r.peer.Load(); peer != nil {
 		p.cluster = uint64((*peer).Position())
 	}
@@ -329,16 +343,13 @@ func (r *Recorder[E, D]) Replay(ctx context.Context, ev E) error {
 	if ev == zero {
 		return errors.New("event recorder: replay of a nil event")
 	}
-	p := pending[E, D]{replay: ev}
+	p := pending[E, D]{replay: ev, at: r.clock.now()}
 	if r.schema.ID != nil {
-		id, err := sink.ParseEventID(r.schema.ID(ev))
-		if err != nil {
+		// Checked here, where the caller hears of it; the consumer reads
+		// it again (see eventID).
+		if _, err := sink.ParseEventID(r.schema.ID(ev)); err != nil {
 			return fmt.Errorf("event recorder: replay: id: %w", err)
 		}
-		p.id = id
-	}
-	if p.id.IsZero() {
-		p.id = r.ids.next(r.clock.now())
 	}
 	wait := 50 * time.Microsecond
 	for {

@@ -27,11 +27,11 @@ const backlogEvents = 1_000_000
 // buffers"), as internal/reliability's TestBoundedMemoryWhenEverythingIsDown
 // budgets it:
 //
-//	queue_size × 48 B
+//	queue_size × 32 B
 //	+ (max_batch + webhook queue_size + workers + Kafka buffer_size) × (max(4 KiB, E) + M + 512 B)
 //	+ 8 MiB
 //
-// A slot of the recorder's queue is a 48-byte pending event allocated up
+// A slot of the recorder's queue is a 32-byte pending event allocated up
 // front; the queue has drained when the bound applies (while an event
 // waits there it also holds the caller's data). An output's slot holds
 // the event's encoding, which keeps alive the slab it was cut from: at
@@ -44,7 +44,7 @@ const backlogEvents = 1_000_000
 // (Kafka) to 2.75 KiB (webhook) of resident set (the ×8 rows' growth over
 // the default row, per slot), below the 6.2 KiB the worst case allows.
 const (
-	backlogQueueSlot = 48
+	backlogQueueSlot = 32
 	backlogSlab      = 4 << 10
 	backlogSlotFixed = 512
 	backlogFixed     = 8 << 20

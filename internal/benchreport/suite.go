@@ -244,9 +244,9 @@ var suite = []group{
 			"output both point at closed loopback ports; once the recorder's queue has drained into the " +
 			"outputs' buffers, the growth of the process's resident set (VmRSS, after debug.FreeOSMemory) and " +
 			"live heap since before the recorder was built, beside the documented bound for the row's sizes: " +
-			"queue_size × 48 B + (max_batch + webhook queue_size + workers + Kafka buffer_size) × (max(4 KiB, E) + M + 512 B) " +
+			"queue_size × 32 B + (max_batch + webhook queue_size + workers + Kafka buffer_size) × (max(4 KiB, E) + M + 512 B) " +
 			"+ 8 MiB, E being the event's encoded size in JSON (1151 B for the reference alert) and M its data and " +
-			"envelope in memory (1.7 KiB), the 4 KiB the slab a held value can pin: 22.3 MiB with " +
+			"envelope in memory (1.7 KiB), the 4 KiB the slab a held value can pin: 22.1 MiB with " +
 			"every default (internal/reliability's TestBoundedMemoryWhenEverythingIsDown " +
 			"asserts the heap side). Rows: every default, then the recorder's queue_size, the webhook's " +
 			"queue_size or the Kafka buffer_size eight times larger. Two rounds: memory does not move with load.",

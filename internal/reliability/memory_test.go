@@ -27,7 +27,7 @@ func heapAlloc() uint64 {
 // webhook queue_size + workers + Kafka buffer_size) × (max(slab, E) + M +
 // slotFixed) + fixedMargin, E being the event's JSON encoding's size and
 // M its data and envelope in memory (bench.Footprint). A slot of the
-// recorder's queue is its 48-byte pending event, allocated up front (the
+// recorder's queue is its 32-byte pending event, allocated up front (the
 // queue is empty when the heap is measured). An event held in an output's
 // slot keeps alive the slab its encoding was cut from (at most 4 KiB, or
 // E for a larger event; counted in full per held event, the worst case,
@@ -38,7 +38,7 @@ func heapAlloc() uint64 {
 // series and GC noise. Without the bounds, a million events would need at
 // least 160 MiB for their data alone.
 const (
-	queueSlot   = 48
+	queueSlot   = 32
 	slab        = 4 << 10
 	slotFixed   = 512
 	fixedMargin = 8 << 20
