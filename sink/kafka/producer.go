@@ -341,6 +341,13 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 				next = s.retry[0]
 			}
 		case *pending != nil:
+			// The producer's input was full. The select below then
+			// parks about once per message, woken by each slot sarama
+			// frees. Waiting for answers alone instead, and retrying
+			// the input after each, starves sarama into sending every
+			// record in a produce request of its own (20001 requests
+			// for 20001 records): 6x the CPU per event in
+			// BenchmarkKafkaThroughput (64 µs against 10 µs).
 			next = *pending
 		default:
 			if m, ok := s.buf.pop(); ok {
