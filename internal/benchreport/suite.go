@@ -332,6 +332,38 @@ const callerWhy = "The floor (row \"Caller's cost floor, CPU\") is at the target
 // callerWaitWhy is what the wall-clock row adds to callerWhy.
 const callerWaitWhy = " ns/op also counts the time the caller waited for a core the consumer held; the CPU row does not."
 
+// kafkaBareWhy is why the Kafka output misses the bare producer with the
+// given partitions.
+func kafkaBareWhy(partitions string) string {
+	return "The bare producer sends one prebuilt value and encodes nothing. The row \"Kafka encode-and-produce floor vs bare sarama, key none, " +
+		partitions + "\" is the ceiling of any output that must encode each event on these two cores, which sarama's goroutines and the " +
+		"in-process broker share; where it is below the target, no work on the output can reach it with sarama here. What the recorder adds " +
+		"above the floor is in the row \"Kafka throughput vs the encode-and-produce floor, key none, " + partitions + "\" and its reason."
+}
+
+// kafkaFloorWhy is why the Kafka output misses its floor, at any number of
+// partitions.
+const kafkaFloorWhy = "Measured at 4 partitions on 2026-12-02 (four interleaved CPU profiles per side, 1.6M events each): the recorder spends " +
+	"about 0.6 µs more CPU per event than the floor, 7 %. The sink's pump goroutine is 11 % of the recorder's CPU (its select over four " +
+	"channels, success handling and record reuse, building records, the hand-over to sarama's unbuffered input), against about half that " +
+	"for the floor's own sending loop; copying values into 4 KiB slabs is 3 %; RecordEvent and the queue about 1 %. Sarama costs the same " +
+	"on both sides. The rest of the events/s gap is idle time, not CPU: the recorder keeps 1.52 to 1.63 of the 2 cores busy against the " +
+	"floor's 1.64 to 1.73, because the benchmark paces the recorder by polling its Stats with a sleep (about 130 µs each), where the floor " +
+	"is woken by each acknowledgement. On a quiet machine the ratio reached 0.98, 0.95 and 0.88 at 1, 4 and 16 partitions; under load it " +
+	"is 0.86 to 0.93. Tried, measured and reverted: waiting on sarama's answers alone while its input is full (sarama then sends every " +
+	"record in a request of its own: 6× the CPU), yielding before parking, and dropping the record pool."
+
+// webhookFloorWhy is why the webhook output in batch mode misses its floor.
+const webhookFloorWhy = "Two CPU profiles of 2M events each on a quiet machine (2026-12-02), floor and recorder: the recorder spends " +
+	"about 0.5 µs more CPU per event (3.0 against 2.5 µs), and about 60 % of that is allocation and collection (background marking 7.4 % " +
+	"of its CPU against the floor's 2.4 %, assists 3.2 % against 1.6 %), for the asynchronous outputs' value slabs (event/runtime.slice): " +
+	"encoded values must outlive the consumer's batch while the output's queue holds them, so they are copied into 4 KiB slabs, about " +
+	"1.15 KiB allocated per event and 61 % of the recorder's allocated bytes (profile \"webhook batch mode\"). Recycling slabs would need " +
+	"every holder of a value to release it exactly once: each output, net/http's transport (which may read a body after RoundTrip returns, " +
+	"until it closes it) and the buffer decorator; not done. The rest is RecordEvent and the queue (2.3 %), the batcher (2.3 %) and " +
+	"per-event reports (1 %). The 1024-event window does not limit the output: with a queue and window of 8192 the figure did not move " +
+	"(p = 0.31, six interleaved rounds). net/http's 32 KiB copy buffer per request is paid by every implementation alike."
+
 // profileRuns are the benchmarks profiled: the file pipeline, and the
 // network outputs whose targets the transport's floor makes hard to meet,
 // so that a MISS comes with where the time goes.
@@ -598,25 +630,25 @@ var figures = []figure{
 		Title:   "Webhook batch: recorder vs encode-and-post floor (this project's target, derived from the issue's)",
 		Subject: s("webhook", "BenchmarkWebhookThroughput/mode=batch/impl=recorder", "events/s"), Baseline: ps("webhook", "BenchmarkWebhookThroughput/mode=batch/impl=floor", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ floor", Target: atLeast(0.8),
-		Why: "Profile \"webhook batch mode\": besides encoding, the recorder pays for the asynchronous outputs' value slabs (event/runtime.slice). Encoded values must outlive the consumer's batch while the output's queue holds them: a 4 KiB slab per three reference events, about 1.1 KiB allocated per event, plus their collection. It also pays for RecordEvent and the queue, the batcher's message slices and retryablehttp's request wrapper. net/http wraps a sized body in a LimitReader, so its 32 KiB copy buffer per request is paid by every implementation alike. The 1024-event window does not limit the output: its batcher holds a full batch for a busy worker most of the run, at a queue of 1024 as of 8192.",
+		Why: webhookFloorWhy,
 	},
 	{
 		Title:   "Kafka throughput vs bare sarama, identical producer, key none, 1 partition",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/key=none/partitions=1/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/key=none/partitions=1/impl=sarama", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ sarama", Target: atLeast(0.95),
-		Why: "The bare producer sends one prebuilt value and encodes nothing. The row \"Kafka encode-and-produce floor vs bare sarama, key none, 1 partition\" is the ceiling of any output that must encode each event on these two cores, which sarama's goroutines and the in-process broker share. What the recorder adds above that floor is in the row \"Kafka throughput vs the encode-and-produce floor\" and in profiles \"Kafka, key none, 4 partitions\" / \"16 partitions\". The largest item is the path a record takes before sarama: RecordEvent, the queue, the consumer and the sink's single pump goroutine. That one goroutine feeds sarama's unbuffered input channel and takes its successes, one select per answer.",
+		Why: kafkaBareWhy("1 partition"),
 	},
 	{
 		Title:   "Kafka throughput vs bare sarama, identical producer, key none, 4 partitions",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/key=none/partitions=4/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/key=none/partitions=4/impl=sarama", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ sarama", Target: atLeast(0.95),
-		Why: "The bare producer sends one prebuilt value and encodes nothing. The row \"Kafka encode-and-produce floor vs bare sarama, key none, 4 partitions\" is the ceiling of any output that must encode each event on these two cores, which sarama's goroutines and the in-process broker share. What the recorder adds above that floor is in the row \"Kafka throughput vs the encode-and-produce floor\" and in profiles \"Kafka, key none, 4 partitions\" / \"16 partitions\". The largest item is the path a record takes before sarama: RecordEvent, the queue, the consumer and the sink's single pump goroutine. That one goroutine feeds sarama's unbuffered input channel and takes its successes, one select per answer.",
+		Why: kafkaBareWhy("4 partitions"),
 	},
 	{
 		Title:   "Kafka throughput vs bare sarama, identical producer, key none, 16 partitions",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/key=none/partitions=16/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/key=none/partitions=16/impl=sarama", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ sarama", Target: atLeast(0.95),
-		Why: "The bare producer sends one prebuilt value and encodes nothing. The row \"Kafka encode-and-produce floor vs bare sarama, key none, 16 partitions\" is the ceiling of any output that must encode each event on these two cores, which sarama's goroutines and the in-process broker share. What the recorder adds above that floor is in the row \"Kafka throughput vs the encode-and-produce floor\" and in profiles \"Kafka, key none, 4 partitions\" / \"16 partitions\". The largest item is the path a record takes before sarama: RecordEvent, the queue, the consumer and the sink's single pump goroutine. That one goroutine feeds sarama's unbuffered input channel and takes its successes, one select per answer. With more partitions every pipeline sends about 15× more record batches for the same events (22 to 27 records per partition batch at 16 partitions, counted at the broker). The bare producer overlaps that extra work across sarama's goroutines, while the recorder's longer path serialises it, so this ratio falls as partitions grow.",
+		Why: kafkaBareWhy("16 partitions"),
 	},
 	{
 		Title:   "Kafka out of the box vs sarama's defaults (keyed by instance, 4 partitions)",
@@ -633,7 +665,7 @@ var figures = []figure{
 		Title:   "Kafka throughput vs the encode-and-produce floor, key none, 1 partition (this project's target, derived from the issue's 0.95×)",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/key=none/partitions=1/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/key=none/partitions=1/impl=floor", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ floor", Target: atLeast(0.95),
-		Why: "Above encoding, the recorder's record goes through RecordEvent, the queue, the consumer (envelope, value slab) and the sink's pump before sarama. The pump is one goroutine for input and answers alike, and sarama's unbuffered channels make it select once per answer (profile \"Kafka, key none, 4 partitions\"). A buffered relay of sarama's answers was measured and made no difference. Splitting the pump would need a lock around the in-flight list, retries and outage handling, and has not been done.",
+		Why: kafkaFloorWhy,
 	},
 	{
 		Title:   "Kafka encode-and-produce floor vs bare sarama, key none, 4 partitions (no target: the ceiling for any encoding output)",
@@ -644,7 +676,7 @@ var figures = []figure{
 		Title:   "Kafka throughput vs the encode-and-produce floor, key none, 4 partitions (this project's target, derived from the issue's 0.95×)",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/key=none/partitions=4/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/key=none/partitions=4/impl=floor", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ floor", Target: atLeast(0.95),
-		Why: "Above encoding, the recorder's record goes through RecordEvent, the queue, the consumer (envelope, value slab) and the sink's pump before sarama. The pump is one goroutine for input and answers alike, and sarama's unbuffered channels make it select once per answer (profile \"Kafka, key none, 4 partitions\"). A buffered relay of sarama's answers was measured and made no difference. Splitting the pump would need a lock around the in-flight list, retries and outage handling, and has not been done.",
+		Why: kafkaFloorWhy,
 	},
 	{
 		Title:   "Kafka encode-and-produce floor vs bare sarama, key none, 16 partitions (no target: the ceiling for any encoding output)",
@@ -655,7 +687,7 @@ var figures = []figure{
 		Title:   "Kafka throughput vs the encode-and-produce floor, key none, 16 partitions (this project's target, derived from the issue's 0.95×)",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/key=none/partitions=16/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/key=none/partitions=16/impl=floor", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ floor", Target: atLeast(0.95),
-		Why: "Above encoding, the recorder's record goes through RecordEvent, the queue, the consumer (envelope, value slab) and the sink's pump before sarama. The pump is one goroutine for input and answers alike, and sarama's unbuffered channels make it select once per answer (profile \"Kafka, key none, 4 partitions\"). A buffered relay of sarama's answers was measured and made no difference. Splitting the pump would need a lock around the in-flight list, retries and outage handling, and has not been done.",
+		Why: kafkaFloorWhy,
 	},
 	{
 		Title:   "Heap held per queued event (recorder's own cost, 64Ki queue)",
