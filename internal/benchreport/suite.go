@@ -350,7 +350,7 @@ const kafkaFloorWhy = "Measured at 4 partitions on 2026-12-02 (four interleaved 
 	"on both sides. The rest of the events/s gap is idle time, not CPU: the recorder keeps 1.52 to 1.63 of the 2 cores busy against the " +
 	"floor's 1.64 to 1.73. The benchmark paces the recorder by polling its Stats with a sleep (about 130 µs each), where the floor is " +
 	"woken by each acknowledgement, but a pacer that yields before it sleeps did not move the figure (p ≥ 0.42, five interleaved rounds), " +
-	"so the idle time is the pipeline's hand-offs, not the benchmark's. On a quiet machine the ratio reached 0.98, 0.95 and 0.88 at 1, 4 and 16 partitions; under load it " +
+	"so the idle time is in the recorder's pipeline, its stages waiting on one another, not in the benchmark's polling. On a quiet machine the ratio reached 0.98, 0.95 and 0.88 at 1, 4 and 16 partitions; under load it " +
 	"is 0.86 to 0.93. Tried, measured and reverted: waiting on sarama's answers alone while its input is full (sarama then sends every " +
 	"record in a request of its own: 6× the CPU), yielding before parking, and dropping the record pool."
 
