@@ -236,8 +236,8 @@ func (rt *Runtime[E, D]) New(cfg Config, opts Options) (*Recorder[E, D], error) 
 // the caller's path.
 type pending[E comparable, D any] struct {
 	data D
-	// replay is a whole event from Replay, delivered as it is; the other
-	// fields are then unused.
+	// replay is a whole event from Replay, delivered as it is; of the
+	// other fields only at is then used.
 	replay E
 	// at is the time recorded, Unix nanoseconds (until 2262); for a
 	// replay, when Replay queued it, which dates the id of an envelope
@@ -260,10 +260,6 @@ func (r *Recorder[E, D]) eventData(p *pending[E, D]) D {
 	return p.data
 }
 
-// event returns the event p stands for, building its envelope with the
-// recorder's instance name, and its time. The envelope's id field is
-// empty (the runtime carries the id in p, and deliver sets the field for
-// the outputs that include it), a replayed one's included.
 // eventID is the id of a queued event: a replayed envelope's own, or a
 // new one dated when the event was recorded. The consumer makes ids, one
 // goroutine in queue order, so that they strictly increase without the
@@ -279,6 +275,10 @@ func (r *Recorder[E, D]) eventID(p *pending[E, D]) sink.EventID {
 	return r.ids.next(p.at)
 }
 
+// event returns the event p stands for, building its envelope with the
+// recorder's instance name, and its time. The envelope's id field is
+// empty (eventID makes the id, and deliver sets the field for the outputs
+// that include it), a replayed one's included.
 func (r *Recorder[E, D]) event(p *pending[E, D]) (E, time.Time) {
 	if p.isReplay() {
 		if r.schema.SetID != nil {
