@@ -278,8 +278,13 @@ func slice(values [][]byte, buf []byte, starts, ends []int, errs []error, need [
 						last++
 					}
 					slabStart = start
-					slab = make([]byte, ends[last]-start)
-					copy(slab, buf[start:ends[last]])
+					// make and copy of a named source, adjacent: the
+					// compiler then allocates without zeroing first
+					// (makeslicecopy), which cost 5 % of the webhook
+					// pipeline's CPU.
+					src := buf[start:ends[last]]
+					slab = make([]byte, len(src))
+					copy(slab, src)
 				}
 				value = slab[start-slabStart : end-slabStart : end-slabStart]
 			}
