@@ -39,6 +39,12 @@ type deliverer[E comparable, D any] struct {
 	// hold, built for the first line output that takes them all and
 	// handed to each of them.
 	shared [numEncodings][]sink.Message[E]
+	// holders is, per pooled encoding (see slabPool), how many
+	// asynchronous outputs take each event's value; held is the slabs
+	// this batch's values were cut from, which the consumer holds until
+	// every output has its share.
+	holders [numEncodings][]int32
+	held    []*slab
 }
 
 func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped []pending[E, D]) {
@@ -57,12 +63,25 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 	for f := range d.need {
 		d.need[f] = resize(d.need[f], len(popped))
 	}
+	for e := range d.holders {
+		if set.pooled[e] {
+			d.holders[e] = resizeCounts(d.holders[e], len(popped))
+		}
+	}
 	for _, o := range set.outputs {
 		o.filter(d.types)
 		need := d.need[o.enc]
 		for i, ok := range o.takes {
 			if ok {
 				need[i] = true
+			}
+		}
+		if set.pooled[o.enc] && !o.spec.kind.Synchronous() {
+			holders := d.holders[o.enc]
+			for i, ok := range o.takes {
+				if ok {
+					holders[i]++
+				}
 			}
 		}
 	}
@@ -156,6 +175,9 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 		case len(*msgs) == 0:
 		case !r.startDeliver(o):
 			o.Report(*msgs, sink.Failed, errAbandoned)
+			if set.pooled[o.enc] && !o.spec.kind.Synchronous() {
+				releaser[E](r.slabs)(*msgs) // the sink never had them
+			}
 		case lines != nil:
 			o.lines.DeliverLines(*msgs, lines)
 			r.delivering.Store(nil)
@@ -175,6 +197,11 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 		clear(d.values[f]) // the outputs own the values now
 	}
 	clear(d.events)
+	for _, s := range d.held {
+		s.unhold()
+	}
+	clear(d.held)
+	d.held = d.held[:0]
 }
 
 // message is event i of the batch on its way to an output, without its
@@ -187,6 +214,15 @@ func (d *deliverer[E, D]) message(r *Recorder[E, D], popped []pending[E, D], i i
 		}
 	}
 	return msg
+}
+
+func resizeCounts(c []int32, n int) []int32 {
+	if cap(c) < n {
+		return make([]int32, n)
+	}
+	c = c[:n]
+	clear(c)
+	return c
 }
 
 func resize(b []bool, n int) []bool {
@@ -239,7 +275,11 @@ func (d *deliverer[E, D]) encode(r *Recorder[E, D], enc encoding, batch []E, set
 			taken++
 		}
 	}
-	values = slice(values, buf, starts, ends, errs, d.need[enc], set.copies[enc])
+	var pool *slabPool
+	if set.pooled[enc] {
+		pool = r.slabs
+	}
+	values = slice(values, buf, starts, ends, errs, d.need[enc], set.copies[enc], pool, d.holders[enc], &d.held)
 	d.starts, d.ends = starts, ends
 	if asLines && taken > 0 {
 		d.lines[enc], d.taken[enc] = sink.NewLines(buf), taken
@@ -257,10 +297,16 @@ func (d *deliverer[E, D]) encode(r *Recorder[E, D], enc encoding, batch []E, set
 // than that gets a slab of its own), and stays alive while any output
 // holds one of its values, so an output that keeps a single event pins
 // at most slabSize bytes beside it.
-func slice(values [][]byte, buf []byte, starts, ends []int, errs []error, need []bool, copies bool) [][]byte {
+//
+// With a pool, slabs come from it while it has any: each is held once
+// for every value cut from it per holder (holders[i], the asynchronous
+// outputs taking event i) and once by the consumer, appended to held.
+func slice(values [][]byte, buf []byte, starts, ends []int, errs []error, need []bool, copies bool,
+	pool *slabPool, holders []int32, held *[]*slab) [][]byte {
 	var (
-		slab      []byte
-		slabStart int // where slab begins in buf
+		cur       []byte // the slab being filled
+		curStart  int    // where cur begins in buf
+		pooled    *slab  // where cur came from, if the pool
 	)
 	for i, end := range ends {
 		start := starts[i]
@@ -270,23 +316,36 @@ func slice(values [][]byte, buf []byte, starts, ends []int, errs []error, need [
 			case !copies:
 				value = buf[start:end:end]
 			default:
-				if end > slabStart+len(slab) {
+				if end > curStart+len(cur) {
 					// Not in the current slab: start one with this event
 					// and those after it up to slabSize.
 					last := i
 					for last+1 < len(ends) && ends[last+1]-start <= slabSize {
 						last++
 					}
-					slabStart = start
-					// make and copy of a named source, adjacent: the
-					// compiler then allocates without zeroing first
-					// (makeslicecopy), which cost 5 % of the webhook
-					// pipeline's CPU.
+					curStart = start
 					src := buf[start:ends[last]]
-					slab = make([]byte, len(src))
-					copy(slab, src)
+					pooled = nil
+					if pool != nil && len(src) <= slabSize {
+						pooled = pool.get()
+					}
+					if pooled != nil {
+						*held = append(*held, pooled)
+						cur = pooled.buf[:len(src)]
+						copy(cur, src)
+					} else {
+						// make and copy of a named source, adjacent: the
+						// compiler then allocates without zeroing first
+						// (makeslicecopy), which cost 5 % of the webhook
+						// pipeline's CPU.
+						cur = make([]byte, len(src))
+						copy(cur, src)
+					}
 				}
-				value = slab[start-slabStart : end-slabStart : end-slabStart]
+				value = cur[start-curStart : end-curStart : end-curStart]
+				if pooled != nil && len(value) > 0 && holders[i] > 0 {
+					pooled.hold(int(holders[i]))
+				}
 			}
 		}
 		values = append(values, value)

@@ -31,7 +31,7 @@ func TestSliceSlabs(t *testing.T) {
 		}
 	}
 	for _, copies := range []bool{false, true} {
-		values := slice(nil, buf, starts, ends, errs, need, copies)
+		values := slice(nil, buf, starts, ends, errs, need, copies, nil, nil, nil)
 		slabs := map[uintptr]int{} // slab (first value's address) → bytes in it
 		var slabOf uintptr
 		for i, v := range values {

@@ -31,6 +31,9 @@ type output[E any] struct {
 	// file and stdout outputs count it.
 	framing int
 	accept  map[string]bool // nil: every event type
+	// releases is whether the sink gives every value back
+	// (sink.ValueReleaser), so that its encoding's slabs can be reused.
+	releases bool
 
 	// Consumer-owned scratch: the messages handed to the sink, and which
 	// events of the current batch the filter takes.
@@ -80,12 +83,16 @@ func (r *Recorder[E, D]) newOutput(sp outputSpec[E]) (*output[E], error) {
 		Metrics:      r.metrics.kinds,
 		CloseTimeout: r.opts.outputBudget(),
 		Instance:     r.opts.Instance,
+		Release:      releaser[E](r.slabs),
 	}
 	s, err := sp.kind.New(r.rt.buildConfig(sp.kind, sp.config), env)
 	if err != nil {
 		return nil, err
 	}
 	o.sink = s
+	if vr, ok := s.(sink.ValueReleaser); ok {
+		o.releases = vr.ReleasesValues()
+	}
 	o.lines, _ = s.(sink.LinesDeliverer[E])
 	if o.lines != nil {
 		o.framing = 1
@@ -232,6 +239,11 @@ type outputSet[E any] struct {
 	// keep values after Deliver returns, so that each value needs a copy
 	// of its own rather than a slice of the consumer's reused buffer.
 	copies [numEncodings]bool
+	// pooled says, per encoding, whether every output of it that may keep
+	// values gives them back (output.releases): its values are then cut
+	// from slabs the recorder reuses (see slabPool).
+	pooled [numEncodings]bool
+	keeps  [numEncodings]bool // some output keeps values without giving them back
 	// lines says, per encoding, whether some output of it writes lines
 	// (see sink.Lines), so that the consumer encodes the batch as lines.
 	lines [numEncodings]bool
@@ -245,6 +257,8 @@ func (s *outputSet[E]) add(o *output[E]) {
 	s.withID = s.withID || o.enc.withID()
 	if !o.spec.kind.Synchronous() {
 		s.copies[o.enc] = true
+		s.keeps[o.enc] = s.keeps[o.enc] || !o.releases
+		s.pooled[o.enc] = !s.keeps[o.enc]
 	}
 	if o.lines != nil {
 		s.lines[o.enc] = true

@@ -151,6 +151,8 @@ type Recorder[E comparable, D any] struct {
 	peer        atomic.Pointer[ClusterPeer]
 	clock       wallClock
 	ids         idSource
+	// slabs recycles asynchronous outputs' values (see slabPool).
+	slabs *slabPool
 
 	// outputs is the set the consumer delivers to. apply swaps it under
 	// applyMu, then takes deliverMu once so that no batch still uses the
@@ -209,6 +211,7 @@ func (rt *Runtime[E, D]) New(cfg Config, opts Options) (*Recorder[E, D], error) 
 		opts:   opts,
 		log:    opts.Logger,
 		q:      queue.New[pending[E, D]](opts.QueueSize),
+		slabs:  newSlabPool(),
 		done:   make(chan struct{}),
 		encode: enc,
 

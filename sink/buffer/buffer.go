@@ -92,6 +92,9 @@ func Wrap[T any](cfg Config, env sink.Env[T], opts Options, build func(sink.Env[
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	innerEnv := env
 	innerEnv.Reporter = innerReporter[T]{s}
+	// The buffer keeps values after the inner sink is done with them
+	// (retries, the disk), so the inner sink must not give them back.
+	innerEnv.Release = nil
 	innerEnv.CloseTimeout = max(env.CloseTimeout*2/5, 1)
 	inner, err := build(innerEnv)
 	if err != nil {

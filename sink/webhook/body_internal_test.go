@@ -30,7 +30,7 @@ func TestArrayBodyReadsAsTheArray(t *testing.T) {
 		for _, count := range []int{1, 2, len(msgs)} {
 			sub := msgs[:count]
 			w := wantArray(sub)
-			b := newArrayBody(sub, len(w))
+			b := newArrayBody[int](sub, len(w), nil)
 			var got []byte
 			p := make([]byte, n)
 			for {
@@ -52,7 +52,7 @@ func TestArrayBodyReadsAsTheArray(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if n, err := newArrayBody(msgs, want.Len()).WriteTo(&out); err != nil || n != int64(want.Len()) || !bytes.Equal(out.Bytes(), want.Bytes()) {
+	if n, err := newArrayBody[int](msgs, want.Len(), nil).WriteTo(&out); err != nil || n != int64(want.Len()) || !bytes.Equal(out.Bytes(), want.Bytes()) {
 		t.Fatalf("WriteTo = %d, %v, wrote %q; want %q", n, err, out.Bytes(), want.Bytes())
 	}
 }

@@ -247,6 +247,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 		s.mu.RUnlock()
 		msgs := append([]sink.Message[T](nil), batch...)
 		s.env.Reporter.Report(msgs, sink.Failed, &DeliveryError{Output: s.name, Err: ErrClosed})
+		s.release(msgs)
 		return
 	}
 	var dropped []sink.Message[T]
@@ -261,8 +262,94 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	if len(dropped) > 0 {
 		s.env.Reporter.Report(dropped, sink.Dropped, nil)
 		s.drops.Add(len(dropped), nil)
+		s.release(dropped)
 	}
 }
+
+// ReleasesValues implements sink.ValueReleaser: every message goes back
+// through Env.Release once nothing reads its value any more, reported
+// and with every request body that carried it closed.
+func (s *Sink[T]) ReleasesValues() bool { return s.env.Release != nil }
+
+// release gives msgs' values back, when the recorder takes them.
+func (s *Sink[T]) release(msgs []sink.Message[T]) {
+	if s.env.Release != nil {
+		s.env.Release(msgs)
+	}
+}
+
+// valueHold counts what still reads a request's values: the worker
+// sending it, and each request body the transport has not closed (net/http
+// may read a body after RoundTrip returns, until it closes it). The last
+// to let go gives the values back. A nil hold gives nothing back.
+type valueHold[T any] struct {
+	n    atomic.Int32
+	msgs []sink.Message[T]
+	s    *Sink[T]
+}
+
+// hold returns the worker's hold on msgs, or nil when values are not
+// given back.
+func (s *Sink[T]) hold(msgs []sink.Message[T]) *valueHold[T] {
+	if s.env.Release == nil {
+		return nil
+	}
+	h := &valueHold[T]{msgs: msgs, s: s}
+	h.n.Store(1)
+	return h
+}
+
+func (h *valueHold[T]) add() {
+	if h != nil {
+		h.n.Add(1)
+	}
+}
+
+func (h *valueHold[T]) done() {
+	if h != nil && h.n.Add(-1) == 0 {
+		h.s.env.Release(h.msgs)
+	}
+}
+
+// valueBody is a single event's request body: the value, and the hold it
+// lets go of when the transport closes it.
+type valueBody[T any] struct {
+	bodyHold[T]
+	r *bytes.Reader
+}
+
+func (b *valueBody[T]) Len() int { return b.r.Len() }
+
+func (b *valueBody[T]) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
+	return b.r.Read(p)
+}
+
+// bodyHold is what a request body shares: after Close has returned, no
+// read of the values it carries is running or will start, so the values
+// may be given back. Close waits for a read in progress (the transport
+// may close a body from another goroutine while its writer reads it).
+type bodyHold[T any] struct {
+	mu     sync.Mutex
+	closed bool
+	hold   *valueHold[T]
+}
+
+func (b *bodyHold[T]) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		b.hold.done()
+	}
+	return nil
+}
+
+var errBodyClosed = errors.New("webhook: request body read after close")
 
 // Close stops accepting events and lets the workers drain the queue
 // within Env.CloseTimeout. When the budget runs out it cancels requests in
@@ -404,6 +491,7 @@ func (s *Sink[T]) batcher(out chan<- pending[T]) {
 // connection in chunks whatever reader it is given, so reading the values
 // in place saves the copy into a body and the body itself.
 type arrayBody[T any] struct {
+	bodyHold[T]
 	msgs []sink.Message[T]
 	i    int // the element being read; len(msgs) is the closing bracket
 	off  int // within element i: 0 is its separator, then its value's bytes
@@ -416,8 +504,13 @@ var (
 	closeBracket = []byte{']'}
 )
 
-func newArrayBody[T any](msgs []sink.Message[T], size int) *arrayBody[T] {
-	return &arrayBody[T]{msgs: msgs, left: size}
+// newArrayBody reads as msgs' array; hold, when not nil, is added to
+// until the body is closed.
+func newArrayBody[T any](msgs []sink.Message[T], size int, hold *valueHold[T]) *arrayBody[T] {
+	hold.add()
+	b := &arrayBody[T]{msgs: msgs, left: size}
+	b.hold = hold
+	return b
 }
 
 // Len is what is left to read, which retryablehttp sends as the
@@ -455,6 +548,11 @@ func (b *arrayBody[T]) advance(n int, seg []byte) {
 }
 
 func (b *arrayBody[T]) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
 	if b.left == 0 {
 		return 0, io.EOF
 	}
@@ -471,6 +569,11 @@ func (b *arrayBody[T]) Read(p []byte) (int, error) {
 // WriteTo writes what is left to w piece by piece (the gzip writer takes
 // it so, without a copy buffer in between).
 func (b *arrayBody[T]) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
 	var total int64
 	for b.left > 0 {
 		seg := b.segment()
@@ -505,6 +608,8 @@ func attemptsOf(ctx context.Context) *attempts {
 // the outcome of msgs. The body is value, or when value is nil the JSON
 // array of msgs' values, size bytes long.
 func (s *Sink[T]) send(msgs []sink.Message[T], value []byte, size int) {
+	h := s.hold(msgs)
+	defer h.done() // after the report: the worker's own hold
 	if s.ctx.Err() != nil {
 		s.fail(msgs, &DeliveryError{Output: s.name, Err: context.Cause(s.ctx)}, true)
 		return
@@ -512,9 +617,11 @@ func (s *Sink[T]) send(msgs []sink.Message[T], value []byte, size int) {
 	var body any = value
 	switch {
 	case s.cfg.Compression == CompressionGzip:
+		// The values are read here, before the request: the hold needs
+		// no body of its own.
 		var raw io.Reader = bytes.NewReader(value)
 		if value == nil {
-			raw = newArrayBody(msgs, size)
+			raw = newArrayBody(msgs, size, nil)
 		}
 		payload, err := gzipBytes(raw, size)
 		if err != nil {
@@ -524,7 +631,16 @@ func (s *Sink[T]) send(msgs []sink.Message[T], value []byte, size int) {
 		body = payload
 	case value == nil:
 		// A fresh reader per attempt; its Len is the Content-Length.
-		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return newArrayBody(msgs, size), nil })
+		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return newArrayBody(msgs, size, h), nil })
+	case h != nil:
+		// As for arrays: each attempt's body holds the value until the
+		// transport closes it.
+		body = retryablehttp.ReaderFunc(func() (io.Reader, error) {
+			h.add()
+			b := &valueBody[T]{r: bytes.NewReader(value)}
+			b.hold = h
+			return b, nil
+		})
 	}
 	tries := &attempts{events: len(msgs)}
 	ctx := context.WithValue(s.ctx, attemptsKey{}, tries)
@@ -581,6 +697,7 @@ func (s *Sink[T]) failRest(msgs []sink.Message[T]) {
 		msgs = append(msgs, m)
 	}
 	s.fail(msgs, &DeliveryError{Output: s.name, Err: context.Cause(s.ctx)}, true)
+	s.release(msgs) // never sent
 }
 
 // beforeAttempt counts attempts (retryablehttp only reports the total

@@ -1,0 +1,11 @@
+package runtime
+
+// SlabsMade is how many slabs r's pool has made (see slabPool).
+func SlabsMade[E comparable, D any](r *Recorder[E, D]) int { return len(*r.slabs.made.Load()) }
+
+// PoisonReleasedSlabs makes r overwrite each slab as it becomes idle, so
+// that a value read after its release is corrupt.
+func PoisonReleasedSlabs[E comparable, D any](r *Recorder[E, D]) { r.slabs.poison.Store(true) }
+
+// MaxPooledSlabs is the pool's bound.
+const MaxPooledSlabs = maxPooledSlabs
