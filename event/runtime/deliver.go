@@ -304,9 +304,9 @@ func (d *deliverer[E, D]) encode(r *Recorder[E, D], enc encoding, batch []E, set
 func slice(values [][]byte, buf []byte, starts, ends []int, errs []error, need []bool, copies bool,
 	pool *slabPool, holders []int32, held *[]*slab) [][]byte {
 	var (
-		cur       []byte // the slab being filled
-		curStart  int    // where cur begins in buf
-		pooled    *slab  // where cur came from, if the pool
+		cur      []byte // the slab being filled
+		curStart int    // where cur begins in buf
+		pooled   *slab  // where cur came from, if the pool
 	)
 	for i, end := range ends {
 		start := starts[i]

@@ -126,4 +126,3 @@ func TestReleaseWaitsForTheBodyToClose(t *testing.T) {
 type reporterFunc func([]sink.Message[int], sink.Outcome, error)
 
 func (f reporterFunc) Report(msgs []sink.Message[int], o sink.Outcome, err error) { f(msgs, o, err) }
-

@@ -214,4 +214,3 @@ func TestBufferedValuesNotReleased(t *testing.T) {
 	}
 	rel.check(t, 0, 0)
 }
-
