@@ -35,7 +35,8 @@ func heapAlloc() uint64 {
 // are small, so a slab holds many of them), its data and envelope, and
 // its sink.Message and queue entry. fixedMargin covers what does not
 // scale with the buffers: goroutines, the HTTP client, sarama, metric
-// series and GC noise. Without the bounds, a million events would need at
+// series, GC noise, and the recorder's pool of reusable slabs (at most 2
+// MiB; unused here, as the Kafka output does not give values back). Without the bounds, a million events would need at
 // least 160 MiB for their data alone.
 const (
 	queueSlot   = 32
