@@ -311,24 +311,6 @@ func (h *valueHold[T]) done() {
 	}
 }
 
-// valueBody is a single event's request body: the value, and the hold it
-// lets go of when the transport closes it.
-type valueBody[T any] struct {
-	bodyHold[T]
-	r *bytes.Reader
-}
-
-func (b *valueBody[T]) Len() int { return b.r.Len() }
-
-func (b *valueBody[T]) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return 0, errBodyClosed
-	}
-	return b.r.Read(p)
-}
-
 // bodyHold is what a request body shares: after Close has returned, no
 // read of the values it carries is running or will start, so the values
 // may be given back. Close waits for a read in progress (the transport
@@ -633,14 +615,13 @@ func (s *Sink[T]) send(msgs []sink.Message[T], value []byte, size int) {
 		// A fresh reader per attempt; its Len is the Content-Length.
 		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return newArrayBody(msgs, size, h), nil })
 	case h != nil:
-		// As for arrays: each attempt's body holds the value until the
-		// transport closes it.
-		body = retryablehttp.ReaderFunc(func() (io.Reader, error) {
-			h.add()
-			b := &valueBody[T]{r: bytes.NewReader(value)}
-			b.hold = h
-			return b, nil
-		})
+		// The transport reads a copy, so that the value can go back
+		// after the report whatever the transport still reads. A body
+		// that holds the value until closed, as arrays do, is not one
+		// net/http knows to be in memory, and it then writes the
+		// headers with a write of their own: 10 % of single-event
+		// throughput, against a 1 KiB copy per request.
+		body = bytes.Clone(value)
 	}
 	tries := &attempts{events: len(msgs)}
 	ctx := context.WithValue(s.ctx, attemptsKey{}, tries)
