@@ -489,6 +489,9 @@ func (s *Sink[T]) giveUp(pending *record[T], c *conn[T], takeBuffer bool, err er
 	if takeBuffer {
 		failed = s.buf.drain(failed)
 	}
+	// What c holds is in its producer, which may still read it: only
+	// what never reached it goes back.
+	held := len(failed)
 	if c != nil {
 		for r := c.inflight.next; r != &c.inflight; r = r.next {
 			failed = append(failed, r.msg)
@@ -499,6 +502,7 @@ func (s *Sink[T]) giveUp(pending *record[T], c *conn[T], takeBuffer bool, err er
 		s.gaveUp.Add(int64(len(failed)))
 		s.env.Reporter.Report(failed, sink.Failed, err)
 		s.env.Logger.Warn("kafka output gave up on messages at close", "output", s.name, "messages", len(failed), "err", err)
+		s.release(failed[:held])
 	}
 }
 
@@ -561,6 +565,7 @@ gather:
 		}
 	}
 	s.env.Reporter.Report(batch, s.sent, nil)
+	s.release(batch)
 	clear(batch) // holds no event past its report
 	c.reported = batch
 }
@@ -611,8 +616,10 @@ func (s *Sink[T]) errored(c *conn[T], e *sarama.ProducerError, retry *[]*record[
 	}
 	s.counter[typ].Inc()
 	err = fmt.Errorf("kafka: produce to %s (%s error): %w", s.cfg.Topic, typ, err)
-	s.env.Reporter.Report([]sink.Message[T]{r.msg}, sink.Failed, err)
+	msgs := []sink.Message[T]{r.msg}
+	s.env.Reporter.Report(msgs, sink.Failed, err)
 	s.failures.Add(1, err)
+	s.release(msgs)
 	// The whole cluster is gone when there is no broker left to ask, or
 	// when the breaker opened over failures to reach one: it would go on
 	// failing every message for ten seconds after the cluster is back,

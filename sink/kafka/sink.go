@@ -319,13 +319,31 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		s.env.Reporter.Report(append([]sink.Message[T](nil), batch...), sink.Failed, errClosed)
+		msgs := append([]sink.Message[T](nil), batch...)
+		s.env.Reporter.Report(msgs, sink.Failed, errClosed)
+		s.release(msgs)
 		return
 	}
 	k := s.buf.add(batch)
 	s.mu.RUnlock()
 	if k < len(batch) {
-		s.env.Reporter.Report(append([]sink.Message[T](nil), batch[k:]...), sink.Dropped, nil)
+		msgs := append([]sink.Message[T](nil), batch[k:]...)
+		s.env.Reporter.Report(msgs, sink.Dropped, nil)
+		s.release(msgs)
+	}
+}
+
+// ReleasesValues implements sink.ValueReleaser: every message goes back
+// through Env.Release once it is reported and sarama, if it had it, has
+// returned it. Messages still in a producer that Close abandons are the
+// exception: sarama may read them after Close returns, so they are never
+// given back, and the recorder does not reuse their memory.
+func (s *Sink[T]) ReleasesValues() bool { return s.env.Release != nil }
+
+// release gives msgs' values back, when the recorder takes them.
+func (s *Sink[T]) release(msgs []sink.Message[T]) {
+	if s.env.Release != nil && len(msgs) > 0 {
+		s.env.Release(msgs)
 	}
 }
 
@@ -411,8 +429,10 @@ func (s *Sink[T]) admit(c *conn[T], m sink.Message[T]) *record[T] {
 		err := fmt.Errorf("kafka: produce to %s (%s error): record of %d bytes is over the %d bytes the producer sends in a record batch",
 			s.cfg.Topic, ErrorMessageTooLarge, size, c.maxBytes)
 		s.counter[ErrorMessageTooLarge].Inc()
-		s.env.Reporter.Report([]sink.Message[T]{m}, sink.Failed, err)
+		msgs := []sink.Message[T]{m}
+		s.env.Reporter.Report(msgs, sink.Failed, err)
 		s.failures.Add(1, err)
+		s.release(msgs)
 		return nil
 	}
 	return r
