@@ -36,7 +36,7 @@ func heapAlloc() uint64 {
 // its sink.Message and queue entry. fixedMargin covers what does not
 // scale with the buffers: goroutines, the HTTP client, sarama, metric
 // series, GC noise, and the recorder's pool of reusable slabs (at most 2
-// MiB; unused here, as the Kafka output does not give values back). Without the bounds, a million events would need at
+// MiB: both outputs give values back). Without the bounds, a million events would need at
 // least 160 MiB for their data alone.
 const (
 	queueSlot   = 32
