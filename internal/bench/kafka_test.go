@@ -87,8 +87,12 @@ type bareSarama struct {
 	// consumer does: the event wrapped in an envelope stamped with the
 	// time and instance, then JSON-encoded by the generated encoder (the
 	// floor row). Unset, every message shares value (the sarama rows).
-	encode    *eventrecorderpb.EventData
-	slab      []byte // encode's values are appended here
+	encode *eventrecorderpb.EventData
+	// ring is encode's value buffers, reused: the value of message i is
+	// ring[i % len(ring)], twice as many as may be unacknowledged, so
+	// that sarama has returned a buffer's last message before it is
+	// overwritten. The recorder reuses its values' memory too.
+	ring      [][]byte
 	key       sarama.ByteEncoder
 	headers   []sarama.RecordHeader
 	sent      int
@@ -121,10 +125,6 @@ func saramaDefaults() *sarama.Config {
 // output sends (the recorder makes a new one per event; its cost is the
 // recorder's, so the bare producers share one).
 const benchEventID = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
-
-// floorSlab is the floor's slab size: many values a slab, as in the
-// recorder's consumer.
-const floorSlab = 64 << 10
 
 func newBareSarama(tb testing.TB, brokers []string, sc *sarama.Config, key string, payload []byte, encode *eventrecorderpb.EventData) *bareSarama {
 	tb.Helper()
@@ -197,19 +197,16 @@ func (s *bareSarama) send(n int) error {
 		}
 		m := &sarama.ProducerMessage{Topic: kafkaTopic, Value: s.value, Headers: s.headers}
 		if s.encode != nil {
-			// Values are appended to a slab, as the recorder's consumer
-			// does, so that the floor pays no growing buffer per value.
-			tail := s.slab[len(s.slab):]
-			v, err := bench.Envelope(s.encode, time.Now()).AppendJSON(tail)
+			if s.ring == nil {
+				s.ring = make([][]byte, 2*kafka.DefaultBufferSize)
+			}
+			slot := &s.ring[s.sent%len(s.ring)]
+			v, err := bench.Envelope(s.encode, time.Now()).AppendJSON((*slot)[:0])
 			if err != nil {
 				return err
 			}
-			if len(v) <= cap(tail) {
-				s.slab = s.slab[:len(s.slab)+len(v)]
-			} else {
-				s.slab = make([]byte, 0, floorSlab) // v outgrew the slab's rest: a fresh one for the next
-			}
-			m.Value = sarama.ByteEncoder(v[:len(v):len(v)])
+			*slot = v
+			m.Value = sarama.ByteEncoder(v)
 		}
 		if s.key != nil {
 			m.Key = s.key

@@ -228,8 +228,8 @@ var suite = []group{
 			"most 1024 records unacknowledged (the output's buffer_size). sarama: a bare AsyncProducer " +
 			"sending one pre-encoded value with the output's key and headers (event_type, content_type, " +
 			"a 36-character event_id); floor: the same producer encoding each value as the recorder does " +
-			"(the envelope stamped with the time and instance, then the generated JSON encoder), the least " +
-			"any output that must encode pays; a test reads records of all three back and checks that they " +
+			"(the envelope stamped with the time and instance, then the generated JSON encoder) into buffers it " +
+			"reuses once sarama has returned their messages, the least any output that must encode pays; a test reads records of all three back and checks that they " +
 			"carry the same key, headers and value. key=none/partitions=N: records without " +
 			"a key over 1, 4 or 16 partitions, the bare producers configured exactly as the output's " +
 			"(kafka.ProducerConfig: flush settings, compression, acks, idempotence, max message bytes, " +
