@@ -350,34 +350,35 @@ const callerWaitWhy = " ns/op also counts the time the caller waited for a core 
 func kafkaBareWhy(partitions string) string {
 	return "The bare producer sends one prebuilt value and encodes nothing. The row \"Kafka encode-and-produce floor vs bare sarama, key none, " +
 		partitions + "\" is the ceiling of any output that must encode each event on these two cores, which sarama's goroutines and the " +
-		"in-process broker share; where it is below the target, no work on the output can reach it with sarama here. What the recorder adds " +
-		"above the floor is in the row \"Kafka throughput vs the encode-and-produce floor, key none, " + partitions + "\" and its reason."
+		"in-process broker share. Since the floor reuses its value buffers, as the recorder now does, it measured 0.93 to 1.14× of the bare " +
+		"producer in this project's runs of 2026-12-02: the target is within an encoding output's reach, and the gap is the recorder's " +
+		"pipeline, in the row \"Kafka throughput vs the encode-and-produce floor, key none, " + partitions + "\" and its reason."
 }
 
 // kafkaFloorWhy is why the Kafka output misses its floor, at any number of
 // partitions.
-const kafkaFloorWhy = "Measured at 4 partitions on 2026-12-02 (four interleaved CPU profiles per side, 1.6M events each): the recorder spends " +
-	"about 0.6 µs more CPU per event than the floor, 7 %. The sink's pump goroutine is 11 % of the recorder's CPU (its select over four " +
-	"channels, success handling and record reuse, building records, the hand-over to sarama's unbuffered input), against about half that " +
-	"for the floor's own sending loop; copying values into 4 KiB slabs is 3 %; RecordEvent and the queue about 1 %. Sarama costs the same " +
-	"on both sides. The rest of the events/s gap is idle time, not CPU: the recorder keeps 1.52 to 1.63 of the 2 cores busy against the " +
-	"floor's 1.64 to 1.73. The benchmark paces the recorder by polling its Stats with a sleep (about 130 µs each), where the floor is " +
-	"woken by each acknowledgement, but a pacer that yields before it sleeps did not move the figure (p ≥ 0.42, five interleaved rounds), " +
-	"so the idle time is in the recorder's pipeline, its stages waiting on one another, not in the benchmark's polling. On a quiet " +
-	"machine the ratio reached 0.98, 0.95 and 0.88 at 1, 4 and 16 partitions; under load it " +
-	"is 0.86 to 0.93. Tried, measured and reverted: waiting on sarama's answers alone while its input is full (sarama then sends every " +
-	"record in a request of its own: 6× the CPU), yielding before parking, and dropping the record pool."
+const kafkaFloorWhy = "One pair of CPU profiles at 4 partitions (2026-12-02, 400,000 events each, after the output began giving values back): " +
+	"the recorder spent 9.7 µs of CPU per event against the floor's 7.4. The output's pump goroutine is about 1.4 µs of it (14 %: its " +
+	"select over sarama's input, successes and errors 8 %, the hand-over 2.6 %, reporting successes 3.9 %), where the floor's sending " +
+	"loop costs about 0.35 µs beside its encoding; the consumer's encoding 1.4 µs against the floor's 0.85 (the copy into slabs and the " +
+	"batch's bookkeeping); the collector 1.15 against 0.95. Giving values back for reuse (sink.Env.Release) raised the recorder from " +
+	"214.6k to 253.9k events/s (+18 %, p = 0.026, six interleaved rounds) and took 1.1 KiB of allocation per event off. Tried and not " +
+	"kept, each without a difference beyond noise: sarama's ChannelBufferSize at 1024 instead of 256 (p = 0.18), one open request " +
+	"instead of five, a relay goroutine for sarama's answers, waiting on answers alone while the input is full (6× the CPU: sarama then " +
+	"sends every record in a request of its own), yielding before parking. Splitting the pump into an input and an answer goroutine " +
+	"needs a lock around the in-flight list and its retry and outage handling, and has not been attempted."
 
 // webhookFloorWhy is why the webhook output in batch mode misses its floor.
-const webhookFloorWhy = "Two CPU profiles of 2M events each on a quiet machine (2026-12-02), floor and recorder: the recorder spends " +
-	"about 0.5 µs more CPU per event (3.0 against 2.5 µs), and about 60 % of that is allocation and collection (background marking 7.4 % " +
-	"of its CPU against the floor's 2.4 %, assists 3.2 % against 1.6 %), for the asynchronous outputs' value slabs (event/runtime.slice): " +
-	"encoded values must outlive the consumer's batch while the output's queue holds them, so they are copied into 4 KiB slabs, about " +
-	"1.15 KiB allocated per event and 61 % of the recorder's allocated bytes (profile \"webhook batch mode\"). Recycling slabs would need " +
-	"every holder of a value to release it exactly once: each output, net/http's transport (which may read a body after RoundTrip returns, " +
-	"until it closes it) and the buffer decorator; not done. The rest is RecordEvent and the queue (2.3 %), the batcher (2.3 %) and " +
-	"per-event reports (1 %). The 1024-event window does not limit the output: with a queue and window of 8192 the figure did not move " +
-	"(p = 0.31, six interleaved rounds). net/http's 32 KiB copy buffer per request is paid by every implementation alike."
+const webhookFloorWhy = "A pair of CPU profiles of 1M events each (2026-12-02, after the output began giving values back): the recorder " +
+	"spent about 0.7 µs more CPU per event than the floor (4.4 against 3.7 µs). The parts: copying each encoded value out of the " +
+	"consumer's buffer into a slab (event/runtime.slice, 0.22 µs: values must outlive the consumer's batch while the output's queue " +
+	"holds them, where the floor encodes into the request body itself); the output's batcher and its per-event channel hand-off " +
+	"(0.24 µs); the syscalls of the extra goroutine hand-offs (0.12 µs); reports and releases (0.11 µs); the collector (0.06 µs). " +
+	"Giving values back for reuse (sink.Env.Release) took 1.2 KiB of allocation per event off (1901 to 716 B/op) and raised the " +
+	"recorder from 411k to 496k events/s (+21 %, p = 0.004, six interleaved rounds): this row measured 0.69× before it. Encoding " +
+	"straight into reused slabs, without the copy, is what is left; not attempted. The 1024-event window does not limit the output: " +
+	"with a queue and window of 8192 the figure did not move (p = 0.31, six interleaved rounds). net/http's 32 KiB copy buffer per " +
+	"request is paid by every implementation alike."
 
 // profileRuns are the benchmarks profiled: the file pipeline, and the
 // network outputs whose targets the transport's floor makes hard to meet,
@@ -617,7 +618,7 @@ var figures = []figure{
 		Title:   "Webhook single-event throughput vs bare HTTP",
 		Subject: s("webhook", "BenchmarkWebhookThroughput/mode=single/impl=recorder", "events/s"), Baseline: ps("webhook", "BenchmarkWebhookThroughput/mode=single/impl=bare", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ bare", Target: atLeast(0.9),
-		Why: "The bare loop posts prebuilt bodies and encodes nothing. The row \"Webhook single-event: encode-and-post floor vs bare\" is the ceiling of any output that must encode each event with the generated encoder on these two cores, which the receiver, the client and the encoder share; it sits at the target (0.91× to 0.995× in this project's runs), leaving an output no room above the encoding itself. The recorder stays within its own target of that floor (row \"Webhook single-event: recorder vs encode-and-post floor\"): a single-event request costs tens of microseconds, and run-to-run noise on a shared machine is of the same order as the gap.",
+		Why: "The bare loop posts prebuilt bodies and encodes nothing. The row \"Webhook single-event: encode-and-post floor vs bare\" is the ceiling of any output that must encode each event with the generated encoder on these two cores, which the receiver, the client and the encoder share; it sits at the target (0.91× to 1.02× in this project's runs), leaving an output no room above the encoding itself. The recorder measured 0.86 to 0.95× of that floor (row \"Webhook single-event: recorder vs encode-and-post floor\"): a single-event request costs tens of microseconds of CPU, and run-to-run noise on a shared machine is of the same order as the gap.",
 	},
 	{
 		Title:   "Webhook batch throughput vs bare HTTP",
@@ -639,7 +640,7 @@ var figures = []figure{
 		Title:   "Webhook single-event: recorder vs encode-and-post floor (this project's target, derived from the issue's)",
 		Subject: s("webhook", "BenchmarkWebhookThroughput/mode=single/impl=recorder", "events/s"), Baseline: ps("webhook", "BenchmarkWebhookThroughput/mode=single/impl=floor", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ floor", Target: atLeast(0.9),
-		Why: "Per request, the recorder adds the worker hand-off, retryablehttp's request wrapper and the value's slab to what the floor pays; a single-event request costs tens of microseconds, so run-to-run noise on a shared machine is of the same order as the difference.",
+		Why: "Per request, the recorder adds the worker hand-off, retryablehttp's request wrapper and a copy of the value (so that the value goes back to the recorder's pool at the report, whatever net/http still reads) to what the floor pays: about 1 µs against a request's 45 µs of CPU. In this project's runs of 2026-12-02 the row measured 0.86 to 0.95×; an interleaved A/B of the copy against holding the value until the transport closed the body showed no difference (28.5k against 29.6k events/s, p = 0.59, six rounds), while holding it had cost 10 %, as net/http writes the headers on their own for a body it does not know to be in memory.",
 	},
 	{
 		Title:   "Webhook batch: recorder vs encode-and-post floor (this project's target, derived from the issue's)",
@@ -669,7 +670,7 @@ var figures = []figure{
 		Title:   "Kafka out of the box vs sarama's defaults (keyed by instance, 4 partitions)",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/defaults/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/defaults/impl=sarama", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ sarama", Target: atLeast(1),
-		Why: "The output's defaults are sarama's except for the partitioner (murmur2, Java's, so that keys land where Java clients put them) and max message bytes (lowered to the topic's limit). Both are documented with their reasons in README's producer table. The gap is therefore the encode-and-pipeline cost of the identical-configuration rows: compare \"Kafka throughput vs bare sarama, identical producer, key none, 4 partitions\" and its floor row. No producer setting moved this figure beyond noise on this machine, so none was re-tuned.",
+		Why: "The output's defaults are sarama's except for the partitioner (murmur2, Java's, so that keys land where Java clients put them) and max message bytes (lowered to the topic's limit). Both are documented with their reasons in README's producer table. The gap is therefore the encode-and-pipeline cost of the identical-configuration rows: compare \"Kafka throughput vs bare sarama, identical producer, key none, 4 partitions\" and its floor row. No producer setting moved this figure beyond noise on this machine, so none was re-tuned: on 2026-12-02 one open request instead of five (five interleaved rounds) and a ChannelBufferSize of 1024 (p = 0.18, six rounds) made no difference.",
 	},
 	{
 		Title:   "Kafka encode-and-produce floor vs bare sarama, key none, 1 partition (no target: the ceiling for any encoding output)",
