@@ -65,7 +65,7 @@ func (d *deliverer[E, D]) deliver(r *Recorder[E, D], set *outputSet[E], popped [
 	}
 	for e := range d.holders {
 		if set.pooled[e] {
-			d.holders[e] = resizeCounts(d.holders[e], len(popped))
+			d.holders[e] = resize(d.holders[e], len(popped))
 		}
 	}
 	for _, o := range set.outputs {
@@ -216,22 +216,15 @@ func (d *deliverer[E, D]) message(r *Recorder[E, D], popped []pending[E, D], i i
 	return msg
 }
 
-func resizeCounts(c []int32, n int) []int32 {
-	if cap(c) < n {
-		return make([]int32, n)
+// resize returns s with length n, zeroed, reusing its array when it is
+// large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	c = c[:n]
-	clear(c)
-	return c
-}
-
-func resize(b []bool, n int) []bool {
-	if cap(b) < n {
-		return make([]bool, n)
-	}
-	b = b[:n]
-	clear(b)
-	return b
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 func (d *deliverer[E, D]) encode(r *Recorder[E, D], enc encoding, batch []E, set *outputSet[E]) {

@@ -185,3 +185,45 @@ func Messages(first, n int) []sink.Message[int] {
 	}
 	return out
 }
+
+// Releases is an Env.Release for tests: it counts each message's
+// releases by Event, then overwrites the value as the recorder's reuse of
+// its memory would, so that a read of a value after its release shows as
+// corrupt bytes, and under -race as a data race.
+type Releases struct {
+	mu sync.Mutex
+	n  map[int]int
+}
+
+// NewReleases returns an empty Releases.
+func NewReleases() *Releases { return &Releases{n: map[int]int{}} }
+
+// Release is the Env.Release.
+func (r *Releases) Release(msgs []sink.Message[int]) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range msgs {
+		r.n[m.Event]++
+		for i := range m.Value {
+			m.Value[i] = 'X'
+		}
+	}
+}
+
+// Check fails t unless exactly the events first to first+n-1 were
+// released, each once.
+func (r *Releases) Check(t testing.TB, first, n int) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	wrong := 0
+	for i := first; i < first+n; i++ {
+		if r.n[i] != 1 && wrong < 5 {
+			t.Errorf("event %d released %d times, want once", i, r.n[i])
+			wrong++
+		}
+	}
+	if len(r.n) != n {
+		t.Errorf("%d events released, want %d", len(r.n), n)
+	}
+}

@@ -19,47 +19,6 @@ import (
 	"github.com/eventrecorder/eventrecorder/sink/webhook"
 )
 
-// releases is an Env.Release that counts each message's releases and
-// then overwrites its value, as the recorder's reuse of the memory would:
-// a read of a value after its release is then a data race that -race
-// reports, and corrupt bytes for whoever reads them.
-type releases struct {
-	mu sync.Mutex
-	n  map[int]int // by Event
-}
-
-func newReleases() *releases { return &releases{n: map[int]int{}} }
-
-func (r *releases) release(msgs []sink.Message[int]) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, m := range msgs {
-		r.n[m.Event]++
-		for i := range m.Value {
-			m.Value[i] = 'X'
-		}
-	}
-}
-
-// check fails unless events first to first+n-1 were each released once.
-func (r *releases) check(t *testing.T, first, n int) {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	wrong := 0
-	for i := first; i < first+n; i++ {
-		if r.n[i] != 1 {
-			if wrong < 5 {
-				t.Errorf("event %d released %d times, want once", i, r.n[i])
-			}
-			wrong++
-		}
-	}
-	if len(r.n) != n {
-		t.Errorf("%d events released, want %d", len(r.n), n)
-	}
-}
-
 // bigMessages are messages whose values are about size bytes, so that a
 // batch's body takes the transport many writes.
 func bigMessages(first, n, size int) []sink.Message[int] {
@@ -128,7 +87,7 @@ func TestValuesReleasedOnceTheTransportIsDone(t *testing.T) {
 			}))
 			srv.Start()
 			t.Cleanup(srv.Close)
-			rel := newReleases()
+			rel := sinktest.NewReleases()
 			cfg := config(t, srv.URL)
 			if batch {
 				cfg.Batch = true
@@ -142,7 +101,7 @@ func TestValuesReleasedOnceTheTransportIsDone(t *testing.T) {
 			if !batch {
 				n, size, step = 6, 8<<20, 1
 			}
-			s, rep := start(t, cfg, sink.Env[int]{Release: rel.release})
+			s, rep := start(t, cfg, sink.Env[int]{Release: rel.Release})
 			if !s.ReleasesValues() {
 				t.Fatal("ReleasesValues is false with Env.Release set")
 			}
@@ -156,7 +115,7 @@ func TestValuesReleasedOnceTheTransportIsDone(t *testing.T) {
 				t.Fatal(err)
 			}
 			conserve(t, rep, n, n, 0, 0)
-			rel.check(t, 0, n)
+			rel.Check(t, 0, n)
 			if len(corrupt) > 0 {
 				t.Errorf("%d request bodies were not their events, the first: %s", len(corrupt), corrupt[0])
 			}
@@ -170,11 +129,11 @@ func TestValuesReleasedOnceTheTransportIsDone(t *testing.T) {
 func TestValuesReleasedWhenNotSent(t *testing.T) {
 	unblock := make(chan struct{})
 	rcv := newReceiver(t, hang(unblock))
-	rel := newReleases()
+	rel := sinktest.NewReleases()
 	cfg := config(t, rcv.URL())
 	cfg.QueueSize = 10
 	cfg.Workers = 1
-	s, rep := start(t, cfg, sink.Env[int]{Release: rel.release, CloseTimeout: 200 * time.Millisecond})
+	s, rep := start(t, cfg, sink.Env[int]{Release: rel.Release, CloseTimeout: 200 * time.Millisecond})
 	s.Deliver(sinktest.Messages(0, 1)) // the one the worker holds
 	rcv.waitRequests(t, 1)
 	s.Deliver(sinktest.Messages(1, 30)) // 10 queued, 20 dropped
@@ -186,7 +145,7 @@ func TestValuesReleasedWhenNotSent(t *testing.T) {
 	close(unblock)
 	s.Deliver(sinktest.Messages(31, 5)) // refused: closed
 	conserve(t, rep, 36, 0, 20, 16)
-	rel.check(t, 0, 36)
+	rel.Check(t, 0, 36)
 }
 
 // TestBufferedValuesNotReleased: behind a buffer, which keeps values for
@@ -194,12 +153,12 @@ func TestValuesReleasedWhenNotSent(t *testing.T) {
 // buffered output does not say it does.
 func TestBufferedValuesNotReleased(t *testing.T) {
 	rcv := newReceiver(t, nil)
-	rel := newReleases()
+	rel := sinktest.NewReleases()
 	cfg := config(t, rcv.URL())
 	cfg.Buffer = buffer.Config{Type: buffer.TypeMemory, MaxBytes: 1 << 20}
 	rep := sinktest.NewReporter[int]()
 	env := sinktest.Env[int](t, rep)
-	env.Release = rel.release
+	env.Release = rel.Release
 	s, err := webhook.Kind[int]().New(cfg, env)
 	if err != nil {
 		t.Fatal(err)
@@ -212,5 +171,5 @@ func TestBufferedValuesNotReleased(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	rel.check(t, 0, 0)
+	rel.Check(t, 0, 0)
 }
