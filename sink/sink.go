@@ -56,7 +56,8 @@ func (f Format) ContentType() string {
 //
 // Value is shared between every output that uses the same format and must
 // be treated as read-only; it may be retained after Deliver returns, unless
-// the kind is declared Synchronous (see KindOf). The batch slice that
+// the kind is declared Synchronous (see KindOf), until the sink gives it
+// back through Env.Release, if it does. The batch slice that
 // carries messages is reused by the caller, so a sink that delivers
 // asynchronously copies the Message values it keeps.
 type Message[T any] struct {
