@@ -311,26 +311,6 @@ func (h *valueHold[T]) done() {
 	}
 }
 
-// bodyHold is what a request body shares: after Close has returned, no
-// read of the values it carries is running or will start, so the values
-// may be given back. Close waits for a read in progress (the transport
-// may close a body from another goroutine while its writer reads it).
-type bodyHold[T any] struct {
-	mu     sync.Mutex
-	closed bool
-	hold   *valueHold[T]
-}
-
-func (b *bodyHold[T]) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.closed {
-		b.closed = true
-		b.hold.done()
-	}
-	return nil
-}
-
 var errBodyClosed = errors.New("webhook: request body read after close")
 
 // Close stops accepting events and lets the workers drain the queue
@@ -473,11 +453,17 @@ func (s *Sink[T]) batcher(out chan<- pending[T]) {
 // connection in chunks whatever reader it is given, so reading the values
 // in place saves the copy into a body and the body itself.
 type arrayBody[T any] struct {
-	bodyHold[T]
-	msgs []sink.Message[T]
-	i    int // the element being read; len(msgs) is the closing bracket
-	off  int // within element i: 0 is its separator, then its value's bytes
-	left int // bytes not yet read
+	// mu and closed: once Close has returned, no read of the values is
+	// running or will start, so hold may give them back. Close waits for
+	// a read in progress (the transport may close a body from another
+	// goroutine while its writer reads it).
+	mu     sync.Mutex
+	closed bool
+	hold   *valueHold[T]
+	msgs   []sink.Message[T]
+	i      int // the element being read; len(msgs) is the closing bracket
+	off    int // within element i: 0 is its separator, then its value's bytes
+	left   int // bytes not yet read
 }
 
 var (
@@ -490,9 +476,18 @@ var (
 // until the body is closed.
 func newArrayBody[T any](msgs []sink.Message[T], size int, hold *valueHold[T]) *arrayBody[T] {
 	hold.add()
-	b := &arrayBody[T]{msgs: msgs, left: size}
-	b.hold = hold
-	return b
+	return &arrayBody[T]{hold: hold, msgs: msgs, left: size}
+}
+
+// Close lets go of the body's hold on its values, once.
+func (b *arrayBody[T]) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		b.hold.done()
+	}
+	return nil
 }
 
 // Len is what is left to read, which retryablehttp sends as the
