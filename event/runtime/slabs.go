@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -71,15 +72,7 @@ func (p *slabPool) get() *slab {
 	s.refs.Store(1)
 	grown := make([]*slab, len(made), len(made)+1)
 	copy(grown, made)
-	i, _ := slices.BinarySearchFunc(grown, s.base, func(t *slab, base uintptr) int {
-		switch {
-		case t.base < base:
-			return -1
-		case t.base > base:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(grown, s.base, byBase)
 	grown = slices.Insert(grown, i, s)
 	p.made.Store(&grown)
 	return s
@@ -105,19 +98,14 @@ func (s *slab) unhold() {
 	}
 }
 
+// byBase orders slabs by address, for the searches of made.
+func byBase(t *slab, addr uintptr) int { return cmp.Compare(t.base, addr) }
+
 // find returns the pool's slab that p points into, or nil.
 func (p *slabPool) find(ptr uintptr) *slab {
 	made := *p.made.Load()
 	// The last slab whose base is at or below ptr.
-	i, found := slices.BinarySearchFunc(made, ptr, func(t *slab, ptr uintptr) int {
-		switch {
-		case t.base < ptr:
-			return -1
-		case t.base > ptr:
-			return 1
-		}
-		return 0
-	})
+	i, found := slices.BinarySearchFunc(made, ptr, byBase)
 	if !found {
 		i--
 	}

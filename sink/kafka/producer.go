@@ -502,7 +502,7 @@ func (s *Sink[T]) giveUp(pending *record[T], c *conn[T], takeBuffer bool, err er
 		s.gaveUp.Add(int64(len(failed)))
 		s.env.Reporter.Report(failed, sink.Failed, err)
 		s.env.Logger.Warn("kafka output gave up on messages at close", "output", s.name, "messages", len(failed), "err", err)
-		s.release(failed[:held])
+		s.env.GiveBack(failed[:held])
 	}
 }
 
@@ -565,7 +565,7 @@ gather:
 		}
 	}
 	s.env.Reporter.Report(batch, s.sent, nil)
-	s.release(batch)
+	s.env.GiveBack(batch)
 	clear(batch) // holds no event past its report
 	c.reported = batch
 }
@@ -619,7 +619,7 @@ func (s *Sink[T]) errored(c *conn[T], e *sarama.ProducerError, retry *[]*record[
 	msgs := []sink.Message[T]{r.msg}
 	s.env.Reporter.Report(msgs, sink.Failed, err)
 	s.failures.Add(1, err)
-	s.release(msgs)
+	s.env.GiveBack(msgs)
 	// The whole cluster is gone when there is no broker left to ask, or
 	// when the breaker opened over failures to reach one: it would go on
 	// failing every message for ten seconds after the cluster is back,

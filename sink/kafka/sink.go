@@ -321,7 +321,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 		s.mu.RUnlock()
 		msgs := append([]sink.Message[T](nil), batch...)
 		s.env.Reporter.Report(msgs, sink.Failed, errClosed)
-		s.release(msgs)
+		s.env.GiveBack(msgs)
 		return
 	}
 	k := s.buf.add(batch)
@@ -329,7 +329,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	if k < len(batch) {
 		msgs := append([]sink.Message[T](nil), batch[k:]...)
 		s.env.Reporter.Report(msgs, sink.Dropped, nil)
-		s.release(msgs)
+		s.env.GiveBack(msgs)
 	}
 }
 
@@ -339,13 +339,6 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 // exception: sarama may read them after Close returns, so they are never
 // given back, and the recorder does not reuse their memory.
 func (s *Sink[T]) ReleasesValues() bool { return s.env.Release != nil }
-
-// release gives msgs' values back, when the recorder takes them.
-func (s *Sink[T]) release(msgs []sink.Message[T]) {
-	if s.env.Release != nil && len(msgs) > 0 {
-		s.env.Release(msgs)
-	}
-}
 
 // Close flushes the buffer and waits for the brokers' acknowledgements
 // until Env.CloseTimeout has passed, then reports whatever is left as
@@ -432,7 +425,7 @@ func (s *Sink[T]) admit(c *conn[T], m sink.Message[T]) *record[T] {
 		msgs := []sink.Message[T]{m}
 		s.env.Reporter.Report(msgs, sink.Failed, err)
 		s.failures.Add(1, err)
-		s.release(msgs)
+		s.env.GiveBack(msgs)
 		return nil
 	}
 	return r

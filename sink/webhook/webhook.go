@@ -247,7 +247,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 		s.mu.RUnlock()
 		msgs := append([]sink.Message[T](nil), batch...)
 		s.env.Reporter.Report(msgs, sink.Failed, &DeliveryError{Output: s.name, Err: ErrClosed})
-		s.release(msgs)
+		s.env.GiveBack(msgs)
 		return
 	}
 	var dropped []sink.Message[T]
@@ -262,7 +262,7 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 	if len(dropped) > 0 {
 		s.env.Reporter.Report(dropped, sink.Dropped, nil)
 		s.drops.Add(len(dropped), nil)
-		s.release(dropped)
+		s.env.GiveBack(dropped)
 	}
 }
 
@@ -270,13 +270,6 @@ func (s *Sink[T]) Deliver(batch []sink.Message[T]) {
 // through Env.Release once nothing reads its value any more, reported
 // and with every request body that carried it closed.
 func (s *Sink[T]) ReleasesValues() bool { return s.env.Release != nil }
-
-// release gives msgs' values back, when the recorder takes them.
-func (s *Sink[T]) release(msgs []sink.Message[T]) {
-	if s.env.Release != nil {
-		s.env.Release(msgs)
-	}
-}
 
 // valueHold counts what still reads a request's values: the worker
 // sending it, and each request body the transport has not closed (net/http
@@ -673,7 +666,7 @@ func (s *Sink[T]) failRest(msgs []sink.Message[T]) {
 		msgs = append(msgs, m)
 	}
 	s.fail(msgs, &DeliveryError{Output: s.name, Err: context.Cause(s.ctx)}, true)
-	s.release(msgs) // never sent
+	s.env.GiveBack(msgs) // never sent
 }
 
 // beforeAttempt counts attempts (retryablehttp only reports the total
