@@ -16,6 +16,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event"
 	pb "github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 )
 
 // The construction benchmarks measure what instrumented code pays on its
@@ -49,6 +50,7 @@ import (
 var sinkData *pb.EventData
 
 func BenchmarkConstruct(b *testing.B) {
+	testtool.ServiceHeap(b)
 	ref := bench.ReferenceAlert()
 	impls := []struct {
 		name         string

@@ -5,7 +5,9 @@
 // Every benchmark here pairs a recorder pipeline, driven through the public
 // API (event.New, event.LoadConfig, the built-in sinks), with a baseline
 // doing the same job the plain way in the same process and the same run, so
-// that a shared, noisy machine moves both and their ratio stays meaningful.
+// that a shared, noisy machine moves both and their ratio stays meaningful,
+// and with testtool.ServiceHeap, so that the garbage collector runs as
+// often for each of them (see its doc for how much that matters).
 // Sub-benchmarks are named impl=<name> so that benchstat -col /impl puts
 // each pipeline beside its baseline. internal/benchreport runs them all
 // (`make bench`) and writes BENCHMARKS.md.

@@ -9,6 +9,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink/buffer"
 	"github.com/eventrecorder/eventrecorder/sink/webhook"
 )
@@ -64,6 +65,7 @@ func bufferedWebhook(tb testing.TB, url *webhook.SecretURL, b buffer.Config) eve
 // with a buffer, each event is also written to it and removed once
 // delivered.
 func BenchmarkBufferThroughput(b *testing.B) {
+	testtool.ServiceHeap(b)
 	data := bench.ReferenceEvent()
 	for _, row := range bufferRows {
 		b.Run("buffer="+row.name, func(b *testing.B) {
@@ -116,6 +118,7 @@ func checkBuffered(tb testing.TB, rec event.Recorder, want, replayed int) {
 // events recorded into the same configuration with the receiver up
 // (impl=live, BenchmarkBufferThroughput's disk-batch row).
 func BenchmarkBufferReplay(b *testing.B) {
+	testtool.ServiceHeap(b)
 	data := bench.ReferenceEvent()
 	b.Run("impl=live", func(b *testing.B) {
 		rcv := newReceiver(b, false)

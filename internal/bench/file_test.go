@@ -14,6 +14,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 )
 
 // fileRecorder is a recorder with file outputs whose queue holds the whole
@@ -197,6 +198,7 @@ func checkLineCount(tb testing.TB, path string, n int) {
 // Targets: impl=recorder ≥ 10× impl=naive and ≥ 0.7× impl=floor in
 // events/s.
 func BenchmarkFileThroughput(b *testing.B) {
+	testtool.ServiceHeap(b)
 	data := bench.ReferenceEvent()
 	b.Run("impl=recorder", func(b *testing.B) {
 		p := newFileRecorder(b, 1, b.N)
@@ -245,6 +247,7 @@ func BenchmarkFileThroughput(b *testing.B) {
 // Targets: sinks=3 ≤ 1.3× and sinks=10 ≤ 2× sinks=1 in cpu-ns/event, to
 // /dev/null.
 func BenchmarkFanOut(b *testing.B) {
+	testtool.ServiceHeap(b)
 	data := bench.ReferenceEvent()
 	for _, dest := range []string{"null", "file"} {
 		counts := []int{1, 3, 10, 30}

@@ -22,6 +22,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
 	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
 )
@@ -292,6 +293,7 @@ func brokerRecords(tb testing.TB, brokers []string, partitions int32) int64 {
 // configured out of the box (keyed by instance) against sarama's own
 // defaults with the same key, on 4 partitions.
 func BenchmarkKafkaThroughput(b *testing.B) {
+	testtool.ServiceHeap(b)
 	data := bench.ReferenceEvent()
 	payload := bench.EncodedReference()
 	type row struct {

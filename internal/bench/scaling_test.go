@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 )
 
 // alertWithLabels is the reference alert with n labels (none at all for
@@ -34,6 +35,7 @@ func alertWithLabels(n int) *alert.Alert {
 // The event is built once; building it is the caller's cost, measured in
 // event's construct benchmarks.
 func BenchmarkLabels(b *testing.B) {
+	testtool.ServiceHeap(b)
 	for _, n := range []int{0, 10, 50, 200} {
 		b.Run(fmt.Sprintf("labels=%d", n), func(b *testing.B) {
 			data := event.NewAlertCreatedEvent(alertWithLabels(n))

@@ -20,6 +20,7 @@ import (
 	"github.com/eventrecorder/eventrecorder/event"
 	"github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/bench"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink/webhook"
 )
 
@@ -294,6 +295,7 @@ func (p *bareWebhook) runFloor(n int, batch bool, data *eventrecorderpb.EventDat
 // transport's ceiling) and the encode-and-post floor (runFloor: the
 // ceiling of any output that must encode its events).
 func BenchmarkWebhookThroughput(b *testing.B) {
+	testtool.ServiceHeap(b)
 	data := bench.ReferenceEvent()
 	payload := bench.EncodedReference()
 	for _, mode := range []string{"single", "batch"} {

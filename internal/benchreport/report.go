@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 )
 
 // writeMarkdown renders the report. Its structure depends only on the
@@ -63,6 +65,15 @@ func writeMarkdown(w io.Writer, r *report) {
 	p("of a group is equivalent to its `go test` command below. The raw outputs of the rounds, concatenated,\n")
 	p("are `<group>.txt`, and benchstat (the version pinned in gen/go.mod: `go -C gen tool benchstat`)\n")
 	p("summarises them with the command under each table (`-dir DIR` keeps the files).\n\n")
+	p("Every benchmark that compares pipelines' throughput or CPU (the caller's cost, Kafka, webhook, file,\n")
+	p("fan-out, labels, output buffers, and the sinks alone) runs with a %d MiB live heap that holds no pointers and no\n", testtool.ServiceHeapBytes>>20)
+	p("memory (`testtool.ServiceHeap`), as a service's would, so that the collector runs as seldom for each\n")
+	p("pipeline of a comparison. Without it a benchmark process holds a few MiB, the collector runs every\n")
+	p("few MiB allocated, and the pipeline that holds more memory of its own (the recorder's preallocated\n")
+	p("rings and slabs) makes it run less often for the whole process, broker and transport included, than\n")
+	p("a bare loop that holds almost none: a pipeline that costs more looked as fast as one that costs less.\n")
+	p("RecordEvent, the queue and the memory groups run without it: the first two allocate nothing per\n")
+	p("event, and the memory groups measure what the collector leaves.\n\n")
 
 	p("## Results\n\n")
 	for _, g := range r.Groups {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink/file"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 )
@@ -13,6 +14,7 @@ import (
 // BenchmarkDeliver measures a batch of 64 events of about 300 bytes each:
 // one stat, one write (and with fsync=batch one fsync) per batch.
 func BenchmarkDeliver(b *testing.B) {
+	testtool.ServiceHeap(b)
 	for _, fsync := range []string{"none", "batch"} {
 		b.Run("fsync="+fsync, func(b *testing.B) {
 			rep := sinktest.NewReporter[int]()

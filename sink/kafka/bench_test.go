@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eventrecorder/eventrecorder/internal/kafkatest"
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/kafka"
 )
@@ -74,6 +75,7 @@ func (r *countingReporter) Report(msgs []sink.Message[int], o sink.Outcome, _ er
 }
 
 func BenchmarkSink(b *testing.B) {
+	testtool.ServiceHeap(b)
 	brokers := benchCluster(b)
 	rep := &countingReporter{wake: make(chan struct{}, 1)}
 	s, err := kafka.New(kafka.Config{Brokers: brokers, Topic: "bench", BufferSize: 2 * benchWindow},
@@ -127,6 +129,7 @@ func BenchmarkSink(b *testing.B) {
 // settings sending pre-built messages: the cost of Kafka and sarama
 // themselves, which the sink can approach but not beat.
 func BenchmarkSaramaFloor(b *testing.B) {
+	testtool.ServiceHeap(b)
 	brokers := benchCluster(b)
 	sc := sarama.NewConfig()
 	sc.MetricRegistry = kafka.NilRegistry

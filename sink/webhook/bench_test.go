@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/eventrecorder/eventrecorder/internal/testtool"
 	"github.com/eventrecorder/eventrecorder/sink"
 	"github.com/eventrecorder/eventrecorder/sink/sinktest"
 	"github.com/eventrecorder/eventrecorder/sink/webhook"
@@ -16,6 +17,7 @@ import (
 // of events outstanding, so nothing is dropped and the figure is what the
 // workers and the receiver sustain, not how fast a channel fills.
 func BenchmarkDeliver(b *testing.B) {
+	testtool.ServiceHeap(b)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusOK)
