@@ -117,9 +117,17 @@ func (p *slabPool) find(ptr uintptr) *slab {
 
 // releaser is the Release an output's sink is given: every message's
 // value, if it was cut from a pooled slab, drops that slab's hold.
+//
+// A slab holds several events' values and outputs give them back in
+// order, in batches as small as one or two (a Kafka output gives back
+// what one wake-up of its producer answered), so the slab of the last
+// release is kept and tried first, across calls: the search it saves was
+// 2 % of the process's CPU in BenchmarkKafkaThroughput. A slab's address
+// range never changes, so a stale guess costs only a search.
 func releaser[E any](p *slabPool) func([]sink.Message[E]) {
+	var recent atomic.Pointer[slab]
 	return func(msgs []sink.Message[E]) {
-		var last *slab
+		last := recent.Load()
 		for i := range msgs {
 			v := msgs[i].Value
 			if len(v) == 0 {
@@ -132,6 +140,7 @@ func releaser[E any](p *slabPool) func([]sink.Message[E]) {
 					continue
 				}
 				last = s
+				recent.Store(s)
 			}
 			s.unhold()
 		}
