@@ -383,7 +383,7 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 				*pending = nil
 			}
 		case m := <-p.Successes():
-			s.succeeded(c, m, p.Successes(), true)
+			s.succeeded(c, m, p.Successes())
 		case e := <-p.Errors():
 			if s.errored(c, e, &s.retry) && !draining {
 				return pumpOutage
@@ -451,7 +451,7 @@ func (s *Sink[T]) retire(c *conn[T]) {
 				succ = nil
 				continue
 			}
-			s.succeeded(c, m, succ, false)
+			s.succeeded(c, m, succ)
 		case e, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -539,9 +539,7 @@ const maxReportBatch = 256
 // on more, as one batch: Delivered, or with acks: none Unacknowledged,
 // because sarama then returns a message as a success once it is written
 // to the connection, and the broker never says whether it stored it.
-// With recycle (run's goroutine, which owns s.free) the records are kept
-// for reuse.
-func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage, recycle bool) {
+func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage) {
 	if m == nil {
 		return
 	}
@@ -550,9 +548,7 @@ func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *
 	batch := append(c.reported[:0], r.msg)
 	// sarama is done with a message once it returns it: nothing of its
 	// own refers to it after, and the record's message is in batch now.
-	if recycle {
-		s.recycle(r)
-	}
+	s.recycle(r)
 gather:
 	for len(batch) < maxReportBatch {
 		select {
@@ -563,9 +559,7 @@ gather:
 			r := m.Metadata.(*record[T])
 			c.answered(r)
 			batch = append(batch, r.msg)
-			if recycle {
-				s.recycle(r)
-			}
+			s.recycle(r)
 		default:
 			break gather
 		}

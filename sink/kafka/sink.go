@@ -130,16 +130,12 @@ type Sink[T any] struct {
 	typeKeys    map[string]sarama.Encoder
 	retry       []*record[T] // refused with a batch too large, to go again alone
 
-	// free holds records sarama has answered with a success, zeroed, for
-	// newRecord to reuse: a record is some 500 bytes, and allocating and
-	// collecting one per message was the largest cost of the pump
-	// (BenchmarkSink's profile). Owned by run, which makes and answers
-	// records; a retiring producer's answered records go to the
-	// collector. Only successes come back here: a failed record may be
-	// kept (s.retry) or reported as it is. A slice, not a sync.Pool,
-	// because a Put and a Get were 2 % of the process's CPU in
-	// BenchmarkKafkaThroughput.
-	free []*record[T]
+	// records holds records sarama has answered with a success, zeroed,
+	// for newRecord to reuse: a record is some 500 bytes, and allocating
+	// and collecting one per message was the largest cost of the pump
+	// (BenchmarkSink's profile). Only successes come back here: a failed
+	// record may be kept (s.retry) or reported as it is.
+	records sync.Pool
 }
 
 var _ sink.Sink[int] = (*Sink[int])(nil)
@@ -374,14 +370,11 @@ var (
 	headerContentType = []byte(HeaderContentType)
 )
 
-// newRecord makes the record of m, reusing one from s.free when there is
-// one (zeroed by recycle, so only the fields set here are set).
+// newRecord makes the record of m, reusing one from s.records when there
+// is one (zeroed by recycle, so only the fields set here are set).
 func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
-	var r *record[T]
-	if n := len(s.free); n > 0 {
-		r, s.free[n-1] = s.free[n-1], nil
-		s.free = s.free[:n-1]
-	} else {
+	r, _ := s.records.Get().(*record[T])
+	if r == nil {
 		r = new(record[T])
 	}
 	r.msg, r.value = m, m.Value
@@ -413,18 +406,11 @@ func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 }
 
 // recycle zeroes r, which the producer has answered and nothing refers
-// to any more, so that it holds no event, and keeps it for newRecord,
-// up to maxFreeRecords.
+// to any more, so that it holds no event, and keeps it for newRecord.
 func (s *Sink[T]) recycle(r *record[T]) {
 	*r = record[T]{}
-	if len(s.free) < maxFreeRecords {
-		s.free = append(s.free, r)
-	}
+	s.records.Put(r)
 }
-
-// maxFreeRecords bounds s.free (about 130 KiB): records leave it as fast
-// as they come back while the output is busy, so a few suffice.
-const maxFreeRecords = 256
 
 // admit makes a record of m for c's producer or, when m is larger than
 // the producer may send, reports it Failed and returns nil. Sent, it
