@@ -383,7 +383,7 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 				*pending = nil
 			}
 		case m := <-p.Successes():
-			s.succeeded(c, m, p.Successes())
+			s.succeeded(c, m, p.Successes(), true)
 		case e := <-p.Errors():
 			if s.errored(c, e, &s.retry) && !draining {
 				return pumpOutage
@@ -451,7 +451,7 @@ func (s *Sink[T]) retire(c *conn[T]) {
 				succ = nil
 				continue
 			}
-			s.succeeded(c, m, succ)
+			s.succeeded(c, m, succ, false)
 		case e, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -539,7 +539,8 @@ const maxReportBatch = 256
 // on more, as one batch: Delivered, or with acks: none Unacknowledged,
 // because sarama then returns a message as a success once it is written
 // to the connection, and the broker never says whether it stored it.
-func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage) {
+// owner says whether the caller is run, which owns s.free (see recycle).
+func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage, owner bool) {
 	if m == nil {
 		return
 	}
@@ -548,7 +549,7 @@ func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *
 	batch := append(c.reported[:0], r.msg)
 	// sarama is done with a message once it returns it: nothing of its
 	// own refers to it after, and the record's message is in batch now.
-	s.recycle(r)
+	s.recycle(r, owner)
 gather:
 	for len(batch) < maxReportBatch {
 		select {
@@ -559,7 +560,7 @@ gather:
 			r := m.Metadata.(*record[T])
 			c.answered(r)
 			batch = append(batch, r.msg)
-			s.recycle(r)
+			s.recycle(r, owner)
 		default:
 			break gather
 		}

@@ -130,13 +130,23 @@ type Sink[T any] struct {
 	typeKeys    map[string]sarama.Encoder
 	retry       []*record[T] // refused with a batch too large, to go again alone
 
-	// records holds records sarama has answered with a success, zeroed,
-	// for newRecord to reuse: a record is some 500 bytes, and allocating
-	// and collecting one per message was the largest cost of the pump
-	// (BenchmarkSink's profile). Only successes come back here: a failed
-	// record may be kept (s.retry) or reported as it is.
+	// free and records hold records sarama has answered with a success,
+	// zeroed, for newRecord to reuse: a record is some 500 bytes, and
+	// allocating and collecting one per message was the largest cost of
+	// the pump (BenchmarkSink's profile). free, owned by run, takes the
+	// first maxFreeRecords; the pool takes the rest, and those a retiring
+	// producer's goroutine answers. A slice first because a pool's Put
+	// and Get, where the goroutine changes threads between them, were 4 %
+	// of the process's CPU in BenchmarkKafkaThroughput. Only successes
+	// come back: a failed record may be kept (s.retry) or reported as it
+	// is.
+	free    []*record[T]
 	records sync.Pool
 }
+
+// maxFreeRecords bounds Sink.free: 1024 records, about 0.5 MiB, counted
+// in README's memory bound with sarama in its fixed part.
+const maxFreeRecords = 1024
 
 var _ sink.Sink[int] = (*Sink[int])(nil)
 
@@ -373,8 +383,11 @@ var (
 // newRecord makes the record of m, reusing one from s.records when there
 // is one (zeroed by recycle, so only the fields set here are set).
 func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
-	r, _ := s.records.Get().(*record[T])
-	if r == nil {
+	var r *record[T]
+	if n := len(s.free); n > 0 {
+		r, s.free[n-1] = s.free[n-1], nil
+		s.free = s.free[:n-1]
+	} else if r, _ = s.records.Get().(*record[T]); r == nil {
 		r = new(record[T])
 	}
 	r.msg, r.value = m, m.Value
@@ -406,9 +419,14 @@ func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 }
 
 // recycle zeroes r, which the producer has answered and nothing refers
-// to any more, so that it holds no event, and keeps it for newRecord.
-func (s *Sink[T]) recycle(r *record[T]) {
+// to any more, so that it holds no event, and keeps it for newRecord:
+// in s.free when run calls it (owner), else in the pool.
+func (s *Sink[T]) recycle(r *record[T], owner bool) {
 	*r = record[T]{}
+	if owner && len(s.free) < maxFreeRecords {
+		s.free = append(s.free, r)
+		return
+	}
 	s.records.Put(r)
 }
 
