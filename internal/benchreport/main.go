@@ -284,6 +284,12 @@ func benchstatCommand(v view, file string) string {
 	return cmd + " " + file
 }
 
+// profileIgnore drops from every profile the samples of the set-up that
+// ServiceHeap does before the benchmark starts (faulting in and
+// collecting its garbage), which would otherwise top the short profiled
+// runs without being part of any pipeline.
+const profileIgnore = `testtool\.ServiceHeap`
+
 func profileRunOf(root, work, bin string, pr profileSpec, i int) (*profile, error) {
 	cpu, mem := filepath.Join(work, fmt.Sprintf("profile-%d-cpu.pprof", i)), filepath.Join(work, fmt.Sprintf("profile-%d-mem.pprof", i))
 	p := &profile{Title: pr.Title, Command: fmt.Sprintf("go test -run '^$' -bench '%s' -benchtime %s -benchmem -count 1 -cpuprofile cpu.pprof -memprofile mem.pprof %s",
@@ -303,7 +309,7 @@ func profileRunOf(root, work, bin string, pr profileSpec, i int) (*profile, erro
 		return p, err
 	}
 	top := func(prof string, extra ...string) (string, error) {
-		args := append([]string{"tool", "pprof", "-top"}, extra...)
+		args := append([]string{"tool", "pprof", "-top", "-ignore=" + profileIgnore}, extra...)
 		out, err := command(work, "go", append(args, bin, prof)...)
 		if err != nil {
 			return "", fmt.Errorf("pprof: %v\n%s", err, out)

@@ -104,10 +104,10 @@ func writeMarkdown(w io.Writer, r *report) {
 		}
 		p("```\n%s\n```\n\n", prof.Command)
 		p("```\n%s\n```\n\n", prof.Benchmark)
-		p("CPU (`go tool pprof -top -nodecount=25`):\n\n```\n%s\n```\n\n", prof.CPU)
-		p("CPU by cumulative time (`go tool pprof -top -cum -nodecount=%d`):\n\n```\n%s\n```\n\n", cumNodes, prof.CPUCum)
-		p("Allocated bytes (`go tool pprof -top -sample_index=alloc_space -nodecount=12`):\n\n```\n%s\n```\n\n", prof.Alloc)
-		p("Allocated objects (`go tool pprof -top -sample_index=alloc_objects -nodecount=8`):\n\n```\n%s\n```\n\n", prof.AllocObj)
+		p("CPU (`go tool pprof -top -ignore='%s' -nodecount=25`):\n\n```\n%s\n```\n\n", profileIgnore, prof.CPU)
+		p("CPU by cumulative time (`go tool pprof -top -ignore='%s' -cum -nodecount=%d`):\n\n```\n%s\n```\n\n", profileIgnore, cumNodes, prof.CPUCum)
+		p("Allocated bytes (`go tool pprof -top -ignore='%s' -sample_index=alloc_space -nodecount=12`):\n\n```\n%s\n```\n\n", profileIgnore, prof.Alloc)
+		p("Allocated objects (`go tool pprof -top -ignore='%s' -sample_index=alloc_objects -nodecount=8`):\n\n```\n%s\n```\n\n", profileIgnore, prof.AllocObj)
 	}
 }
 

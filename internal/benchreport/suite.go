@@ -340,7 +340,7 @@ const cumNodes = 30
 
 // callerWhy is why the caller's cost misses its target, for both the
 // wall-clock and the CPU row.
-const callerWhy = "The floor (row \"Caller's cost floor, CPU\") is at the target on this machine or above it, 0.94 to 1.45 µs in this project's runs of 2026-12-02: copying the reference alert's 13 pairs out of the caller's two maps, sorting them, model's FNV-1a fingerprint over them (one multiply per byte, each waiting for the last; about a third of the floor), one allocation and a channel send, with no protobuf message at all. That leaves no room for the protobuf message tree the reference API returns (*EventData), so the target cannot be met while the output stays identical (the golden tests). Above the floor, the generated code pays for protobuf-go's structs (1.5 KiB in its one allocation against the floor's 640 B, 72 B per label pair with its message state, their zeroing, the collector's share: background marking, write barriers) and RecordEvent's clock, event id and queue (profile \"the caller's cost\"). Against protobuf's own literal it makes one allocation for 26 and costs about half the CPU (the Ratio column); the issue's 1 µs was set against a literal of 2.3–2.6 µs on its machine, which this machine matches."
+const callerWhy = "The floor (row \"Caller's cost floor, CPU\") is above the target on this machine: 1.39 and 1.77 µs in this project's two runs of 2026-12-03 (0.94 to 1.45 µs on 2026-12-02, before the benchmarks ran with a service's heap): copying the reference alert's 13 pairs out of the caller's two maps, sorting them, model's FNV-1a fingerprint over them (one multiply per byte, each waiting for the last; about a third of the floor), one allocation and a channel send, with no protobuf message at all. That leaves no room for the protobuf message tree the reference API returns (*EventData), so the target cannot be met while the output stays identical (the golden tests). The generated constructor and RecordEvent measured 1.03 to 1.19× of that floor the same day (row \"Caller's cost, CPU: generated constructor + RecordEvent vs the floor\"): above it they pay for protobuf-go's structs (1.5 KiB in one allocation against the floor's 640 B, 72 B per label pair with its message state, and zeroing them) and RecordEvent's clock, event id and queue (profile \"the caller's cost\"). Against protobuf's own literal the generated code makes one allocation for 26 and costs about half the CPU (the Ratio column); the issue's 1 µs was set against a literal of 2.3–2.6 µs on its machine."
 
 // callerWaitWhy is what the wall-clock row adds to callerWhy.
 const callerWaitWhy = " ns/op also counts the time the caller waited for a core the consumer held; the CPU row does not."
@@ -350,35 +350,44 @@ const callerWaitWhy = " ns/op also counts the time the caller waited for a core 
 func kafkaBareWhy(partitions string) string {
 	return "The bare producer sends one prebuilt value and encodes nothing. The row \"Kafka encode-and-produce floor vs bare sarama, key none, " +
 		partitions + "\" is the ceiling of any output that must encode each event on these two cores, which sarama's goroutines and the " +
-		"in-process broker share. Since the floor reuses its value buffers, as the recorder now does, it measured 0.93 to 1.14× of the bare " +
-		"producer in this project's runs of 2026-12-02: the target is within an encoding output's reach, and the gap is the recorder's " +
-		"pipeline, in the row \"Kafka throughput vs the encode-and-produce floor, key none, " + partitions + "\" and its reason."
+		"in-process broker share. In this project's two runs of 2026-12-03 it measured 0.80 to 0.88× of the bare producer at 4 and 16 " +
+		"partitions, below the target, so no output that encodes can reach it there; at 1 partition it measured 0.97×, within reach. " +
+		"What the recorder adds above the floor is in the row \"Kafka throughput vs the encode-and-produce floor, key none, " + partitions +
+		"\" and its reason. (On 2026-12-02 these rows measured 0.87 to 1.0× and the floor 0.93 to 1.14× of the bare producer: the " +
+		"benchmarks then ran without a service's heap, and the recorder's own preallocated memory made the collector run less often " +
+		"for the whole process than the bare loop's; see testtool.ServiceHeap.)"
 }
 
 // kafkaFloorWhy is why the Kafka output misses its floor, at any number of
 // partitions.
-const kafkaFloorWhy = "One pair of CPU profiles at 4 partitions (2026-12-02, 400,000 events each, after the output began giving values back): " +
-	"the recorder spent 9.7 µs of CPU per event against the floor's 7.4. The output's pump goroutine is about 1.4 µs of it (14 %: its " +
-	"select over sarama's input, successes and errors 8 %, the hand-over 2.6 %, reporting successes 3.9 %), where the floor's sending " +
-	"loop costs about 0.35 µs beside its encoding; the consumer's encoding 1.4 µs against the floor's 0.85 (the copy into slabs and the " +
-	"batch's bookkeeping); the collector 1.15 against 0.95. Giving values back for reuse (sink.Env.Release) raised the recorder from " +
-	"214.6k to 253.9k events/s (+18 %, p = 0.026, six interleaved rounds) and took 1.1 KiB of allocation per event off. Tried and not " +
-	"kept, each without a difference beyond noise: sarama's ChannelBufferSize at 1024 instead of 256 (p = 0.18), one open request " +
-	"instead of five, a relay goroutine for sarama's answers, waiting on answers alone while the input is full (6× the CPU: sarama then " +
-	"sends every record in a request of its own), yielding before parking. Splitting the pump into an input and an answer goroutine " +
-	"needs a lock around the in-flight list and its retry and outage handling, and has not been attempted."
+const kafkaFloorWhy = "One pair of CPU profiles at 4 partitions (2026-12-03, 400,000 events each): the recorder spent 8.5 µs of CPU " +
+	"per event at 194k events/s, the floor 7.2 µs at 263k. Of the recorder's, its consumer is 1.8 µs (the encoding 1.15, copying " +
+	"each value into a slab 0.28, the envelope, id and bookkeeping 0.35) and the output's pump 1.4 µs (reporting successes, which " +
+	"sarama returns one at a time, with their latency observations and releases 0.7; its select over sarama's input, successes and " +
+	"errors, parked about once per event, most of the rest), against the floor's encoding 1.4 µs and its sending and counting loops " +
+	"0.8 µs. The throughput gap (26 %) is wider than the CPU gap (15 %) because the recorder kept the two cores 159 % busy against " +
+	"the floor's 180 %: of the 1024 events the benchmark keeps unanswered, those still in the recorder's queue and the output's " +
+	"buffer are not in sarama's batches, so sarama waits on the broker more often, and at 16 partitions it sent a third more produce " +
+	"requests per event (10.0 and 9.3 per thousand against 7.4 and 7.5 for the bare producer, counted at the broker on 2026-12-03, " +
+	"without a service's heap). Tried on 2026-12-03 and not kept: splitting the pump into an input and an answer goroutine (a " +
+	"prototype, without a service's heap: 140k to 150k events/s at 4 partitions, p = 0.39, and 134k to 124k at 16, p = 0.94, six " +
+	"interleaved rounds); taking what is ready with non-blocking " +
+	"sends and receives before parking (the pump still parked 1.00 times per event); a 5 ms linger (below). Kept, each 2 to 4 % of " +
+	"the process's CPU in the profile and within noise in an A/B: answered records reused from a slice the pump owns rather than a " +
+	"sync.Pool, and releases that try the last slab first. What is left is structural: a queue hop and a goroutine between the " +
+	"caller and sarama that the floor does not have, and encoding into the consumer's buffer rather than straight into slabs."
 
 // webhookFloorWhy is why the webhook output in batch mode misses its floor.
-const webhookFloorWhy = "A pair of CPU profiles of 1M events each (2026-12-02, after the output began giving values back): the recorder " +
-	"spent about 0.7 µs more CPU per event than the floor (4.4 against 3.7 µs). The parts: copying each encoded value out of the " +
-	"consumer's buffer into a slab (event/runtime.slice, 0.22 µs: values must outlive the consumer's batch while the output's queue " +
-	"holds them, where the floor encodes into the request body itself); the output's batcher and its per-event channel hand-off " +
-	"(0.24 µs); the syscalls of the extra goroutine hand-offs (0.12 µs); reports and releases (0.11 µs); the collector (0.06 µs). " +
-	"Giving values back for reuse (sink.Env.Release) took 1.2 KiB of allocation per event off (1901 to 716 B/op) and raised the " +
-	"recorder from 411k to 496k events/s (+21 %, p = 0.004, six interleaved rounds): this row measured 0.69× before it. Encoding " +
-	"straight into reused slabs, without the copy, is what is left; not attempted. The 1024-event window does not limit the output: " +
-	"with a queue and window of 8192 the figure did not move (p = 0.31, six interleaved rounds). net/http's 32 KiB copy buffer per " +
-	"request is paid by every implementation alike."
+const webhookFloorWhy = "A pair of CPU profiles of 1M events each (2026-12-03): the recorder spent 4.45 µs of CPU per event at 442k " +
+	"events/s, the floor 3.44 µs at 570k. The parts of the 1 µs: copying each encoded value out of the consumer's buffer into a slab " +
+	"(event/runtime.slice, 0.26 µs: values must outlive the consumer's batch while the output's queue holds them, where the floor " +
+	"encodes into the request body itself); the consumer's envelope, ids and bookkeeping (0.3 µs); the output's batcher, its " +
+	"per-event channel hand-off and the worker's send (0.4 µs); reading the body through the output's arrayBody, which lets values " +
+	"go back to the recorder once the transport is done with them (0.2 µs against bytes.Reader). Giving values back for reuse " +
+	"(sink.Env.Release, 2026-12-02) took 1.2 KiB of allocation per event off and raised the recorder by a fifth in a process of a " +
+	"few MiB. Encoding straight into reused slabs, without the copy, is what is left; not attempted. The 1024-event window does not " +
+	"limit the output: with a queue and window of 8192 the figure did not move (p = 0.31, six interleaved rounds, 2026-12-02). " +
+	"net/http's 32 KiB copy buffer per request is paid by every implementation alike."
 
 // profileRuns are the benchmarks profiled: the file pipeline, and the
 // network outputs whose targets the transport's floor makes hard to meet,
@@ -410,13 +419,13 @@ var profileRuns = []profileSpec{
 		Title: "Kafka, key none, 4 partitions",
 		About: "The recorder's side of the Kafka figure: the consumer's encoding, the output's pump (`sink/kafka`), " +
 			"sarama's producer goroutines and the in-process kfake broker.",
-		Pkg: "./internal/bench", Bench: "^BenchmarkKafkaThroughput$/^key=none$/^partitions=4$/^impl=recorder$", Benchtime: "100000x",
+		Pkg: "./internal/bench", Bench: "^BenchmarkKafkaThroughput$/^key=none$/^partitions=4$/^impl=recorder$", Benchtime: "400000x",
 	},
 	{
 		Title: "Kafka, key none, 16 partitions",
 		About: "The same at 16 partitions, where every pipeline sends many more, smaller record batches for the same " +
 			"events: compare sarama's `brokerProducer` and `produceSet` with the 4-partition profile.",
-		Pkg: "./internal/bench", Bench: "^BenchmarkKafkaThroughput$/^key=none$/^partitions=16$/^impl=recorder$", Benchtime: "100000x",
+		Pkg: "./internal/bench", Bench: "^BenchmarkKafkaThroughput$/^key=none$/^partitions=16$/^impl=recorder$", Benchtime: "400000x",
 	},
 }
 
@@ -618,7 +627,7 @@ var figures = []figure{
 		Title:   "Webhook single-event throughput vs bare HTTP",
 		Subject: s("webhook", "BenchmarkWebhookThroughput/mode=single/impl=recorder", "events/s"), Baseline: ps("webhook", "BenchmarkWebhookThroughput/mode=single/impl=bare", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ bare", Target: atLeast(0.9),
-		Why: "The bare loop posts prebuilt bodies and encodes nothing. The row \"Webhook single-event: encode-and-post floor vs bare\" is the ceiling of any output that must encode each event with the generated encoder on these two cores, which the receiver, the client and the encoder share; it sits at the target (0.91× to 1.02× in this project's runs), leaving an output no room above the encoding itself. The recorder measured 0.86 to 0.95× of that floor (row \"Webhook single-event: recorder vs encode-and-post floor\"): a single-event request costs tens of microseconds of CPU, and run-to-run noise on a shared machine is of the same order as the gap.",
+		Why: "The bare loop posts prebuilt bodies and encodes nothing. The row \"Webhook single-event: encode-and-post floor vs bare\" is the ceiling of any output that must encode each event with the generated encoder on these two cores, which the receiver, the client and the encoder share; it sits at the target (0.93× and 1.02× in this project's two runs of 2026-12-03), leaving an output almost no room above the encoding itself. The recorder measured 0.82 and 0.95× of that floor the same day (row \"Webhook single-event: recorder vs encode-and-post floor\" and its reason): a single-event request costs about 50 µs of CPU, of which the recorder adds a few, and run-to-run noise on a shared machine is of the same order as the gap.",
 	},
 	{
 		Title:   "Webhook batch throughput vs bare HTTP",
@@ -640,7 +649,7 @@ var figures = []figure{
 		Title:   "Webhook single-event: recorder vs encode-and-post floor (this project's target, derived from the issue's)",
 		Subject: s("webhook", "BenchmarkWebhookThroughput/mode=single/impl=recorder", "events/s"), Baseline: ps("webhook", "BenchmarkWebhookThroughput/mode=single/impl=floor", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ floor", Target: atLeast(0.9),
-		Why: "Per request, the recorder adds the worker hand-off, retryablehttp's request wrapper and a copy of the value (so that the value goes back to the recorder's pool at the report, whatever net/http still reads) to what the floor pays: about 1 µs against a request's 45 µs of CPU. In this project's runs of 2026-12-02 the row measured 0.86 to 0.95×; an interleaved A/B of the copy against holding the value until the transport closed the body showed no difference (28.5k against 29.6k events/s, p = 0.59, six rounds), while holding it had cost 10 %, as net/http writes the headers on their own for a body it does not know to be in memory.",
+		Why: "Per request, the recorder adds the consumer's queue hop and bookkeeping, the worker hand-off, retryablehttp's request wrapper and a copy of the value (so that the value goes back to the recorder's pool at the report, whatever net/http still reads) to what the floor pays: in this project's two runs of 2026-12-03 the recorder spent 50.3 µs of CPU per event against the floor's 46.2 (medians of six rounds, p = 0.13), and the row measured 0.82 and 0.95×. An interleaved A/B of the copy against holding the value until the transport closed the body showed no difference (28.5k against 29.6k events/s, p = 0.59, six rounds, 2026-12-02), while holding it had cost 10 %, as net/http writes the headers on their own for a body it does not know to be in memory.",
 	},
 	{
 		Title:   "Webhook batch: recorder vs encode-and-post floor (this project's target, derived from the issue's)",
@@ -670,7 +679,7 @@ var figures = []figure{
 		Title:   "Kafka out of the box vs sarama's defaults (keyed by instance, 4 partitions)",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/defaults/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/defaults/impl=sarama", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ sarama", Target: atLeast(1),
-		Why: "The output's defaults are sarama's except for the partitioner (murmur2, Java's, so that keys land where Java clients put them) and max message bytes (lowered to the topic's limit). Both are documented with their reasons in README's producer table. The gap is therefore the encode-and-pipeline cost of the identical-configuration rows: compare \"Kafka throughput vs bare sarama, identical producer, key none, 4 partitions\" and its floor row. No producer setting moved this figure beyond noise on this machine, so none was re-tuned: on 2026-12-02 one open request instead of five (five interleaved rounds) and a ChannelBufferSize of 1024 (p = 0.18, six rounds) made no difference.",
+		Why: "The output's defaults are sarama's except for the partitioner (murmur2, Java's, so that keys land where Java clients put them) and max message bytes (lowered to the topic's limit), each documented with its reason in README's producer table. So the gap is the encode-and-pipeline cost of the identical-configuration rows: any output that encodes stays below the bare producer at 4 partitions (row \"Kafka encode-and-produce floor vs bare sarama, key none, 4 partitions\"), and the recorder adds its pipeline (row \"Kafka throughput vs the encode-and-produce floor, key none, 4 partitions\"). No producer setting moved this figure enough to be worth its cost: a 5 ms linger (Flush.Frequency, Java's default since Kafka 4.0) changed the recorder's CPU per event by −12 to +4 % in this row on 2026-12-03 (three rounds) without moving its throughput beyond noise, and would add up to 5 ms to every event at low rates; on 2026-12-02 one open request instead of five and a ChannelBufferSize of 1024 (p = 0.18, six rounds) made no difference.",
 	},
 	{
 		Title:   "Kafka encode-and-produce floor vs bare sarama, key none, 1 partition (no target: the ceiling for any encoding output)",
