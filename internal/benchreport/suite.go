@@ -375,7 +375,8 @@ const kafkaFloorWhy = "One pair of CPU profiles at 4 partitions (2026-12-03, 400
 	"sends and receives before parking (the pump still parked 1.00 times per event); a 5 ms linger (below). Kept, each 2 to 4 % of " +
 	"the process's CPU in the profile and within noise in an A/B: answered records reused from a slice the pump owns rather than a " +
 	"sync.Pool, and releases that try the last slab first. What is left is structural: a queue hop and a goroutine between the " +
-	"caller and sarama that the floor does not have, and encoding into the consumer's buffer rather than straight into slabs."
+	"caller and sarama that the floor does not have, and the per-event report (its latency observation and counters) the floor " +
+	"does not make. Encoding straight into slabs saved nothing (row \"Webhook batch: recorder vs encode-and-post floor\")."
 
 // webhookFloorWhy is why the webhook output in batch mode misses its floor.
 const webhookFloorWhy = "A pair of CPU profiles of 1M events each (2026-12-03): the recorder spent 4.45 µs of CPU per event at 442k " +
@@ -385,7 +386,9 @@ const webhookFloorWhy = "A pair of CPU profiles of 1M events each (2026-12-03): 
 	"per-event channel hand-off and the worker's send (0.4 µs); reading the body through the output's arrayBody, which lets values " +
 	"go back to the recorder once the transport is done with them (0.2 µs against bytes.Reader). Giving values back for reuse " +
 	"(sink.Env.Release, 2026-12-02) took 1.2 KiB of allocation per event off and raised the recorder by a fifth in a process of a " +
-	"few MiB. Encoding straight into reused slabs, without the copy, is what is left; not attempted. The 1024-event window does not " +
+	"few MiB. Encoding straight into the slabs instead, without the copy, was tried on 2026-12-03 and not kept: the encoder then " +
+	"paid what the copy had (the consumer's encoding took 1.22 µs per event either way, 1M events each), as the cost is writing to " +
+	"slab memory that is no longer in the cache, not the copy's own work. The 1024-event window does not " +
 	"limit the output: with a queue and window of 8192 the figure did not move (p = 0.31, six interleaved rounds, 2026-12-02). " +
 	"net/http's 32 KiB copy buffer per request is paid by every implementation alike."
 
