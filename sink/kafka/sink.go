@@ -380,8 +380,9 @@ var (
 	headerContentType = []byte(HeaderContentType)
 )
 
-// newRecord makes the record of m, reusing one from s.records when there
-// is one (zeroed by recycle, so only the fields set here are set).
+// newRecord makes the record of m, reusing one from s.free or s.records
+// when there is one (zeroed by recycle, so only the fields set here are
+// set).
 func (s *Sink[T]) newRecord(m sink.Message[T]) *record[T] {
 	var r *record[T]
 	if n := len(s.free); n > 0 {
