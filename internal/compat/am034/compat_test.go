@@ -19,6 +19,7 @@ import (
 
 	pb "github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
+	"github.com/eventrecorder/eventrecorder/internal/protoschema"
 )
 
 // Merely linking both schema packages is the first test: if their proto
@@ -73,8 +74,9 @@ func TestBothSchemasRegistered(t *testing.T) {
 
 // TestSchemasMatch compares the two schemas field by field: every message
 // and enum of one exists in the other under the same name (relative to its
-// package), with the same fields (name, number, kind, cardinality, JSON
-// name, oneof, type) and enum values. TestCrossDecode exercises the fields
+// package), with the same fields (name, number, kind, cardinality, map key
+// and value types, JSON name, oneof, presence, type; see
+// protoschema.Elements) and enum values. TestCrossDecode exercises the fields
 // the golden events set; this also covers fields only the other side might
 // write.
 func TestSchemasMatch(t *testing.T) {
@@ -87,7 +89,7 @@ func TestSchemasMatch(t *testing.T) {
 		t.Fatalf("the envelope's id field: ours %v, Alertmanager's %v; want it in ours only", id, theirs.Fields().ByName("id"))
 	}
 	additions := map[protoreflect.FullName]bool{id.FullName(): true}
-	a, b := schemaElements(ours.ParentFile(), additions), schemaElements(theirs.ParentFile(), nil)
+	a, b := protoschema.Elements(ours.ParentFile(), additions), protoschema.Elements(theirs.ParentFile(), nil)
 	for name, desc := range a {
 		if other, ok := b[name]; !ok {
 			t.Errorf("%s: only in this module's schema", name)
@@ -103,61 +105,6 @@ func TestSchemasMatch(t *testing.T) {
 	if len(a) == 0 {
 		t.Fatal("no messages found in this module's schema")
 	}
-}
-
-// schemaElements describes each message and enum of a file, keyed by its
-// name relative to the file's package, leaving out the fields in skip;
-// type references in the
-// descriptions are relative too, so two packages compare equal.
-func schemaElements(f protoreflect.FileDescriptor, skip map[protoreflect.FullName]bool) map[string]string {
-	rel := func(n protoreflect.FullName) string {
-		return strings.TrimPrefix(string(n), string(f.Package())+".")
-	}
-	out := map[string]string{}
-	enum := func(e protoreflect.EnumDescriptor) {
-		var vals []string
-		for i := 0; i < e.Values().Len(); i++ {
-			v := e.Values().Get(i)
-			vals = append(vals, fmt.Sprintf("%s=%d", v.Name(), v.Number()))
-		}
-		out[rel(e.FullName())] = "enum {" + strings.Join(vals, " ") + "}"
-	}
-	var message func(m protoreflect.MessageDescriptor)
-	message = func(m protoreflect.MessageDescriptor) {
-		var fields []string
-		for i := 0; i < m.Fields().Len(); i++ {
-			fd := m.Fields().Get(i)
-			if skip[fd.FullName()] {
-				continue
-			}
-			typ := fd.Kind().String()
-			switch {
-			case fd.Message() != nil:
-				typ = rel(fd.Message().FullName())
-			case fd.Enum() != nil:
-				typ = rel(fd.Enum().FullName())
-			}
-			oneof := ""
-			if o := fd.ContainingOneof(); o != nil {
-				oneof = " oneof=" + string(o.Name())
-			}
-			fields = append(fields, fmt.Sprintf("%s %s %s=%d json=%s%s", fd.Cardinality(), typ, fd.Name(), fd.Number(), fd.JSONName(), oneof))
-		}
-		out[rel(m.FullName())] = "message {" + strings.Join(fields, "; ") + "}"
-		for i := 0; i < m.Messages().Len(); i++ {
-			message(m.Messages().Get(i))
-		}
-		for i := 0; i < m.Enums().Len(); i++ {
-			enum(m.Enums().Get(i))
-		}
-	}
-	for i := 0; i < f.Messages().Len(); i++ {
-		message(f.Messages().Get(i))
-	}
-	for i := 0; i < f.Enums().Len(); i++ {
-		enum(f.Enums().Get(i))
-	}
-	return out
 }
 
 // TestCrossDecode takes each golden event as this module writes it and

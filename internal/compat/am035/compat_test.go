@@ -19,6 +19,7 @@ import (
 	v1 "github.com/eventrecorder/eventrecorder/event/eventrecorderpb"
 	pb "github.com/eventrecorder/eventrecorder/event/v2/eventsv2pb"
 	"github.com/eventrecorder/eventrecorder/internal/leakcheck"
+	"github.com/eventrecorder/eventrecorder/internal/protoschema"
 )
 
 // Linking the three schema packages is the first test: had two of them
@@ -93,7 +94,7 @@ func TestSchemasMatch(t *testing.T) {
 		t.Fatalf("the envelope's id field: ours %v, Alertmanager's %v; want it in ours only", id, theirs.Fields().ByName("id"))
 	}
 	additions := map[protoreflect.FullName]bool{id.FullName(): true}
-	a, b := schemaElements(ours.ParentFile(), additions), schemaElements(theirs.ParentFile(), nil)
+	a, b := protoschema.Elements(ours.ParentFile(), additions), protoschema.Elements(theirs.ParentFile(), nil)
 	if len(a) == 0 {
 		t.Fatal("no messages found in this module's schema")
 	}
@@ -109,70 +110,6 @@ func TestSchemasMatch(t *testing.T) {
 			t.Errorf("%s: only in Alertmanager's schema", name)
 		}
 	}
-}
-
-// schemaElements describes each message and enum of a file, keyed by its
-// name relative to the file's package, leaving out the fields in skip;
-// type references in the
-// descriptions are relative too, so that two packages compare equal.
-func schemaElements(f protoreflect.FileDescriptor, skip map[protoreflect.FullName]bool) map[string]string {
-	rel := func(n protoreflect.FullName) string {
-		return strings.TrimPrefix(string(n), string(f.Package())+".")
-	}
-	typeOf := func(fd protoreflect.FieldDescriptor) string {
-		switch {
-		case fd.Message() != nil:
-			return rel(fd.Message().FullName())
-		case fd.Enum() != nil:
-			return rel(fd.Enum().FullName())
-		}
-		return fd.Kind().String()
-	}
-	out := map[string]string{}
-	enum := func(e protoreflect.EnumDescriptor) {
-		var vals []string
-		for i := 0; i < e.Values().Len(); i++ {
-			v := e.Values().Get(i)
-			vals = append(vals, fmt.Sprintf("%s=%d", v.Name(), v.Number()))
-		}
-		out[rel(e.FullName())] = "enum {" + strings.Join(vals, " ") + "}"
-	}
-	var message func(m protoreflect.MessageDescriptor)
-	message = func(m protoreflect.MessageDescriptor) {
-		var fields []string
-		for i := 0; i < m.Fields().Len(); i++ {
-			fd := m.Fields().Get(i)
-			if skip[fd.FullName()] {
-				continue
-			}
-			typ := typeOf(fd)
-			if fd.IsMap() {
-				typ = fmt.Sprintf("map<%s, %s>", typeOf(fd.MapKey()), typeOf(fd.MapValue()))
-			}
-			oneof := ""
-			if o := fd.ContainingOneof(); o != nil {
-				oneof = fmt.Sprintf(" oneof=%s synthetic=%t", o.Name(), o.IsSynthetic())
-			}
-			fields = append(fields, fmt.Sprintf("%s %s %s=%d json=%s presence=%t%s",
-				fd.Cardinality(), typ, fd.Name(), fd.Number(), fd.JSONName(), fd.HasPresence(), oneof))
-		}
-		out[rel(m.FullName())] = "message {" + strings.Join(fields, "; ") + "}"
-		for i := 0; i < m.Messages().Len(); i++ {
-			if !m.Messages().Get(i).IsMapEntry() { // described with the map field
-				message(m.Messages().Get(i))
-			}
-		}
-		for i := 0; i < m.Enums().Len(); i++ {
-			enum(m.Enums().Get(i))
-		}
-	}
-	for i := 0; i < f.Messages().Len(); i++ {
-		message(f.Messages().Get(i))
-	}
-	for i := 0; i < f.Enums().Len(); i++ {
-		enum(f.Enums().Get(i))
-	}
-	return out
 }
 
 // TestCrossDecode takes each golden event as this module writes it and
