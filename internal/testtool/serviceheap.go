@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// ServiceHeapBytes is the live heap ServiceHeap gives a benchmark: the
-// order of a busy Alertmanager's.
+// ServiceHeapBytes is the live heap ServiceHeap gives a benchmark, of the
+// order of a long-running service's; any size well above what the
+// pipelines compared hold themselves (a few MiB) paces them alike.
 const ServiceHeapBytes = 256 << 20
 
 // ServiceHeap makes the process's live heap ServiceHeapBytes larger until
