@@ -35,6 +35,9 @@ func TestRecycledRecordIsBlank(t *testing.T) {
 			if !reflect.ValueOf(*r).IsZero() {
 				t.Fatalf("a recycled record keeps %+v", *r)
 			}
+			if want := map[bool]int{true: 1, false: 0}[owner]; len(s.free) != want {
+				t.Fatalf("recycled with owner=%v, the free list holds %d records, want %d", owner, len(s.free), want)
+			}
 			r2 := s.newRecord(sink.Message[*int]{Type: "b", Value: []byte("w")})
 			if owner && r2 != r {
 				t.Fatal("run's recycled record was not reused from the free list")
