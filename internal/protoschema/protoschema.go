@@ -6,6 +6,7 @@ package protoschema
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -75,4 +76,30 @@ func Elements(f protoreflect.FileDescriptor, skip map[protoreflect.FullName]bool
 		enum(f.Enums().Get(i))
 	}
 	return out
+}
+
+// Diff compares the elements of ours (leaving out the fields in skip)
+// with theirs, Alertmanager's, and returns what differs, sorted: an
+// element only one side has, or one described differently; and, should
+// ours describe nothing at all, that.
+func Diff(ours, theirs protoreflect.FileDescriptor, skip map[protoreflect.FullName]bool) []string {
+	a, b := Elements(ours, skip), Elements(theirs, nil)
+	if len(a) == 0 {
+		return []string{"no messages found in this module's schema"}
+	}
+	var diffs []string
+	for name, desc := range a {
+		if other, ok := b[name]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: only in this module's schema", name))
+		} else if desc != other {
+			diffs = append(diffs, fmt.Sprintf("%s differs:\n this module:  %s\n alertmanager: %s", name, desc, other))
+		}
+	}
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: only in Alertmanager's schema", name))
+		}
+	}
+	slices.Sort(diffs)
+	return diffs
 }
