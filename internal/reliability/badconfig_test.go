@@ -50,6 +50,10 @@ var badConfigs = []struct {
 	{yaml: "file_outputs: [{path: /tmp/x, fsync: always}]", want: `file_outputs[0].fsync: must be "none" or "batch", got "always"`},
 	{yaml: "file_outputs: [{path: /tmp/x, colour: blue}]", want: "file_outputs[0].colour: unknown field"},
 	{yaml: "file_outputs: [{path: /tmp/x, colour: blue, size: 2}]", want: "file_outputs[0].colour: unknown field\nfile_outputs[0].size: unknown field"},
+	// A key holding a character that does not print as itself is quoted,
+	// so that a newline does not split the error's line (the fuzz corpus's
+	// key-folded-to-newline gets one by YAML folding "0\r\r0").
+	{yaml: `file_outputs: [{path: /tmp/x, "0\n0": 1, "a\tb": 2}]`, want: "file_outputs[0].\"0\\n0\": unknown field\nfile_outputs[0].\"a\\tb\": unknown field"},
 	{yaml: "file_outputs: [{path: /tmp/x, event_types: [alert_creatd]}]", want: `file_outputs[0].event_types[0]: unknown event type "alert_creatd" ` + knownTypes},
 	{yaml: "file_outputs: [{path: [a, b]}]", want: "file_outputs[0].path: must be a string, got a list"},
 	{yaml: "file_outputs: [{path: /tmp/a, path: /tmp/b, fsync: always}]", want: "file_outputs[0].path: key appears more than once\nfile_outputs[0].fsync: must be \"none\" or \"batch\", got \"always\""},

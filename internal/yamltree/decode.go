@@ -243,7 +243,7 @@ func (d *decoder) culprit(c Node, wrap func(Node) Node, at []string, idx []int, 
 	var put func(Node) Node
 	if c.kind == Mapping {
 		p := c.pairs[k]
-		seg, val = keySegment(p.Key), p.Value
+		seg, val = pathSegment(p.Key), p.Value
 		put = func(x Node) Node { return wrap(Node{kind: Mapping, pairs: []Pair{{Key: p.Key, Value: x}}}) }
 	} else {
 		seg, val = "["+strconv.Itoa(k)+"]", c.items[k]
@@ -570,7 +570,7 @@ func addFields(m map[string]reflect.Type, t reflect.Type) {
 	}
 }
 
-// keySegment is a key as written, for paths.
+// keySegment is a key as written; pathSegment is how a path shows it.
 func keySegment(k Node) string {
 	switch k.kind {
 	case Null:
@@ -582,6 +582,18 @@ func keySegment(k Node) string {
 		return fmt.Sprint(k.scalar)
 	}
 	return fmt.Sprint(k.Value())
+}
+
+// pathSegment is keySegment as it appears in an error's path: quoted
+// when the key holds a character that would not print as itself (a
+// newline, which YAML folds out of "0\r\r0", would split the error's
+// line in two and leave its second half naming no field).
+func pathSegment(k Node) string {
+	s := keySegment(k)
+	if strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // joinSegments joins keys with dots and list indexes without:

@@ -80,7 +80,7 @@ func (d *document) value(n Node, up *step) {
 			if i > 0 {
 				d.text = append(d.text, ',')
 			}
-			st := &step{up: up, seg: keySegment(p.Key), key: p.Key, val: p.Value}
+			st := &step{up: up, seg: pathSegment(p.Key), key: p.Key, val: p.Value}
 			d.newline(st)
 			start := len(d.text)
 			if p.Key.kind == Scalar || p.Key.kind == Null {

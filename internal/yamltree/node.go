@@ -318,7 +318,7 @@ func (n Node) withoutRepeats(path string, errs []error) (Node, []error) {
 		seen := make(map[any]bool, len(n.pairs))
 		pairs := make([]Pair, 0, len(n.pairs))
 		for _, p := range n.pairs {
-			sub := joinPath(path, keySegment(p.Key))
+			sub := joinPath(path, pathSegment(p.Key))
 			if p.Key.kind == Scalar || p.Key.kind == Null {
 				if seen[p.Key.scalar] {
 					errs = append(errs, sink.Errorf(sub, "key appears more than once"))
