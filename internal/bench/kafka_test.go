@@ -92,8 +92,18 @@ type bareSarama struct {
 	// ring is encode's value buffers, reused: the value of message i is
 	// ring[i % len(ring)], twice as many as may be unacknowledged, so
 	// that sarama has returned a buffer's last message before it is
-	// overwritten. The recorder reuses its values' memory too.
-	ring      [][]byte
+	// overwritten (events still in the piped row's channels count as
+	// unacknowledged). The recorder reuses its values' memory too.
+	ring [][]byte
+	// hop, when set with encode, gives the floor the recorder's goroutine
+	// structure (the piped row): send stamps each event's envelope and
+	// hands it over a channel as large as the recorder's queue; encode
+	// encodes it and hands the value over a channel as large as the
+	// output's buffer; feed gives it to the producer. Only the recorder's
+	// per-event work is missing: ids, slabs, accounting and reports.
+	hop       chan *eventrecorderpb.Event
+	values    chan []byte
+	fed       chan struct{} // closed when feed has returned
 	key       sarama.ByteEncoder
 	headers   []sarama.RecordHeader
 	sent      int
@@ -127,7 +137,7 @@ func saramaDefaults() *sarama.Config {
 // recorder's, so the bare producers share one).
 const benchEventID = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
 
-func newBareSarama(tb testing.TB, brokers []string, sc *sarama.Config, key string, payload []byte, encode *eventrecorderpb.EventData) *bareSarama {
+func newBareSarama(tb testing.TB, brokers []string, sc *sarama.Config, key string, payload []byte, encode *eventrecorderpb.EventData, hop bool) *bareSarama {
 	tb.Helper()
 	p, err := sarama.NewAsyncProducer(brokers, sc)
 	if err != nil {
@@ -149,7 +159,17 @@ func newBareSarama(tb testing.TB, brokers []string, sc *sarama.Config, key strin
 		s.key = sarama.ByteEncoder(bench.Instance)
 	}
 	go s.count()
+	if hop && encode != nil {
+		s.hop, s.fed = make(chan *eventrecorderpb.Event, event.DefaultQueueSize), make(chan struct{})
+		s.values = make(chan []byte, kafka.DefaultBufferSize)
+		go s.encodeAll()
+		go s.feed()
+	}
 	tb.Cleanup(func() {
+		if s.hop != nil {
+			close(s.hop)
+			<-s.fed
+		}
 		p.AsyncClose()
 		<-s.done
 	})
@@ -196,26 +216,69 @@ func (s *bareSarama) send(n int) error {
 		if err := s.waitBelow(kafka.DefaultBufferSize); err != nil {
 			return err
 		}
-		m := &sarama.ProducerMessage{Topic: kafkaTopic, Value: s.value, Headers: s.headers}
+		if s.hop != nil {
+			s.hop <- bench.Envelope(s.encode, time.Now())
+			s.sent++
+			continue
+		}
+		value := s.value
 		if s.encode != nil {
-			if s.ring == nil {
-				s.ring = make([][]byte, 2*kafka.DefaultBufferSize)
-			}
-			slot := &s.ring[s.sent%len(s.ring)]
-			v, err := bench.Envelope(s.encode, time.Now()).AppendJSON((*slot)[:0])
+			v, err := s.encodeInto(s.sent, bench.Envelope(s.encode, time.Now()))
 			if err != nil {
 				return err
 			}
-			*slot = v
-			m.Value = sarama.ByteEncoder(v)
+			value = v
 		}
-		if s.key != nil {
-			m.Key = s.key
-		}
-		s.p.Input() <- m
+		s.produce(value)
 		s.sent++
 	}
 	return nil
+}
+
+// encodeInto encodes message i's event into a buffer of the ring.
+func (s *bareSarama) encodeInto(i int, ev *eventrecorderpb.Event) (sarama.ByteEncoder, error) {
+	if s.ring == nil {
+		s.ring = make([][]byte, 2*kafka.DefaultBufferSize)
+	}
+	slot := &s.ring[i%len(s.ring)]
+	v, err := ev.AppendJSON((*slot)[:0])
+	if err != nil {
+		return nil, err
+	}
+	*slot = v
+	return v, nil
+}
+
+func (s *bareSarama) produce(value sarama.ByteEncoder) {
+	m := &sarama.ProducerMessage{Topic: kafkaTopic, Value: value, Headers: s.headers}
+	if s.key != nil {
+		m.Key = s.key
+	}
+	s.p.Input() <- m
+}
+
+// encodeAll is the piped row's encoding goroutine. An event it cannot
+// encode counts as failed, which fails the run.
+func (s *bareSarama) encodeAll() {
+	defer close(s.values)
+	i := 0
+	for ev := range s.hop {
+		v, err := s.encodeInto(i, ev)
+		if err != nil {
+			s.failed.Add(1)
+			continue
+		}
+		s.values <- v
+		i++
+	}
+}
+
+// feed is the piped row's producing goroutine.
+func (s *bareSarama) feed() {
+	defer close(s.fed)
+	for v := range s.values {
+		s.produce(v)
+	}
 }
 
 // wait returns once every message sent so far is acknowledged, or fails.
@@ -287,7 +350,9 @@ func brokerRecords(tb testing.TB, brokers []string, partitions int32) int64 {
 // the broker has acknowledged the last record: the recorder against a bare
 // sarama AsyncProducer sending pre-encoded values (sarama) and against the
 // same producer encoding each value as the recorder does (floor: the least
-// any output that must encode pays). key=none spreads the records over 1,
+// any output that must encode pays) and the floor with the recorder's
+// goroutine hops (piped: what the pipeline's structure costs, without the
+// recorder's per-event work). key=none spreads the records over 1,
 // 4 or 16 partitions, the bare producers configured exactly as the
 // output's (kafka.ProducerConfig); defaults is the output as
 // configured out of the box (keyed by instance) against sarama's own
@@ -328,10 +393,10 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 			reportRate(b)
 			cpu.report(b)
 		})
-		bare := func(b *testing.B, encode *eventrecorderpb.EventData) {
+		bare := func(b *testing.B, encode *eventrecorderpb.EventData, hop bool) {
 			brokers := startKafka(b, true, r.partitions)
 			out := kafkaOutput(brokers, r.key)
-			p := newBareSarama(b, brokers, r.bare(b, out), out.Key, payload, encode)
+			p := newBareSarama(b, brokers, r.bare(b, out), out.Key, payload, encode, hop)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU(b)
@@ -350,9 +415,10 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 			reportRate(b)
 			cpu.report(b)
 		}
-		b.Run(r.name+"/impl=sarama", func(b *testing.B) { bare(b, nil) })
+		b.Run(r.name+"/impl=sarama", func(b *testing.B) { bare(b, nil, false) })
 		if r.key == kafka.KeyNone {
-			b.Run(r.name+"/impl=floor", func(b *testing.B) { bare(b, data) })
+			b.Run(r.name+"/impl=floor", func(b *testing.B) { bare(b, data, false) })
+			b.Run(r.name+"/impl=piped", func(b *testing.B) { bare(b, data, true) })
 		}
 	}
 }
@@ -378,15 +444,16 @@ func TestKafkaPipelines(t *testing.T) {
 		checkStats(t, p.rec, 1, n+1)
 		shapes["recorder"] = checkRecords(t, brokers, n+1)
 	})
-	for _, impl := range []string{"sarama", "floor"} {
+	bare := []string{"sarama", "floor", "piped"}
+	for _, impl := range bare {
 		t.Run(impl, func(t *testing.T) {
 			brokers := startKafka(t, false, 3)
 			out := kafkaOutput(brokers, "")
 			var encode *eventrecorderpb.EventData
-			if impl == "floor" {
+			if impl != "sarama" {
 				encode = data
 			}
-			p := newBareSarama(t, brokers, identicalProducer(t, out), out.Key, bench.EncodedReference(), encode)
+			p := newBareSarama(t, brokers, identicalProducer(t, out), out.Key, bench.EncodedReference(), encode, impl == "piped")
 			if err := p.send(n); err != nil {
 				t.Fatal(err)
 			}
@@ -400,7 +467,7 @@ func TestKafkaPipelines(t *testing.T) {
 	if !ok {
 		t.Fatal("the recorder's pipeline failed")
 	}
-	for _, impl := range []string{"sarama", "floor"} {
+	for _, impl := range bare {
 		if got, ok := shapes[impl]; ok && got != want {
 			t.Errorf("%s puts on the wire\n%+v\nthe recorder\n%+v", impl, got, want)
 		}
