@@ -41,9 +41,6 @@ import (
 // on an idle machine; boundSlack doubles it because go test runs two
 // packages' binaries at once on two cores, so that a row may get half of
 // them (the webhook URL row took 31.6 s against its 30 in make test).
-// boundSlack scales every row's time bound (see above).
-const boundSlack = 2
-
 var hostileConfigs = []struct {
 	name   string
 	input  string // the input, exactly, or how it is generated
@@ -353,6 +350,9 @@ webhook_outputs[0].workers: -1 is negative`)
 		},
 	},
 }
+
+// boundSlack scales every row's time bound (see hostileConfigs).
+const boundSlack = 2
 
 func TestHostileConfigs(t *testing.T) {
 	h := &hostile{}
