@@ -34,12 +34,35 @@ const kafkaTopic = "bench"
 // shares the CPU with the producer) out of the figure; offsets still
 // advance, which is how they check that every record arrived.
 func startKafka(tb testing.TB, blackhole bool, partitions int32) []string {
+	brokers, _ := startCountingKafka(tb, blackhole, partitions)
+	return brokers
+}
+
+// startCountingKafka is startKafka that also counts the produce requests
+// the broker receives: records per request is how well the producer
+// batched, which costs the producer, the broker and the syscalls between
+// them per request rather than per record.
+func startCountingKafka(tb testing.TB, blackhole bool, partitions int32) ([]string, *atomic.Int64) {
 	tb.Helper()
 	opts := []kfake.Opt{kfake.SeedTopics(partitions, kafkaTopic)}
 	if blackhole {
 		opts = append(opts, kfake.BlackholeProduce())
 	}
-	return kafkatest.StartFake(tb, opts...).ListenAddrs()
+	c := kafkatest.StartFake(tb, opts...)
+	requests := new(atomic.Int64)
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		requests.Add(1)
+		return nil, nil, false // not handled: the broker answers as usual
+	})
+	return c.ListenAddrs(), requests
+}
+
+// reportBatching reports records per produce request since the count
+// stood at before.
+func reportBatching(b *testing.B, requests *atomic.Int64, before int64) {
+	if n := requests.Load() - before; n > 0 {
+		b.ReportMetric(float64(b.N)/float64(n), "records/request")
+	}
 }
 
 // kafkaRecorder is a recorder with one Kafka output, by default
@@ -375,10 +398,11 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 	}
 	for _, r := range rows {
 		b.Run(r.name+"/impl=recorder", func(b *testing.B) {
-			brokers := startKafka(b, true, r.partitions)
+			brokers, requests := startCountingKafka(b, true, r.partitions)
 			p := newKafkaRecorder(b, kafkaOutput(brokers, r.key), data)
 			b.ReportAllocs()
 			b.ResetTimer()
+			before := requests.Load()
 			cpu := startCPU(b)
 			err := p.run(b.N, data)
 			cpu.stop(b)
@@ -391,14 +415,16 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 				b.Fatalf("the broker took %d records, want %d", got, b.N+1)
 			}
 			reportRate(b)
+			reportBatching(b, requests, before)
 			cpu.report(b)
 		})
 		bare := func(b *testing.B, encode *eventrecorderpb.EventData, hop bool) {
-			brokers := startKafka(b, true, r.partitions)
+			brokers, requests := startCountingKafka(b, true, r.partitions)
 			out := kafkaOutput(brokers, r.key)
 			p := newBareSarama(b, brokers, r.bare(b, out), out.Key, payload, encode, hop)
 			b.ReportAllocs()
 			b.ResetTimer()
+			before := requests.Load()
 			cpu := startCPU(b)
 			err := p.send(b.N)
 			if err == nil {
@@ -413,6 +439,7 @@ func BenchmarkKafkaThroughput(b *testing.B) {
 				b.Fatalf("the broker took %d records, want %d", got, b.N+1)
 			}
 			reportRate(b)
+			reportBatching(b, requests, before)
 			cpu.report(b)
 		}
 		b.Run(r.name+"/impl=sarama", func(b *testing.B) { bare(b, nil, false) })

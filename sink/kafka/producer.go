@@ -35,6 +35,31 @@ type conn[T any] struct {
 	// reported is succeeded's batch, reused: one goroutine at a time
 	// reads a connection's successes, and a Reporter keeps no msgs.
 	reported []sink.Message[T]
+	// successes relays the producer's (see relaySuccesses); closed after
+	// the producer closes its own.
+	successes chan *sarama.ProducerMessage
+}
+
+// relayDepth is how many successes the relay holds for the pump.
+const relayDepth = 1024
+
+// relaySuccesses starts the goroutine that moves the producer's successes
+// into c.successes. sarama returns successes on an unbuffered channel,
+// from the goroutine that also builds and sends its batches: read
+// directly, every success waited on the pump, which answers them
+// between its other work, so sarama's batching stalled once per record
+// and the pump woke once per one or two. The relay reads them as they
+// come and the pump takes them in runs.
+func (s *Sink[T]) relaySuccesses(c *conn[T]) {
+	c.successes = make(chan *sarama.ProducerMessage, relayDepth)
+	s.goroutines.Add(1)
+	go func() {
+		defer s.goroutines.Done()
+		defer close(c.successes)
+		for m := range c.producer.Successes() {
+			c.successes <- m
+		}
+	}()
 }
 
 func (c *conn[T]) empty() bool { return c.inflight.next == &c.inflight }
@@ -74,6 +99,7 @@ func (s *Sink[T]) run() {
 			s.giveUp(pending, nil, true, err)
 			return
 		}
+		s.relaySuccesses(c)
 		if s.pump(c, &pending, false, nil) == pumpClosing {
 			s.flush(c, pending)
 			return
@@ -382,8 +408,8 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 			} else {
 				*pending = nil
 			}
-		case m := <-p.Successes():
-			s.succeeded(c, m, p.Successes(), true)
+		case m := <-c.successes:
+			s.succeeded(c, m, c.successes, true)
 		case e := <-p.Errors():
 			if s.errored(c, e, &s.retry) && !draining {
 				return pumpOutage
@@ -441,7 +467,7 @@ func (s *Sink[T]) flush(c *conn[T], pending *record[T]) {
 // up at Close's deadline.
 func (s *Sink[T]) retire(c *conn[T]) {
 	c.asyncClose()
-	succ, errs := c.producer.Successes(), c.producer.Errors()
+	succ, errs := c.successes, c.producer.Errors()
 	closing := s.closing
 	var deadline <-chan time.Time
 	for succ != nil || errs != nil {
@@ -516,7 +542,7 @@ func (s *Sink[T]) abandon(c *conn[T]) {
 		c.asyncClose()
 		c.conns.closeAll()
 		c.client.Close()
-		succ, errs := c.producer.Successes(), c.producer.Errors()
+		succ, errs := c.successes, c.producer.Errors()
 		for succ != nil || errs != nil {
 			select {
 			case _, ok := <-succ:
