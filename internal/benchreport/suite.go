@@ -377,32 +377,28 @@ func kafkaPipedFigure(partitions string, n int) figure {
 
 // kafkaFloorWhy is why the Kafka output misses its floor, at any number of
 // partitions.
-const kafkaFloorWhy = "One pair of CPU profiles at 4 partitions (2026-12-03, 400,000 events each): the recorder spent 8.5 µs of CPU " +
-	"per event at 194k events/s, the floor 7.2 µs at 263k. Of the recorder's, its consumer is 1.8 µs (the encoding 1.15, copying " +
-	"each value into a slab 0.28, the envelope, id and bookkeeping 0.35) and the output's pump 1.4 µs (reporting successes, which " +
-	"sarama returns one at a time, with their latency observations and releases 0.7; its select over sarama's input, successes and " +
-	"errors, parked about once per event, most of the rest), against the floor's encoding 1.4 µs and its sending and counting loops " +
-	"0.8 µs. The throughput gap (26 %) is wider than the CPU gap (15 %) because the recorder kept the two cores 159 % busy against " +
-	"the floor's 180 %: of the 1024 events the benchmark keeps unanswered, those still in the recorder's queue and the output's " +
-	"buffer are not in sarama's batches, so sarama waits on the broker more often, and at 16 partitions it sent a third more produce " +
-	"requests per event (10.0 and 9.3 per thousand against 7.4 and 7.5 for the bare producer, counted at the broker on 2026-12-03, " +
-	"without a service's heap). Tried on 2026-12-03 and not kept: splitting the pump into an input and an answer goroutine (a " +
-	"prototype, without a service's heap: 140k to 150k events/s at 4 partitions, p = 0.39, and 134k to 124k at 16, p = 0.94, six " +
-	"interleaved rounds); taking what is ready with non-blocking " +
-	"sends and receives before parking (the pump still parked 1.00 times per event); a 5 ms linger (below). Kept, each 2 to 4 % of " +
-	"the process's CPU in the profile and within noise in an A/B: answered records reused from a slice the pump owns rather than a " +
-	"sync.Pool, and releases that try the last slab first. The pipeline's structure is not the cost: the piped floor, which has the " +
-	"recorder's two goroutine hops between the caller and sarama, ran at the floor's rate (rows \"Kafka piped floor vs the " +
-	"encode-and-produce floor\"; 231k against 230k events/s at 4 partitions, 208k against 211k at 16, four interleaved rounds on " +
-	"2026-12-03). Giving the piped floor's producing goroutine the successes to read as well, in one select as the pump does, cost " +
-	"it 12 to 13 % (196k to 171k events/s at 4 partitions, 183k to 161k at 16, p < 0.001, eight rounds, 2026-12-03); yet the " +
-	"same split in the output itself, its successes read by a goroutine of their own while the pump feeds the producer (a full " +
-	"implementation, race-clean, passing the package's tests), did not move the recorder (173k to 181k events/s at 4 partitions, " +
-	"165k to 164k at 16, p = 0.59, six interleaved rounds, 2026-12-03), so that select does not bound it either. What is left is " +
-	"the recorder's per-event work on two shared cores, about 1.5 to 2 µs of CPU per event above the floor in the same runs: the " +
-	"event id, the slab copy and its release, the queue, the output's buffer, its record and its report with a latency " +
-	"observation and counters, each a few percent of the process's CPU, none large enough alone to close the gap. Encoding " +
-	"straight into slabs saved nothing (row \"Webhook batch: recorder vs encode-and-post floor\")."
+const kafkaFloorWhy = "sarama returns successes on an unbuffered channel, from the goroutine that also builds its record batches. " +
+	"Until 2026-12-03 the output's pump read them itself, between handing records to sarama and reporting, 1.98 successes per read " +
+	"(counted), so sarama waited on the pump once per record and the two cores sat idle: the recorder kept them 159 to 174 % busy " +
+	"against the floor's 180 to 189 %, and ran at 0.72 to 0.75× of it. A goroutine of the output's own now reads them as they come " +
+	"into a buffer the pump takes runs of about 27 from: +15 % events/s at 4 partitions and +10 % at 16 (p = 0.002, six interleaved " +
+	"rounds, CPU per event unchanged). What is left is CPU. A pair of CPU profiles at 4 partitions after that change (2026-12-03, " +
+	"400,000 events each): the recorder 11.8 µs of CPU per event at 166k events/s, 190 % busy; the floor 9.1 µs at 212k, 179 %. " +
+	"The recorder's consumer (1.8 µs: encoding 0.9, copying values into slabs 0.4, envelopes, ids and bookkeeping 0.5) costs less " +
+	"than the floor's sending loop (2.45 µs), whose encoder writes into a ring of values no longer in the cache. Above the floor " +
+	"are the output's pump, 1.6 µs (reporting successes with their latency observations, releases and the records' recycling " +
+	"0.75; making records and handing them over 0.33; its select 0.33), and the relay, 0.35 µs, against the floor's 0.37 µs to " +
+	"produce and 0.35 µs to count; and sarama itself, 5.5 against 4.9 µs, with more write and read system calls (0.9 against " +
+	"0.5 µs): the recorder's produce requests carry fewer records (column records/request). That is not what limits it: a 1 ms " +
+	"linger of up to 256 messages tripled its records per request (94 to 283) and moved neither its throughput (182k to 184k " +
+	"events/s, p = 0.82) nor its CPU beyond noise (p = 0.065, six interleaved rounds, 2026-12-03). Tried earlier on 2026-12-03 " +
+	"and not kept: a goroutine that read the successes and reported them itself, under a lock shared with the pump (no significant " +
+	"change, p = 0.59); a wider window of 4096 events; taking what is ready with non-blocking sends before parking. Kept, each 2 " +
+	"to 4 % of the process's CPU in the profile and within noise in an A/B: answered records reused from a slice the pump owns, " +
+	"and releases that try the last slab first. The pipeline's structure costs nothing measurable: the piped floor, with the " +
+	"recorder's two goroutine hops, runs at the floor's rate (rows \"Kafka piped floor vs the encode-and-produce floor\"). What " +
+	"remains is the recorder's per-event work that the floor does not do (an event id, a record, a report per event with its " +
+	"latency, the release of its value), each a few percent of the process's CPU, none large enough alone to close the gap."
 
 // webhookFloorWhy is why the webhook output in batch mode misses its floor.
 const webhookFloorWhy = "A pair of CPU profiles of 1M events each (2026-12-03): the recorder spent 4.45 µs of CPU per event at 442k " +
@@ -708,7 +704,7 @@ var figures = []figure{
 		Title:   "Kafka out of the box vs sarama's defaults (keyed by instance, 4 partitions)",
 		Subject: s("kafka", "BenchmarkKafkaThroughput/defaults/impl=recorder", "events/s"), Baseline: ps("kafka", "BenchmarkKafkaThroughput/defaults/impl=sarama", "events/s"),
 		Ratio: subjectOverBaseline, RatioText: "recorder ÷ sarama", Target: atLeast(1),
-		Why: "The output's defaults are sarama's except for the partitioner (murmur2, Java's, so that keys land where Java clients put them) and max message bytes (lowered to the topic's limit), each documented with its reason in README's producer table. So the gap is the encode-and-pipeline cost of the identical-configuration rows: any output that encodes stays below the bare producer at 4 partitions (row \"Kafka encode-and-produce floor vs bare sarama, key none, 4 partitions\"), and the recorder adds its pipeline (row \"Kafka throughput vs the encode-and-produce floor, key none, 4 partitions\"). No producer setting moved this figure enough to be worth its cost: a 5 ms linger (Flush.Frequency, Java's default since Kafka 4.0) changed the recorder's CPU per event by −12 to +4 % in this row on 2026-12-03 (three rounds) without moving its throughput beyond noise, and would add up to 5 ms to every event at low rates; on 2026-12-02 one open request instead of five and a ChannelBufferSize of 1024 (p = 0.18, six rounds) made no difference.",
+		Why: "The output's defaults are sarama's except for the partitioner (murmur2, Java's, so that keys land where Java clients put them) and max message bytes (lowered to the topic's limit), each documented with its reason in README's producer table. So the gap is the encode-and-pipeline cost of the identical-configuration rows: any output that encodes stays below the bare producer at 4 partitions (row \"Kafka encode-and-produce floor vs bare sarama, key none, 4 partitions\"), and the recorder adds its pipeline (row \"Kafka throughput vs the encode-and-produce floor, key none, 4 partitions\"). No producer setting moved this figure enough to be worth its cost: a 5 ms linger (Flush.Frequency, Java's default since Kafka 4.0) changed the recorder's CPU per event by −12 to +4 % in this row on 2026-12-03 (three rounds) without moving its throughput beyond noise, and would add up to 5 ms to every event at low rates; after the output stopped holding sarama up on its successes, a 1 ms linger of up to 256 messages tripled the records per produce request and moved neither throughput nor CPU beyond noise (2026-12-03, six rounds, key none, 4 partitions); on 2026-12-02 one open request instead of five and a ChannelBufferSize of 1024 (p = 0.18, six rounds) made no difference.",
 	},
 	{
 		Title:   "Kafka encode-and-produce floor vs bare sarama, key none, 1 partition (no target: the ceiling for any encoding output)",

@@ -84,9 +84,11 @@ var (
 
 // Sink produces messages to a Kafka topic through a sarama AsyncProducer.
 //
-// Deliver only ever puts messages in a bounded channel, the local buffer.
-// One goroutine (run) takes them from there into the current producer;
-// sarama cannot build a producer while no broker answers, so producers
+// Deliver only ever puts messages in the local buffer, which is bounded.
+// One goroutine (run) takes them from there into the current producer
+// and reports its results, the successes relayed to it by a goroutine per
+// producer (see relaySuccesses). sarama cannot build a producer while no
+// broker answers, so producers
 // are built in the background, and while there is none the buffer fills
 // and then drops. When the current producer finds the cluster unreachable
 // it is retired (closed and drained in a goroutine of its own, which
