@@ -357,8 +357,8 @@ const callerWaitWhy = " ns/op also counts the time the caller waited for a core 
 func kafkaBareWhy(partitions string) string {
 	return "The bare producer sends one prebuilt value and encodes nothing. The row \"Kafka encode-and-produce floor vs bare sarama, key none, " +
 		partitions + "\" is the ceiling of any output that must encode each event on these two cores, which sarama's goroutines and the " +
-		"in-process broker share. In this project's runs of 2026-12-03 it measured 0.77 to 0.88× of the bare producer at 4 and 16 " +
-		"partitions, below the target, so no output that encodes can reach it there; at 1 partition 0.76 to 0.97×, at best about the target. " +
+		"in-process broker share. In this project's runs of 2026-12-03 it measured 0.74 to 0.88× of the bare producer at 4 and 16 " +
+		"partitions, below the target, so no output that encodes can reach it there; at 1 partition 0.71 to 0.97×, at best about the target. " +
 		"What the recorder adds above the floor is in the row \"Kafka throughput vs the encode-and-produce floor, key none, " + partitions +
 		"\" and its reason. (On 2026-12-02 these rows measured 0.87 to 1.0× and the floor 0.93 to 1.14× of the bare producer: the " +
 		"benchmarks then ran without a service's heap, and the recorder's own preallocated memory made the collector run less often " +
