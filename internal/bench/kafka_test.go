@@ -223,10 +223,15 @@ func (s *bareSarama) count() {
 			}
 			s.failed.Add(1)
 		}
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.wakeWaiter()
+	}
+}
+
+// wakeWaiter tells a waitBelow that a message was resolved.
+func (s *bareSarama) wakeWaiter() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -289,6 +294,7 @@ func (s *bareSarama) encodeAll() {
 		v, err := s.encodeInto(i, ev)
 		if err != nil {
 			s.failed.Add(1)
+			s.wakeWaiter()
 			continue
 		}
 		s.values <- v
