@@ -40,7 +40,11 @@ type conn[T any] struct {
 	successes chan *sarama.ProducerMessage
 }
 
-// relayDepth is how many successes the relay holds for the pump.
+// relayDepth is how many successes the relay holds for the pump: a
+// default buffer_size of them, far more than one produce response
+// answers (BenchmarkKafkaThroughput's records/request), so that sarama
+// does not wait while the pump is busy. Each is a pointer to a record in
+// flight, already counted.
 const relayDepth = 1024
 
 // relaySuccesses starts the goroutine that moves the producer's successes
