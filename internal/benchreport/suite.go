@@ -365,56 +365,46 @@ func kafkaBareWhy(partitions string) string {
 		"for the whole process than the bare loop's; see testtool.ServiceHeap.)"
 }
 
-// kafkaRow is the name of BenchmarkKafkaThroughput's key=none row at n
-// partitions up to its impl.
-func kafkaRow(n int) string {
-	return fmt.Sprintf("BenchmarkKafkaThroughput/key=none/partitions=%d/impl=", n)
+// kafkaFigure compares impl subject with impl baseline in the key=none
+// row of BenchmarkKafkaThroughput at n partitions, by throughput.
+func kafkaFigure(n int, title, subject, baseline string) figure {
+	name := fmt.Sprintf("BenchmarkKafkaThroughput/key=none/partitions=%d/impl=", n)
+	return figure{
+		Title:   title,
+		Subject: s("kafka", name+subject, "events/s"), Baseline: ps("kafka", name+baseline, "events/s"),
+		Ratio: subjectOverBaseline, RatioText: subject + " ÷ " + baseline,
+	}
 }
 
 // kafkaBareFigure is the target at n partitions: the output
 // against a bare sarama producer configured identically.
 func kafkaBareFigure(partitions string, n int) figure {
-	name := kafkaRow(n)
-	return figure{
-		Title:   "Kafka throughput vs bare sarama, identical producer, key none, " + partitions,
-		Subject: s("kafka", name+"recorder", "events/s"), Baseline: ps("kafka", name+"sarama", "events/s"),
-		Ratio: subjectOverBaseline, RatioText: "recorder ÷ sarama", Target: atLeast(0.95),
-		Why: kafkaBareWhy(partitions),
-	}
+	f := kafkaFigure(n, "Kafka throughput vs bare sarama, identical producer, key none, "+partitions, "recorder", "sarama")
+	f.Target, f.Why = atLeast(0.95), kafkaBareWhy(partitions)
+	return f
 }
 
 // kafkaCeilingFigure compares the encode-and-produce floor with the bare
 // producer at n partitions: the ceiling of any output that encodes.
 func kafkaCeilingFigure(partitions string, n int) figure {
-	name := kafkaRow(n)
-	return figure{
-		Title:   "Kafka encode-and-produce floor vs bare sarama, key none, " + partitions + " (no target: the ceiling for any encoding output)",
-		Subject: s("kafka", name+"floor", "events/s"), Baseline: ps("kafka", name+"sarama", "events/s"),
-		Ratio: subjectOverBaseline, RatioText: "floor ÷ sarama",
-	}
+	return kafkaFigure(n, "Kafka encode-and-produce floor vs bare sarama, key none, "+partitions+
+		" (no target: the ceiling for any encoding output)", "floor", "sarama")
 }
 
 // kafkaFloorFigure compares the output with the encode-and-produce floor
 // at n partitions: the 0.95× applied to what the output adds.
 func kafkaFloorFigure(partitions string, n int) figure {
-	name := kafkaRow(n)
-	return figure{
-		Title:   "Kafka throughput vs the encode-and-produce floor, key none, " + partitions + " (this project's target, derived from the issue's 0.95×)",
-		Subject: s("kafka", name+"recorder", "events/s"), Baseline: ps("kafka", name+"floor", "events/s"),
-		Ratio: subjectOverBaseline, RatioText: "recorder ÷ floor", Target: atLeast(0.95),
-		Why: kafkaFloorWhy,
-	}
+	f := kafkaFigure(n, "Kafka throughput vs the encode-and-produce floor, key none, "+partitions+
+		" (this project's target, derived from the issue's 0.95×)", "recorder", "floor")
+	f.Target, f.Why = atLeast(0.95), kafkaFloorWhy
+	return f
 }
 
 // kafkaPipedFigure compares the piped floor (the floor with the
 // recorder's goroutine hops) with the floor at n partitions.
 func kafkaPipedFigure(partitions string, n int) figure {
-	name := kafkaRow(n)
-	return figure{
-		Title:   "Kafka piped floor vs the encode-and-produce floor, key none, " + partitions + " (no target: what the recorder's goroutine hops cost alone)",
-		Subject: s("kafka", name+"piped", "events/s"), Baseline: ps("kafka", name+"floor", "events/s"),
-		Ratio: subjectOverBaseline, RatioText: "piped ÷ floor",
-	}
+	return kafkaFigure(n, "Kafka piped floor vs the encode-and-produce floor, key none, "+partitions+
+		" (no target: what the recorder's goroutine hops cost alone)", "piped", "floor")
 }
 
 // kafkaFloorWhy is why the Kafka output misses its floor, at any number of
