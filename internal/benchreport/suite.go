@@ -425,7 +425,8 @@ const kafkaFloorWhy = "sarama returns successes on an unbuffered channel, from t
 	"linger of up to 256 messages tripled its records per request (94 to 283) and moved neither its throughput (182k to 184k " +
 	"events/s, p = 0.82) nor its CPU beyond noise (p = 0.065, six interleaved rounds, 2026-12-03). Tried earlier on 2026-12-03 " +
 	"and not kept: a goroutine that read the successes and reported them itself, under a lock shared with the pump (no significant " +
-	"change, p = 0.59); a wider window of 4096 events; taking what is ready with non-blocking sends before parking. Kept, each 2 " +
+	"change, p = 0.59: it reported between its reads, so sarama still waited on it, and its records went back through a " +
+	"sync.Pool); a wider window of 4096 events; taking what is ready with non-blocking sends before parking. Kept, each 2 " +
 	"to 4 % of the process's CPU in the profile and within noise in an A/B: answered records reused from a slice the pump owns, " +
 	"and releases that try the last slab first. The pipeline's structure costs nothing measurable: the piped floor, with the " +
 	"recorder's two goroutine hops, runs at the floor's rate (rows \"Kafka piped floor vs the encode-and-produce floor\"). What " +
