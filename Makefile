@@ -96,11 +96,24 @@ buf-breaking-selftest:
 	done
 
 ## fuzz: run every fuzz target of every module for FUZZTIME each
+# A run that fails with only "context deadline exceeded" and writes no
+# failing input is Go's race at the end of a timed -fuzztime
+# (golang/go#75804, not fixed in go1.26): it found nothing, so it passes,
+# saying so. Any other failure fails, a found input above all.
 fuzz:
-	@set -e; for mod in $(MODULES); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log $$log.rc' EXIT; \
+	for mod in $(MODULES); do \
 	  for dir in $$($(GO) -C $$mod list -f '{{.Dir}}' ./...); do \
 	    for f in $$(cat $$dir/*_test.go 2>/dev/null | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/p'); do \
-	      echo "fuzz $${dir#$(CURDIR)/} $$f"; (cd $$dir && $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) .); \
+	      echo "fuzz $${dir#$(CURDIR)/} $$f"; \
+	      { (cd $$dir; rc=0; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) . || rc=$$?; echo $$rc > $$log.rc) 2>&1; } | tee $$log; \
+	      rc=$$(cat $$log.rc); \
+	      if [ "$$rc" -ne 0 ]; then \
+	        if grep -qx '    context deadline exceeded' $$log && ! grep -q 'Failing input written to' $$log \
+	          && [ "$$(grep -c '^--- FAIL' $$log)" -eq 1 ]; then \
+	          echo "fuzz $$f: only Go's -fuzztime deadline race (golang/go#75804), no failing input: counted as passed"; \
+	        else exit "$$rc"; fi; \
+	      fi; \
 	    done; \
 	  done; \
 	done
