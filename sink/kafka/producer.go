@@ -45,7 +45,7 @@ type conn[T any] struct {
 // answers (BenchmarkKafkaThroughput's records/request), so that sarama
 // does not wait while the pump is busy. Each is a pointer to a record in
 // flight, already counted.
-const relayDepth = 1024
+const relayDepth = DefaultBufferSize
 
 // relaySuccesses starts the goroutine that moves the producer's successes
 // into c.successes. sarama returns successes on an unbuffered channel,

@@ -88,13 +88,13 @@ var (
 // One goroutine (run) takes them from there into the current producer
 // and reports its results, the successes relayed to it by a goroutine per
 // producer (see relaySuccesses). sarama cannot build a producer while no
-// broker answers, so producers
-// are built in the background, and while there is none the buffer fills
-// and then drops. When the current producer finds the cluster unreachable
-// it is retired (closed and drained in a goroutine of its own, which
-// reports what it still held) and a new one is built, which also resets
-// sarama's circuit breakers that would otherwise fail every message for
-// ten seconds after the cluster comes back.
+// broker answers, so producers are built in the background, and while
+// there is none the buffer fills and then drops. When the current
+// producer finds the cluster unreachable it is retired (closed and
+// drained in a goroutine of its own, which reports what it still held)
+// and a new one is built, which also resets sarama's circuit breakers
+// that would otherwise fail every message for ten seconds after the
+// cluster comes back.
 type Sink[T any] struct {
 	cfg     Config
 	env     sink.Env[T]
