@@ -43,9 +43,8 @@ func (id EventID) AppendText(b []byte) ([]byte, error) {
 func (id EventID) appendText(b []byte) []byte {
 	n := len(b)
 	b = slices.Grow(b, 36)[:n+36]
-	// Into a fixed-size array, so that the compiler checks no bounds: a
-	// Kafka output writes one per record (34 ns against 53 for a loop of
-	// appends).
+	// Each group hex-encoded in place at constant offsets: 34 ns against
+	// 53 for a loop of appends, and a Kafka output writes one per record.
 	t := (*[36]byte)(b[n:])
 	hex.Encode(t[0:8], id[0:4])
 	t[8] = '-'
