@@ -18,6 +18,10 @@ import (
 // durable buffer wrote before events had ids).
 type EventID [16]byte
 
+// eventIDTextLen is the length of an id's canonical text: 32 hex digits
+// and four hyphens (8-4-4-4-12).
+const eventIDTextLen = 36
+
 // IsZero reports whether id is the zero value, no id.
 func (id EventID) IsZero() bool { return id == EventID{} }
 
@@ -27,7 +31,7 @@ func (id EventID) String() string {
 	if id.IsZero() {
 		return ""
 	}
-	var b [36]byte
+	var b [eventIDTextLen]byte
 	return string(id.appendText(b[:0]))
 }
 
@@ -42,10 +46,10 @@ func (id EventID) AppendText(b []byte) ([]byte, error) {
 
 func (id EventID) appendText(b []byte) []byte {
 	n := len(b)
-	b = slices.Grow(b, 36)[:n+36]
+	b = slices.Grow(b, eventIDTextLen)[:n+eventIDTextLen]
 	// Each group hex-encoded in place at constant offsets: 34 ns against
 	// 53 for a loop of appends, and a Kafka output writes one per record.
-	t := (*[36]byte)(b[n:])
+	t := (*[eventIDTextLen]byte)(b[n:])
 	hex.Encode(t[0:8], id[0:4])
 	t[8] = '-'
 	hex.Encode(t[9:13], id[4:6])
@@ -65,11 +69,11 @@ func ParseEventID(s string) (EventID, error) {
 	if s == "" {
 		return id, nil
 	}
-	if len(s) != 36 {
+	if len(s) != eventIDTextLen {
 		return id, fmt.Errorf("event id %q is not a UUID (8-4-4-4-12 hex digits)", s)
 	}
 	j := 0
-	for i := 0; i < 36; {
+	for i := 0; i < eventIDTextLen; {
 		if i == 8 || i == 13 || i == 18 || i == 23 {
 			if s[i] != '-' {
 				return EventID{}, fmt.Errorf("event id %q is not a UUID (8-4-4-4-12 hex digits)", s)
