@@ -35,3 +35,6 @@ func (s *Sink[T]) WaitStopped(t testing.TB, timeout time.Duration) {
 // NilRegistry is the go-metrics registry the sink gives sarama, for
 // benchmarks that drive sarama directly.
 var NilRegistry = nilRegistry{}
+
+// Buffered is how many messages wait in s's local buffer.
+func (s *Sink[T]) Buffered() int { return s.buf.len() }

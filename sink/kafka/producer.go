@@ -219,17 +219,26 @@ func (s *Sink[T]) dial(ctx context.Context) (*conn[T], error) {
 	sc.Net.Proxy.Enable = true
 	sc.Net.Proxy.Dialer = conns
 	// sarama refreshes metadata in goroutines of its own that sleep
-	// between retries; once Close has started they must not sleep, or
-	// they outlive it.
+	// between retries, and its partition producers sleep a produce
+	// retry's backoff after each record they fail for want of a leader,
+	// one record at a time. Once Close has started they must not sleep,
+	// or they outlive it: when Close breaks the connections of a producer
+	// it gives up on, the records in sarama's hands fail that way, some
+	// 640 in TestHungBrokerWindsDownAtClose, which took 4.3s at the
+	// tests' 10ms backoff (40s at the default 100ms).
 	closing := s.closing
-	sc.Metadata.Retry.BackoffFunc = func(int, int) time.Duration {
-		select {
-		case <-closing:
-			return 0
-		default:
-			return timings.metadataBackoff
+	backoff := func(d time.Duration) func(int, int) time.Duration {
+		return func(int, int) time.Duration {
+			select {
+			case <-closing:
+				return 0
+			default:
+				return d
+			}
 		}
 	}
+	sc.Metadata.Retry.BackoffFunc = backoff(timings.metadataBackoff)
+	sc.Producer.Retry.BackoffFunc = backoff(timings.retryBackoff)
 	client, err := sarama.NewClient(s.cfg.Brokers, &sc)
 	if err != nil {
 		return nil, err

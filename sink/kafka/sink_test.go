@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -556,6 +557,50 @@ func TestBackpressure(t *testing.T) {
 	h.closeAll(t, s, n)
 	if d, _, _ := h.rep.Counts(); d != 0 {
 		t.Fatalf("%d delivered by a broker that answers nothing", d)
+	}
+}
+
+// TestHungBrokerWindsDownAtClose fills sarama up behind a broker that
+// swallows produce requests, so that when Close gives up and breaks the
+// connections, hundreds of records wait in sarama's channels. sarama then
+// fails them one by one, sleeping a retry backoff after each unless told
+// not to: the output's goroutines and sarama's must still end promptly
+// once Close has returned.
+func TestHungBrokerWindsDownAtClose(t *testing.T) {
+	kf := kafkatest.StartFake(t, kfake.SeedTopics(1, "events"))
+	var requests atomic.Int64
+	kf.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		kf.KeepControl()
+		requests.Add(1)
+		return nil, nil, true // never answer
+	})
+	h := newHarness(t)
+	h.env.CloseTimeout = 300 * time.Millisecond
+	const n = 4000
+	s := h.open(t, kafka.Config{Brokers: kf.ListenAddrs(), Topic: "events", BufferSize: n})
+	// Values of 8 KiB, about 120 to a request of 1 MB.
+	msgs := sinktest.Messages(0, n)
+	value := bytes.Repeat([]byte("x"), 8<<10)
+	for i := range msgs {
+		msgs[i].Value = value
+	}
+	deliver(s, msgs, 256)
+	// The broker reads one request at a time, so one is open, and sarama
+	// holds some 640 records: that request's, the batch behind it and
+	// its channels' 2 × 256.
+	waitUntil(t, "a produce request", func() bool { return requests.Load() >= 1 })
+	waitUntil(t, "sarama to take 500 records", func() bool { return s.Buffered() <= n-500 })
+	start := time.Now()
+	if err := s.Close(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("gave up on %d messages", n)) {
+		t.Fatalf("Close error %v", err)
+	}
+	// With test timings a retry backoff is 10ms: sleeping it per record
+	// took 4.3s here.
+	s.WaitStopped(t, 2*time.Second)
+	t.Logf("every goroutine ended %v after Close started", time.Since(start))
+	h.checkTotal(t, n)
+	if d, dr, f := h.rep.Counts(); d != 0 || dr != 0 || f != n {
+		t.Fatalf("counts %d/%d/%d, want %d failed", d, dr, f, n)
 	}
 }
 
