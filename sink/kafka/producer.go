@@ -32,38 +32,13 @@ type conn[T any] struct {
 	// brokers tell it); larger ones are refused before they join a batch.
 	maxBytes int
 	alone    int // records in flight on their own (see errored); 0 or 1
-	// reported is succeeded's batch, reused: one goroutine at a time
-	// reads a connection's successes, and a Reporter keeps no msgs.
+	// relay brings the producer's successes (see relay). One goroutine
+	// at a time reads them, which owns spare, the slice its last take
+	// returned, and reported, succeeded's batch (a Reporter keeps no
+	// msgs).
+	relay    *relay
+	spare    []*sarama.ProducerMessage
 	reported []sink.Message[T]
-	// successes relays the producer's (see relaySuccesses); closed after
-	// the producer closes its own.
-	successes chan *sarama.ProducerMessage
-}
-
-// relayDepth is how many successes the relay holds for the pump: a
-// default buffer_size of them, far more than one produce response
-// answers (BenchmarkKafkaThroughput's records/request), so that sarama
-// does not wait while the pump is busy. Each is a pointer to a record in
-// flight, already counted.
-const relayDepth = DefaultBufferSize
-
-// relaySuccesses starts the goroutine that moves the producer's successes
-// into c.successes. sarama returns successes on an unbuffered channel,
-// from the goroutine that also builds and sends its batches: read
-// directly, every success waited on the pump, which answers them
-// between its other work, so sarama's batching stalled once per record
-// and the pump woke once per one or two. The relay reads them as they
-// come and the pump takes them in runs.
-func (s *Sink[T]) relaySuccesses(c *conn[T]) {
-	c.successes = make(chan *sarama.ProducerMessage, relayDepth)
-	s.goroutines.Add(1)
-	go func() {
-		defer s.goroutines.Done()
-		defer close(c.successes)
-		for m := range c.producer.Successes() {
-			c.successes <- m
-		}
-	}()
 }
 
 func (c *conn[T]) empty() bool { return c.inflight.next == &c.inflight }
@@ -421,8 +396,8 @@ func (s *Sink[T]) pump(c *conn[T], pending **record[T], draining bool, deadline 
 			} else {
 				*pending = nil
 			}
-		case m := <-c.successes:
-			s.succeeded(c, m, c.successes, true)
+		case <-c.relay.ready:
+			s.succeeded(c, true)
 		case e := <-p.Errors():
 			if s.errored(c, e, &s.retry) && !draining {
 				return pumpOutage
@@ -480,17 +455,15 @@ func (s *Sink[T]) flush(c *conn[T], pending *record[T]) {
 // up at Close's deadline.
 func (s *Sink[T]) retire(c *conn[T]) {
 	c.asyncClose()
-	succ, errs := c.successes, c.producer.Errors()
+	succ, errs := c.relay.ready, c.producer.Errors()
 	closing := s.closing
 	var deadline <-chan time.Time
 	for succ != nil || errs != nil {
 		select {
-		case m, ok := <-succ:
-			if !ok {
+		case <-succ:
+			if s.succeeded(c, false) {
 				succ = nil
-				continue
 			}
-			s.succeeded(c, m, succ, false)
 		case e, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -555,11 +528,12 @@ func (s *Sink[T]) abandon(c *conn[T]) {
 		c.asyncClose()
 		c.conns.closeAll()
 		c.client.Close()
-		succ, errs := c.successes, c.producer.Errors()
+		succ, errs := c.relay.ready, c.producer.Errors()
 		for succ != nil || errs != nil {
 			select {
-			case _, ok := <-succ:
-				if !ok {
+			case <-succ:
+				var closed bool
+				if c.spare, closed = c.relay.take(c.spare); closed {
 					succ = nil
 				}
 			case _, ok := <-errs:
@@ -571,43 +545,36 @@ func (s *Sink[T]) abandon(c *conn[T]) {
 	}()
 }
 
-// maxReportBatch bounds how many successes are gathered into one report.
+// maxReportBatch bounds how many successes go into one report.
 const maxReportBatch = 256
 
-// succeeded reports m and whatever other successes are already waiting
-// on more, as one batch: Delivered, or with acks: none Unacknowledged,
-// because sarama then returns a message as a success once it is written
-// to the connection, and the broker never says whether it stored it.
-// owner says whether the caller is run, which owns s.free (see recycle).
-func (s *Sink[T]) succeeded(c *conn[T], m *sarama.ProducerMessage, more <-chan *sarama.ProducerMessage, owner bool) {
-	if m == nil {
-		return
-	}
-	r := m.Metadata.(*record[T])
-	c.answered(r)
-	batch := append(c.reported[:0], r.msg)
-	// sarama is done with a message once it returns it: nothing of its
-	// own refers to it after, and the record's message is in batch now.
-	s.recycle(r, owner)
-gather:
-	for len(batch) < maxReportBatch {
-		select {
-		case m, ok := <-more:
-			if !ok || m == nil {
-				break gather
-			}
-			r := m.Metadata.(*record[T])
-			c.answered(r)
-			batch = append(batch, r.msg)
-			s.recycle(r, owner)
-		default:
-			break gather
+// succeeded reports the successes the relay holds, in batches:
+// Delivered, or with acks: none Unacknowledged, because sarama then
+// returns a message as a success once it is written to the connection,
+// and the broker never says whether it stored it. It returns whether the
+// producer has closed its successes, so that no more will come. owner
+// says whether the caller is run, which owns s.free (see recycle).
+func (s *Sink[T]) succeeded(c *conn[T], owner bool) (closed bool) {
+	var run []*sarama.ProducerMessage
+	run, closed = c.relay.take(c.spare)
+	batch := c.reported[:0]
+	for i, m := range run {
+		r := m.Metadata.(*record[T])
+		c.answered(r)
+		batch = append(batch, r.msg)
+		// sarama is done with a message once it returns it: nothing of
+		// its own refers to it after, and the record's message is in
+		// batch now.
+		s.recycle(r, owner)
+		if len(batch) == maxReportBatch || i == len(run)-1 {
+			s.env.Reporter.Report(batch, s.sent, nil)
+			s.env.GiveBack(batch)
+			clear(batch) // holds no event past its report
+			batch = batch[:0]
 		}
 	}
-	s.env.Reporter.Report(batch, s.sent, nil)
-	s.env.GiveBack(batch)
-	clear(batch) // holds no event past its report
-	c.reported = batch
+	c.spare, c.reported = run, batch
+	return closed
 }
 
 // answered takes r, which the producer has answered for, off c's list.
