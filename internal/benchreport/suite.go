@@ -353,8 +353,8 @@ const callerWhy = "How far the target is depends on the machine; on none measure
 	"fingerprint over them, one allocation and a channel send, with no protobuf message at all, which left no room for the " +
 	"protobuf message tree the reference API returns (*EventData) while the output stays identical (the golden tests). On the " +
 	"faster machine of the evening of 2026-12-04, whose protobuf literal (2.3 to 2.4 µs) is as fast as the issue's machine's, " +
-	"the floor measured 0.87 µs and the generated constructor with RecordEvent 1.04 to 1.17 µs, 1.2 to 1.3× of the floor and " +
-	"5 to 15 % above the target (row \"Caller's cost, CPU: generated constructor + RecordEvent vs the floor\"). Above the " +
+	"the floor measured 0.86 to 0.87 µs and the generated constructor with RecordEvent 1.04 to 1.15 µs of CPU, 1.2 to 1.35× " +
+	"of the floor and 4 to 15 % above the target (row \"Caller's cost, CPU: generated constructor + RecordEvent vs the floor\"). Above the " +
 	"floor they pay for protobuf-go's structs (1.5 KiB in one allocation against the floor's 640 B, 72 B per label pair with " +
 	"its message state, and zeroing them) and RecordEvent's clock and queue (0.15 µs against the floor's 0.06 µs channel " +
 	"send); see profile \"the caller's cost\". The fingerprint, which floor and constructor share, is 0.37 µs of it: FNV-1a is " +
