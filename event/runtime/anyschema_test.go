@@ -25,6 +25,7 @@ import (
 type toyData struct {
 	Kind string `json:"kind"`
 	N    int    `json:"n"`
+	Pad  string `json:"pad,omitempty"` // makes an event as large as a test needs
 }
 
 type toyEvent struct {

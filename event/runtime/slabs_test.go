@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -23,6 +24,8 @@ type laterSink struct {
 	keep     bool
 	in       chan []sink.Message[*toyEvent]
 	done     chan struct{}
+
+	pad func(n int) int // the Pad length of event n
 
 	mu   sync.Mutex
 	next int
@@ -59,7 +62,7 @@ func (s *laterSink) check(batch []sink.Message[*toyEvent]) {
 	defer s.mu.Unlock()
 	for _, m := range batch {
 		var ev toyEvent
-		if err := json.Unmarshal(m.Value, &ev); err != nil || ev.Data == nil || ev.Data.N != s.next {
+		if err := json.Unmarshal(m.Value, &ev); err != nil || ev.Data == nil || ev.Data.N != s.next || len(ev.Data.Pad) != s.pad(s.next) {
 			if len(s.bad) < 5 {
 				s.bad = append(s.bad, fmt.Sprintf("event %d: value %q (%v)", s.next, m.Value, err))
 			}
@@ -88,9 +91,13 @@ func (s *laterSink) ReleasesValues() bool { return s.releases && s.env.Release !
 
 // laterRecorder records n toy events, numbered from 0, into one output
 // per config, all of the later kind; releases says whether outputs that
-// do not keep give values back.
-func laterRecorder(t *testing.T, n int, releases bool, configs ...laterConfig) (*runtime.Recorder[*toyEvent, *toyData], []*laterSink) {
+// do not keep give values back. Event n is padded by pad(n) bytes, none
+// if pad is nil.
+func laterRecorder(t *testing.T, n int, releases bool, pad func(int) int, configs ...laterConfig) (*runtime.Recorder[*toyEvent, *toyData], []*laterSink) {
 	t.Helper()
+	if pad == nil {
+		pad = func(int) int { return 0 }
+	}
 	rt := runtime.Bind(toySchema)
 	var sinks []*laterSink
 	var mu sync.Mutex
@@ -98,7 +105,7 @@ func laterRecorder(t *testing.T, n int, releases bool, configs ...laterConfig) (
 		Name: "later",
 		New: func(c laterConfig, env sink.Env[*toyEvent]) (sink.Sink[*toyEvent], error) {
 			s := newLaterSink(env, releases && !c.Keep, c.Keep)
-			s.id = c.ID
+			s.id, s.pad = c.ID, pad
 			mu.Lock()
 			sinks = append(sinks, s)
 			mu.Unlock()
@@ -119,7 +126,7 @@ func laterRecorder(t *testing.T, n int, releases bool, configs ...laterConfig) (
 	runtime.PoisonReleasedSlabs(rec)
 	ctx := runtime.WithEventRecording(context.Background())
 	for i := range n {
-		rec.RecordEvent(ctx, &toyData{Kind: "a", N: i})
+		rec.RecordEvent(ctx, &toyData{Kind: "a", N: i, Pad: strings.Repeat("x", pad(i))})
 	}
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
@@ -139,7 +146,39 @@ func laterRecorder(t *testing.T, n int, releases bool, configs ...laterConfig) (
 // back every value cut from it.
 func TestReleasedValuesAreReused(t *testing.T) {
 	const n = 50000 // ~4.5 MB of values: ~1100 slabs, were none reused
-	rec, sinks := laterRecorder(t, n, true, laterConfig{ID: 1}, laterConfig{ID: 2})
+	rec, sinks := laterRecorder(t, n, true, nil, laterConfig{ID: 1}, laterConfig{ID: 2})
+	for _, s := range sinks {
+		if s.next != n || len(s.bad) > 0 {
+			t.Errorf("%s read %d events, want %d; wrong: %v", s.Name(), s.next, n, s.bad)
+		}
+	}
+	if made := runtime.SlabsMade(rec); made == 0 || made >= runtime.MaxPooledSlabs {
+		t.Errorf("the pool made %d slabs, want between 1 and %d: slabs are not reused", made, runtime.MaxPooledSlabs-1)
+	}
+}
+
+// TestReleasedValuesOfMixedSizes is TestReleasedValuesAreReused with
+// events of three sizes in an irregular order: small ones that share a
+// slab, ones of about 3.5 KiB that outgrow the room a slab has left after
+// six small ones (the encoder appends past it into an array of its own, and
+// the event moves to a new slab), and ones larger than a slab, which get
+// arrays of their own, alone or three in a row (after the first, each is
+// encoded into scratch and copied out). Every value must still be its
+// own event.
+func TestReleasedValuesOfMixedSizes(t *testing.T) {
+	const n = 20000
+	pad := func(i int) int {
+		switch {
+		case i%503 < 3:
+			return 2 * runtime.SlabSize
+		case i%101 == 0:
+			return 3 * runtime.SlabSize / 2
+		case i%7 == 3:
+			return 7 << 9 // 3.5 KiB
+		}
+		return i % 50
+	}
+	rec, sinks := laterRecorder(t, n, true, pad, laterConfig{ID: 1}, laterConfig{ID: 2})
 	for _, s := range sinks {
 		if s.next != n || len(s.bad) > 0 {
 			t.Errorf("%s read %d events, want %d; wrong: %v", s.Name(), s.next, n, s.bad)
@@ -156,7 +195,7 @@ func TestReleasedValuesAreReused(t *testing.T) {
 // at Close.
 func TestKeptValuesAreNotReused(t *testing.T) {
 	const n = 20000
-	rec, sinks := laterRecorder(t, n, true, laterConfig{ID: 1}, laterConfig{ID: 2, Keep: true})
+	rec, sinks := laterRecorder(t, n, true, nil, laterConfig{ID: 1}, laterConfig{ID: 2, Keep: true})
 	for _, s := range sinks {
 		if s.next != n || len(s.bad) > 0 {
 			t.Errorf("%s read %d events, want %d; wrong: %v", s.Name(), s.next, n, s.bad)
@@ -170,7 +209,7 @@ func TestKeptValuesAreNotReused(t *testing.T) {
 // TestUnreleasedValuesAreNotReused: an output that does not say it
 // gives values back keeps the pool out of use.
 func TestUnreleasedValuesAreNotReused(t *testing.T) {
-	rec, _ := laterRecorder(t, 5000, false, laterConfig{})
+	rec, _ := laterRecorder(t, 5000, false, nil, laterConfig{})
 	if made := runtime.SlabsMade(rec); made != 0 {
 		t.Errorf("the pool made %d slabs for an output that does not release, want none", made)
 	}
