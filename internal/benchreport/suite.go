@@ -462,7 +462,10 @@ const kafkaFloorWhy = "sarama returns successes on an unbuffered channel, from t
 	"neither change +2.3 to +3.2 % (p <= 0.035, ten rounds). Kept, on 2026-12-04: the relay hands the pump its successes in " +
 	"runs, in a slice under a lock, instead of on a channel, whose lock the relay's send and the pump's receive took per message " +
 	"and contended for (4.6 % of the process's CPU in a profile at 1 partition, the lock under 1 % after): +3.6 % events/s (p <= 0.021 at 4 " +
-	"and 16 partitions, 14 interleaved rounds) and -2.8 % CPU per event. The pipeline's structure costs nothing measurable: the piped floor, with the " +
+	"and 16 partitions, 14 interleaved rounds) and -2.8 % CPU per event. Tried that evening and not kept: encoding each value " +
+	"straight into the pool's slabs instead of into scratch and copying it out, which removed the copy (event/runtime.slice) " +
+	"and moved neither the Kafka output's CPU per event (-3.3 to +0.8 %, p >= 0.12) nor the batch webhook's (p = 0.25) in ten " +
+	"interleaved rounds, for a second encoding path. The pipeline's structure costs nothing measurable: the piped floor, with the " +
 	"recorder's two goroutine hops, runs at the floor's rate (rows \"Kafka piped floor vs the encode-and-produce floor\"). What " +
 	"remains is the recorder's per-event work that the floor does not do (an event id, a record, a report per event with its " +
 	"latency, the release of its value), each a few percent of the process's CPU, none large enough alone to close the gap."
