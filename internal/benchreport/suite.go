@@ -464,7 +464,7 @@ const kafkaFloorWhy = "sarama returns successes on an unbuffered channel, from t
 	"and contended for (4.6 % of the process's CPU in a profile at 1 partition, the lock under 1 % after): +3.6 % events/s (p <= 0.021 at 4 " +
 	"and 16 partitions, 14 interleaved rounds) and -2.8 % CPU per event. Tried that evening and not kept: encoding each value " +
 	"straight into the pool's slabs instead of into scratch and copying it out, which removed the copy (event/runtime.slice) " +
-	"and moved neither the Kafka output's CPU per event (-3.3 to +0.8 %, p >= 0.12) nor the batch webhook's (p = 0.25) in ten " +
+	"and moved neither the Kafka output's CPU per event (-3.3 to +1.3 %, p >= 0.12) nor the batch webhook's (p = 0.25) in ten " +
 	"interleaved rounds, for a second encoding path. The pipeline's structure costs nothing measurable: the piped floor, with the " +
 	"recorder's two goroutine hops, runs at the floor's rate (rows \"Kafka piped floor vs the encode-and-produce floor\"). What " +
 	"remains is the recorder's per-event work that the floor does not do (an event id, a record, a report per event with its " +
