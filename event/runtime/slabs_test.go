@@ -143,31 +143,12 @@ func laterRecorder(t *testing.T, n int, releases bool, pad func(int) int, config
 // back gets them cut from slabs the recorder reuses, and each value it
 // reads is still its own event, although every slab is overwritten as it
 // becomes idle: the recorder holds a slab until every output has given
-// back every value cut from it.
+// back every value cut from it. With mixed sizes the events come in three
+// sizes in an irregular order: small ones that share a slab, ones of about
+// 3.5 KiB that fill most of one, and ones larger than a slab, alone or
+// three in a row, which get arrays of their own.
 func TestReleasedValuesAreReused(t *testing.T) {
-	const n = 50000 // ~4.5 MB of values: ~1100 slabs, were none reused
-	rec, sinks := laterRecorder(t, n, true, nil, laterConfig{ID: 1}, laterConfig{ID: 2})
-	for _, s := range sinks {
-		if s.next != n || len(s.bad) > 0 {
-			t.Errorf("%s read %d events, want %d; wrong: %v", s.Name(), s.next, n, s.bad)
-		}
-	}
-	if made := runtime.SlabsMade(rec); made == 0 || made >= runtime.MaxPooledSlabs {
-		t.Errorf("the pool made %d slabs, want between 1 and %d: slabs are not reused", made, runtime.MaxPooledSlabs-1)
-	}
-}
-
-// TestReleasedValuesOfMixedSizes is TestReleasedValuesAreReused with
-// events of three sizes in an irregular order: small ones that share a
-// slab, ones of about 3.5 KiB that outgrow the room a slab has left after
-// six small ones (the encoder appends past it into an array of its own, and
-// the event moves to a new slab), and ones larger than a slab, which get
-// arrays of their own, alone or three in a row (after the first, each is
-// encoded into scratch and copied out). Every value must still be its
-// own event.
-func TestReleasedValuesOfMixedSizes(t *testing.T) {
-	const n = 20000
-	pad := func(i int) int {
+	mixed := func(i int) int {
 		switch {
 		case i%503 < 3:
 			return 2 * runtime.SlabSize
@@ -178,14 +159,31 @@ func TestReleasedValuesOfMixedSizes(t *testing.T) {
 		}
 		return i % 50
 	}
-	rec, sinks := laterRecorder(t, n, true, pad, laterConfig{ID: 1}, laterConfig{ID: 2})
+	for _, tc := range []struct {
+		name string
+		n    int
+		pad  func(int) int
+	}{
+		{"uniform", 50000, nil}, // ~4.5 MB of values: ~1100 slabs, were none reused
+		{"mixed sizes", 20000, mixed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, sinks := laterRecorder(t, tc.n, true, tc.pad, laterConfig{ID: 1}, laterConfig{ID: 2})
+			checkRead(t, sinks, tc.n)
+			if made := runtime.SlabsMade(rec); made == 0 || made >= runtime.MaxPooledSlabs {
+				t.Errorf("the pool made %d slabs, want between 1 and %d: slabs are not reused", made, runtime.MaxPooledSlabs-1)
+			}
+		})
+	}
+}
+
+// checkRead checks that every sink read all n events, each its own.
+func checkRead(t *testing.T, sinks []*laterSink, n int) {
+	t.Helper()
 	for _, s := range sinks {
 		if s.next != n || len(s.bad) > 0 {
 			t.Errorf("%s read %d events, want %d; wrong: %v", s.Name(), s.next, n, s.bad)
 		}
-	}
-	if made := runtime.SlabsMade(rec); made == 0 || made >= runtime.MaxPooledSlabs {
-		t.Errorf("the pool made %d slabs, want between 1 and %d: slabs are not reused", made, runtime.MaxPooledSlabs-1)
 	}
 }
 
@@ -196,11 +194,7 @@ func TestReleasedValuesOfMixedSizes(t *testing.T) {
 func TestKeptValuesAreNotReused(t *testing.T) {
 	const n = 20000
 	rec, sinks := laterRecorder(t, n, true, nil, laterConfig{ID: 1}, laterConfig{ID: 2, Keep: true})
-	for _, s := range sinks {
-		if s.next != n || len(s.bad) > 0 {
-			t.Errorf("%s read %d events, want %d; wrong: %v", s.Name(), s.next, n, s.bad)
-		}
-	}
+	checkRead(t, sinks, n)
 	if made := runtime.SlabsMade(rec); made != 0 {
 		t.Errorf("the pool made %d slabs with an output that keeps values, want none", made)
 	}
