@@ -356,8 +356,9 @@ const callerWhy = "How far the target is depends on the machine; on none measure
 	"the floor measured 0.86 to 0.87 µs and the generated constructor with RecordEvent 1.04 to 1.15 µs of CPU, 1.2 to 1.35× " +
 	"of the floor and 4 to 15 % above the target (row \"Caller's cost, CPU: generated constructor + RecordEvent vs the floor\"). Above the " +
 	"floor they pay for protobuf-go's structs (1.5 KiB in one allocation against the floor's 640 B, 72 B per label pair with " +
-	"its message state, and zeroing them) and RecordEvent's clock and queue (0.15 µs against the floor's 0.06 µs channel " +
-	"send); see profile \"the caller's cost\". The fingerprint, which floor and constructor share, is 0.37 µs of it: FNV-1a is " +
+	"its message state, and zeroing them), and the +record row adds 0.15 µs to the constructor alone against the floor's " +
+	"0.06 µs for its channel send, though RecordEvent itself took 43 ns in a profile of 3M calls (the rest is not " +
+	"attributed); see profile \"the caller's cost\". The fingerprint, which floor and constructor share, is 0.37 µs of it: FNV-1a is " +
 	"one xor and one multiply per byte, each waiting for the last, and the event must carry model's fingerprint bit for bit. " +
 	"Tried on 2026-12-04 and not kept: sorting the pairs by comparing keys' first bytes before the whole keys (no change, " +
 	"p = 0.56, six interleaved rounds). Against protobuf's own literal the generated code makes one allocation for 26 and " +
