@@ -35,10 +35,7 @@ func (b *backlog[T]) add(batch []sink.Message[T]) int {
 	b.n += k
 	b.mu.Unlock()
 	if k > 0 {
-		select {
-		case b.ready <- struct{}{}:
-		default:
-		}
+		signal(b.ready)
 	}
 	return k
 }

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -64,13 +65,8 @@ func TestRelayHandsOverInOrderWithinItsDepth(t *testing.T) {
 			}
 			spare = run
 		}
-		if len(got) != len(want) {
+		if !slices.Equal(got, want) {
 			t.Fatalf("took %v, want %v", got, want)
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("took %v, want %v", got, want)
-			}
 		}
 	}
 	take(0, 1, 2)
